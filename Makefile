@@ -1,0 +1,131 @@
+# llmpipe: small C programs that give shell scripts an LLM's memory.
+
+VERSION = 0.1.0
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+DESTDIR =
+
+CC = cc
+CFLAGS = -O2 -g
+CFLAGS_EXTRA =
+LDFLAGS =
+PKG_CONFIG = pkg-config
+BATS = bats
+CLANG = clang
+FUZZ_SECONDS = 20
+
+# Objects and programs; `make sanitize` builds a second set elsewhere.
+BUILD = build
+BIN = bin
+
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wformat=2
+CJSON_CFLAGS = $$($(PKG_CONFIG) --cflags libcjson)
+CJSON_LIBS = $$($(PKG_CONFIG) --libs libcjson)
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(CFLAGS_EXTRA) -D_GNU_SOURCE \
+	-Icommon -DLLMPIPE_VERSION='"$(VERSION)"'
+
+PROGS = llm-count
+MAN1 = man/llm-count.1
+MAN7 = man/llmpipe.7
+
+# The vocabularies are checked against their pinned SHA-256 and turned
+# into blobs that common/vocab.S assembles in; the path is fixed there.
+VOCAB = build/vocab
+ENCODINGS = cl100k_base o200k_base
+BLOBS = $(ENCODINGS:%=$(VOCAB)/%.bin)
+
+COMMON = util jsonl msg utf8
+COUNTER = bpe count models vocab
+
+all: $(PROGS:%=$(BIN)/%)
+
+$(BUILD)/%.o: common/%.c common/*.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: cmd/%.c common/*.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -c -o $@ $<
+
+$(BUILD)/vocab.o: common/vocab.S $(BLOBS) | $(BUILD)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) -c -o $@ common/vocab.S
+
+$(BIN)/llm-count: $(BUILD)/llm-count.o $(COMMON:%=$(BUILD)/%.o) \
+		$(COUNTER:%=$(BUILD)/%.o) | $(BIN)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS)
+
+$(VOCAB)/mkvocab: common/mkvocab.c common/bpe_table.h | $(VOCAB)
+	$(CC) $(ALL_CFLAGS) -o $@ common/mkvocab.c
+
+$(VOCAB)/%.bin: common/vocab/%.tiktoken.xz common/vocab/SHA256SUMS \
+		$(VOCAB)/mkvocab
+	xz -dc common/vocab/$*.tiktoken.xz >$(VOCAB)/$*.tiktoken
+	cd $(VOCAB) && grep ' $*.tiktoken$$' ../../common/vocab/SHA256SUMS | \
+		sha256sum -c --quiet
+	$(VOCAB)/mkvocab <$(VOCAB)/$*.tiktoken >$@.tmp
+	rm -f $(VOCAB)/$*.tiktoken
+	mv $@.tmp $@
+
+$(BUILD) $(BIN) $(VOCAB):
+	mkdir -p $@
+
+test: all
+	LLMPIPE_BIN=$(CURDIR)/$(BIN) $(BATS) tests
+
+# AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer over the
+# whole test suite, from a separate build.
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+sanitize:
+	$(MAKE) BUILD=build/san BIN=build/san/bin CFLAGS="-O1 -g" \
+		CFLAGS_EXTRA="$(SANITIZE) $(CFLAGS_EXTRA)" test
+
+# Valgrind over the whole test suite: each program runs under memcheck.
+valgrind: all
+	LLMPIPE_BIN=$(CURDIR)/$(BIN) LLMPIPE_WRAP="valgrind -q \
+		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all" \
+		$(BATS) tests
+
+# libFuzzer targets for the record reader and the tokenizer, run briefly.
+FUZZERS = fuzz-jsonl fuzz-bpe
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon
+fuzz: $(BLOBS) | $(BUILD)
+	for f in $(FUZZERS); do \
+		$(CLANG) $(FUZZ_CFLAGS) $(CJSON_CFLAGS) -o $(BUILD)/$$f \
+			tests/fuzz/$$f.c common/bpe.c common/utf8.c \
+			common/util.c common/jsonl.c common/vocab.S \
+			$(CJSON_LIBS) || exit 1; \
+		mkdir -p $(BUILD)/corpus-$$f; \
+		$(BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=4096 $(BUILD)/corpus-$$f tests/fuzz/seeds \
+			|| exit 1; \
+	done
+
+bench: all
+	LLM_COUNT=$(CURDIR)/$(BIN)/llm-count scripts/bench-count
+
+lint:
+	clang-format --dry-run --Werror cmd/*.c common/*.c \
+		$$(ls common/*.h | grep -v unicode_tab.h) tests/fuzz/*.c
+	cppcheck --quiet --error-exitcode=1 --std=c11 -D_GNU_SOURCE \
+		-Icommon --suppress=missingIncludeSystem cmd common
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7
+	cp $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+
+clean:
+	rm -rf build bin
+
+.PHONY: all test sanitize valgrind fuzz bench lint install uninstall clean

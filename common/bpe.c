@@ -1,0 +1,638 @@
+/* bpe: exact tiktoken byte-pair encoding with built-in vocabularies. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpe.h"
+#include "bpe_table.h"
+#include "unicode_tab.h"
+#include "utf8.h"
+#include "util.h"
+
+/* The blobs common/vocab.S embeds; see bpe_table.h for their layout. */
+extern const uint32_t bpe_blob_cl100k_base[];
+extern const uint32_t bpe_blob_o200k_base[];
+
+#define NONE UINT32_MAX
+/* Pieces up to this many bytes are merged in place on the stack. */
+#define SMALL_PIECE 64
+
+enum pattern { PAT_CL100K, PAT_O200K };
+
+struct special {
+	const char *text;
+	uint32_t id;
+};
+
+struct bpe {
+	const char *name;
+	const uint32_t *blob;
+	enum pattern pattern;
+	const struct special *specials;
+	/* Views into the blob, set by bpe_find. */
+	uint32_t ntokens;
+	size_t mask;
+	const uint32_t *byte_rank, *off, *slots;
+	const unsigned char *bytes;
+};
+
+static const struct special cl100k_specials[] = {
+	{"<|endoftext|>", 100257},
+	{"<|fim_prefix|>", 100258},
+	{"<|fim_middle|>", 100259},
+	{"<|fim_suffix|>", 100260},
+	{"<|endofprompt|>", 100276},
+	{NULL, 0},
+};
+
+static const struct special o200k_specials[] = {
+	{"<|endoftext|>", 199999},
+	{"<|endofprompt|>", 200018},
+	{NULL, 0},
+};
+
+static struct bpe encodings[] = {
+	{"cl100k_base", bpe_blob_cl100k_base, PAT_CL100K, cl100k_specials,
+	    0, 0, NULL, NULL, NULL, NULL},
+	{"o200k_base", bpe_blob_o200k_base, PAT_O200K, o200k_specials,
+	    0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct bpe *
+bpe_find(const char *name)
+{
+	struct bpe *e;
+	size_t i;
+
+	for (i = 0; i < sizeof(encodings) / sizeof(encodings[0]); i++) {
+		e = &encodings[i];
+		if (strcmp(e->name, name) != 0)
+			continue;
+		if (e->bytes == NULL) {
+			e->ntokens = e->blob[1];
+			e->mask = ((size_t)1 << e->blob[2]) - 1;
+			e->byte_rank = e->blob + BPE_HEADER_WORDS;
+			e->off = e->byte_rank + 256;
+			e->slots = e->off + e->ntokens + 1;
+			e->bytes = (const unsigned char *)(e->slots +
+			    2 * (e->mask + 1));
+		}
+		return e;
+	}
+	return NULL;
+}
+
+const char *
+bpe_name(const struct bpe *enc)
+{
+	return enc->name;
+}
+
+/* Returns the rank of the token whose bytes are p[0 .. n), or NONE. */
+static inline uint32_t
+rank_of(const struct bpe *e, const unsigned char *p, size_t n)
+{
+	uint64_t h;
+	size_t i;
+	uint32_t tag, v, r;
+
+	if (n > BPE_MAX_TOKEN_LEN)
+		return NONE;
+	h = bpe_hash(p, n);
+	tag = (uint32_t)(h >> 32);
+	for (i = h & e->mask; (v = e->slots[2 * i + 1]) != 0;
+	    i = (i + 1) & e->mask) {
+		if (e->slots[2 * i] != tag || v >> 24 != n)
+			continue;
+		r = v & 0xffffff;
+		if (memcmp(e->bytes + e->off[r], p, n) == 0)
+			return r;
+	}
+	return NONE;
+}
+
+/*
+ * Merges a piece of at most SMALL_PIECE bytes as tiktoken does: always the
+ * leftmost adjacent pair whose concatenation has the lowest rank.  Writes
+ * the ids to out and returns their number.
+ */
+static size_t
+merge_small(const struct bpe *e, const unsigned char *p, size_t n,
+    uint32_t *out)
+{
+	unsigned char start[SMALL_PIECE + 1];
+	uint32_t pair[SMALL_PIECE], part[SMALL_PIECE], best;
+	size_t m = n, i, k;
+
+	for (i = 0; i < n; i++) {
+		start[i] = (unsigned char)i;
+		part[i] = e->byte_rank[p[i]];
+		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : NONE;
+	}
+	start[n] = (unsigned char)n;
+	for (;;) {
+		best = NONE;
+		k = 0;
+		for (i = 0; i + 1 < m; i++) {
+			if (pair[i] < best) {
+				best = pair[i];
+				k = i;
+			}
+		}
+		if (best == NONE)
+			break;
+		/* Part k absorbs part k + 1. */
+		part[k] = best;
+		memmove(start + k + 1, start + k + 2, m - k - 1);
+		memmove(part + k + 1, part + k + 2, (m - k - 2) * sizeof(*part));
+		memmove(pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
+		m--;
+		pair[k] = k + 1 < m ?
+		    rank_of(e, p + start[k], start[k + 2] - start[k]) : NONE;
+		if (k > 0)
+			pair[k - 1] = rank_of(e, p + start[k - 1],
+			    start[k + 1] - start[k - 1]);
+	}
+	memcpy(out, part, m * sizeof(*out));
+	return m;
+}
+
+/* A binary min-heap of (rank << 32 | position) keys. */
+struct heap {
+	uint64_t *v;
+	size_t n;
+};
+
+static void
+heap_push(struct heap *h, uint64_t key)
+{
+	size_t i = h->n++, up;
+
+	while (i > 0 && h->v[up = (i - 1) / 2] > key) {
+		h->v[i] = h->v[up];
+		i = up;
+	}
+	h->v[i] = key;
+}
+
+static uint64_t
+heap_pop(struct heap *h)
+{
+	uint64_t top = h->v[0], last = h->v[--h->n];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < h->n) {
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= last)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	h->v[i] = last;
+	return top;
+}
+
+/*
+ * Merges a long piece in O(n log n): the same merges as merge_small, found
+ * with a heap over (rank, position) instead of a scan, so that a megabyte
+ * of base64 without a space does not take quadratic time.  Parts are a
+ * linked list indexed by their first byte.
+ */
+static size_t
+merge_large(const struct bpe *e, const unsigned char *p, size_t n,
+    uint32_t *out)
+{
+	uint32_t *next = xreallocarray(NULL, n, sizeof(*next));
+	uint32_t *prev = xreallocarray(NULL, n, sizeof(*prev));
+	uint32_t *pair = xreallocarray(NULL, n, sizeof(*pair));
+	uint32_t *part = xreallocarray(NULL, n, sizeof(*part));
+	/* n - 1 pairs at first, then at most two new ones per merge. */
+	struct heap h = {xreallocarray(NULL, 3 * n, sizeof(*h.v)), 0};
+	size_t i, m = 0;
+	uint32_t a, b, c, r;
+	uint64_t key;
+
+	for (i = 0; i < n; i++) {
+		next[i] = (uint32_t)i + 1;
+		prev[i] = (uint32_t)i - 1;
+		part[i] = e->byte_rank[p[i]];
+		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : NONE;
+		if (pair[i] != NONE)
+			heap_push(&h, (uint64_t)pair[i] << 32 | i);
+	}
+	while (h.n > 0) {
+		key = heap_pop(&h);
+		a = (uint32_t)key;
+		r = (uint32_t)(key >> 32);
+		if (pair[a] != r)
+			continue; /* stale: a was merged or its pair changed */
+		b = next[a];
+		c = next[b];
+		part[a] = r;
+		pair[b] = NONE;
+		next[a] = c;
+		if (c < n)
+			prev[c] = a;
+		pair[a] = c < n ? rank_of(e, p + a, next[c] - a) : NONE;
+		if (pair[a] != NONE)
+			heap_push(&h, (uint64_t)pair[a] << 32 | a);
+		if (a > 0) {
+			b = prev[a];
+			pair[b] = rank_of(e, p + b, next[a] - b);
+			if (pair[b] != NONE)
+				heap_push(&h, (uint64_t)pair[b] << 32 | b);
+		}
+	}
+	for (i = 0; i < n; i = next[i])
+		out[m++] = part[i];
+	free(h.v);
+	free(part);
+	free(pair);
+	free(prev);
+	free(next);
+	return m;
+}
+
+/* Encodes one pre-tokenized piece into out (room for n ids). */
+static size_t
+encode_piece(const struct bpe *e, const unsigned char *p, size_t n,
+    uint32_t *out)
+{
+	uint32_t r;
+
+	if ((r = rank_of(e, p, n)) != NONE) {
+		out[0] = r;
+		return 1;
+	}
+	if (n <= SMALL_PIECE)
+		return merge_small(e, p, n, out);
+	return merge_large(e, p, n, out);
+}
+
+/*
+ * The pre-tokenizer: hand-written equivalents of the two regexes, which
+ * tiktoken applies with leftmost-first alternation and backtracking.
+ *
+ * cl100k_base:
+ *	(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+ *	 ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * o200k_base:
+ *	[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*
+ *	    [\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|
+ *	[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+
+ *	    [\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|
+ *	\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ *
+ * The text is valid UTF-8 here (bpe_encode repairs it first).
+ */
+#define SET(c) (1u << (c))
+#define IN(c, set) ((set) >> (c) & 1u)
+#define S_LETTER (SET(UC_LU) | SET(UC_LL) | SET(UC_LO))
+#define S_UPPER (SET(UC_LU) | SET(UC_LO) | SET(UC_M))	/* o200k */
+#define S_LOWER (SET(UC_LL) | SET(UC_LO) | SET(UC_M))	/* o200k */
+#define S_PUNCT (SET(UC_OTHER) | SET(UC_M))		/* [^\s\p{L}\p{N}] */
+#define S_PREFIX (SET(UC_OTHER) | SET(UC_M) | SET(UC_WS)) /* but \r \n */
+
+/* Returns the class of the character at s[i] and sets *next past it. */
+static inline int
+class_at(const unsigned char *s, size_t i, size_t *next)
+{
+	unsigned c = s[i];
+	uint32_t cp;
+
+	if (c < 0x80) {
+		*next = i + 1;
+		return uc_stage2[0][c];
+	}
+	if (c < 0xe0) {
+		cp = (c & 0x1fu) << 6 | (s[i + 1] & 0x3fu);
+		*next = i + 2;
+	} else if (c < 0xf0) {
+		cp = (c & 0x0fu) << 12 | (s[i + 1] & 0x3fu) << 6 |
+		    (s[i + 2] & 0x3fu);
+		*next = i + 3;
+	} else {
+		cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3fu) << 12 |
+		    (s[i + 2] & 0x3fu) << 6 | (s[i + 3] & 0x3fu);
+		*next = i + 4;
+	}
+	return uc_stage2[uc_stage1[cp >> 8]][cp & 0xff];
+}
+
+/* Returns the end of the run of characters in set that starts at i. */
+static inline size_t
+run_of(const unsigned char *s, size_t len, size_t i, unsigned set)
+{
+	size_t next;
+
+	while (i < len && IN(class_at(s, i, &next), set))
+		i = next;
+	return i;
+}
+
+static inline int
+is_crlf(unsigned char c)
+{
+	return c == '\r' || c == '\n';
+}
+
+/*
+ * Returns the length of a contraction suffix "s t re ve m ll d" at s[i],
+ * compared without case (and so 's' also matches U+017F, long s, as the
+ * regex's Unicode case folding does), or 0.
+ */
+static size_t
+contraction_at(const unsigned char *s, size_t len, size_t i)
+{
+	unsigned c, d;
+
+	if (i >= len)
+		return 0;
+	c = s[i] | 0x20u;
+	if (c == 's' || c == 't' || c == 'm' || c == 'd')
+		return 1;
+	if (s[i] == 0xc5 && i + 1 < len && s[i + 1] == 0xbf)
+		return 2;
+	if (i + 1 >= len)
+		return 0;
+	d = s[i + 1] | 0x20u;
+	if ((c == 'r' && d == 'e') || (c == 'v' && d == 'e') ||
+	    (c == 'l' && d == 'l'))
+		return 2;
+	return 0;
+}
+
+/* The optional contraction that ends o200k's letter alternatives. */
+static inline size_t
+with_contraction(const unsigned char *s, size_t len, size_t e)
+{
+	size_t m;
+
+	if (e < len && s[e] == '\'' && (m = contraction_at(s, len, e + 1)))
+		return e + 1 + m;
+	return e;
+}
+
+/*
+ * The whitespace alternatives shared by both patterns: \s*[\r\n]+ (up to
+ * the last line break of the run), else \s+(?!\S) (all but the last
+ * character, or all at the end of the text), else \s+.
+ */
+static size_t
+space_piece(const unsigned char *s, size_t len, size_t i)
+{
+	size_t j = i, next, last = i, nl_end = 0;
+
+	while (j < len && class_at(s, j, &next) == UC_WS) {
+		if (is_crlf(s[j]))
+			nl_end = next;
+		last = j;
+		j = next;
+	}
+	if (nl_end != 0)
+		return nl_end;
+	if (j == len || last == i)
+		return j;
+	return last;
+}
+
+/* Returns the end of the cl100k_base piece that starts at s[i]. */
+static size_t
+cl100k_piece(const unsigned char *s, size_t len, size_t i)
+{
+	size_t j, k, m;
+	int c0, c1;
+
+	if (s[i] == '\'' && (m = contraction_at(s, len, i + 1)) != 0)
+		return i + 1 + m;
+	c0 = class_at(s, i, &j);
+	if (IN(c0, S_LETTER))
+		return run_of(s, len, j, S_LETTER);
+	if (j < len && IN(c0, S_PREFIX) && !is_crlf(s[i])) {
+		c1 = class_at(s, j, &k);
+		if (IN(c1, S_LETTER))
+			return run_of(s, len, k, S_LETTER);
+	}
+	if (c0 == UC_N) {
+		for (m = 1; m < 3 && j < len && class_at(s, j, &k) == UC_N; m++)
+			j = k;
+		return j;
+	}
+	if (s[i] == ' ' && j < len && IN(class_at(s, j, &k), S_PUNCT))
+		j = run_of(s, len, k, S_PUNCT);
+	else if (IN(c0, S_PUNCT))
+		j = run_of(s, len, j, S_PUNCT);
+	else
+		return space_piece(s, len, i);
+	while (j < len && is_crlf(s[j]))
+		j++;
+	return j;
+}
+
+/*
+ * o200k's first alternative from position i, without its prefix:
+ * [upper]*[lower]+ where the classes overlap (Lm, Lo, M are in both).  The
+ * greedy [upper]* backtracks to the last character of its run that is
+ * also [lower]; returns the end of the match, or 0 for no match.
+ */
+static size_t
+o200k_upper_lower(const unsigned char *s, size_t len, size_t i)
+{
+	size_t next, last_lower_end = 0;
+	int c;
+
+	while (i < len) {
+		c = class_at(s, i, &next);
+		if (!IN(c, S_UPPER))
+			break;
+		if (IN(c, S_LOWER))
+			last_lower_end = next;
+		i = next;
+	}
+	if (i < len && IN(class_at(s, i, &next), S_LOWER))
+		return run_of(s, len, next, S_LOWER);
+	return last_lower_end;
+}
+
+/* Returns the end of the o200k_base piece that starts at s[i]. */
+static size_t
+o200k_piece(const unsigned char *s, size_t len, size_t i)
+{
+	size_t j, k, e;
+	int c0, m;
+	int prefix;
+
+	c0 = class_at(s, i, &j);
+	prefix = j < len && IN(c0, S_PREFIX) && !is_crlf(s[i]);
+	/* [^\r\n\p{L}\p{N}]?[upper]*[lower]+, with the prefix tried first. */
+	if (prefix && (e = o200k_upper_lower(s, len, j)) != 0)
+		return with_contraction(s, len, e);
+	if (IN(c0, S_UPPER | S_LOWER) &&
+	    (e = o200k_upper_lower(s, len, i)) != 0)
+		return with_contraction(s, len, e);
+	/* [^\r\n\p{L}\p{N}]?[upper]+[lower]* */
+	if (prefix && IN(class_at(s, j, &k), S_UPPER)) {
+		e = run_of(s, len, run_of(s, len, k, S_UPPER), S_LOWER);
+		return with_contraction(s, len, e);
+	}
+	if (IN(c0, S_UPPER)) {
+		e = run_of(s, len, run_of(s, len, j, S_UPPER), S_LOWER);
+		return with_contraction(s, len, e);
+	}
+	if (c0 == UC_N) {
+		for (m = 1; m < 3 && j < len && class_at(s, j, &k) == UC_N; m++)
+			j = k;
+		return j;
+	}
+	if (s[i] == ' ' && j < len && IN(class_at(s, j, &k), S_PUNCT))
+		j = run_of(s, len, k, S_PUNCT);
+	else if (IN(c0, S_PUNCT))
+		j = run_of(s, len, j, S_PUNCT);
+	else
+		return space_piece(s, len, i);
+	while (j < len && (is_crlf(s[j]) || s[j] == '/'))
+		j++;
+	return j;
+}
+
+/* Encodes text that holds no special token; valid UTF-8. */
+static size_t
+encode_ordinary(const struct bpe *e, const unsigned char *s, size_t len,
+    struct bpe_ids *out)
+{
+	uint32_t small[SMALL_PIECE], *ids;
+	size_t i = 0, end, n, total = 0;
+
+	while (i < len) {
+		end = e->pattern == PAT_CL100K ? cl100k_piece(s, len, i) :
+		    o200k_piece(s, len, i);
+		n = end - i;
+		ids = n <= SMALL_PIECE ? small : xreallocarray(NULL, n,
+		    sizeof(*ids));
+		n = encode_piece(e, s + i, n, ids);
+		if (out != NULL) {
+			if (out->cap - out->n < n) {
+				out->cap = out->n + n + out->cap;
+				out->v = xreallocarray(out->v, out->cap,
+				    sizeof(*out->v));
+			}
+			memcpy(out->v + out->n, ids, n * sizeof(*ids));
+			out->n += n;
+		}
+		if (ids != small)
+			free(ids);
+		total += n;
+		i = end;
+	}
+	return total;
+}
+
+/* Finds the first special token in s; returns its offset or len. */
+static size_t
+find_special(const struct bpe *e, const unsigned char *s, size_t len,
+    const struct special **found)
+{
+	const unsigned char *p = s, *end = s + len;
+	const struct special *sp;
+	size_t n;
+
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		for (sp = e->specials; sp->text != NULL; sp++) {
+			n = strlen(sp->text);
+			if ((size_t)(end - p) >= n && memcmp(p, sp->text, n) == 0) {
+				*found = sp;
+				return (size_t)(p - s);
+			}
+		}
+		p++;
+	}
+	return len;
+}
+
+size_t
+bpe_encode(const struct bpe *e, const char *text, size_t len, int flags,
+    struct bpe_ids *out)
+{
+	struct buf fixed = BUF_INIT;
+	const struct special *sp;
+	const unsigned char *s = (const unsigned char *)text;
+	size_t total = 0, at;
+
+	if (utf8_valid_prefix(text, len) != len) {
+		utf8_sanitize(text, len, &fixed);
+		s = (const unsigned char *)fixed.s;
+		len = fixed.len;
+	}
+	while (flags & BPE_SPECIAL) {
+		at = find_special(e, s, len, &sp);
+		if (at == len)
+			break;
+		total += encode_ordinary(e, s, at, out) + 1;
+		if (out != NULL)
+			bpe_ids_push(out, sp->id);
+		at += strlen(sp->text);
+		s += at;
+		len -= at;
+	}
+	total += encode_ordinary(e, s, len, out);
+	buf_release(&fixed);
+	return total;
+}
+
+const char *
+bpe_token(const struct bpe *e, uint32_t id, size_t *len)
+{
+	const struct special *sp;
+
+	if (id < e->ntokens) {
+		*len = e->off[id + 1] - e->off[id];
+		return (const char *)e->bytes + e->off[id];
+	}
+	for (sp = e->specials; sp->text != NULL; sp++) {
+		if (sp->id == id) {
+			*len = strlen(sp->text);
+			return sp->text;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A piece never continues past an ASCII letter or digit that is followed
+ * by a space or a line feed, in either pattern, and what follows cannot
+ * change the pieces before it; so the text splits there.
+ */
+size_t
+bpe_split_point(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i;
+	unsigned c;
+
+	for (i = len; i > 1; i--) {
+		if (s[i - 1] != ' ' && s[i - 1] != '\n')
+			continue;
+		c = s[i - 2] | 0x20u;
+		if ((c >= 'a' && c <= 'z') || (s[i - 2] >= '0' && s[i - 2] <= '9'))
+			return i - 1;
+	}
+	return 0;
+}
+
+void
+bpe_ids_push(struct bpe_ids *ids, uint32_t id)
+{
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 256;
+		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
+	}
+	ids->v[ids->n++] = id;
+}
+
+void
+bpe_ids_release(struct bpe_ids *ids)
+{
+	free(ids->v);
+	ids->v = NULL;
+	ids->n = ids->cap = 0;
+}

@@ -1,0 +1,73 @@
+/* The layout of a built-in BPE vocabulary and the hash that indexes it. */
+#ifndef BPE_TABLE_H
+#define BPE_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * common/mkvocab turns a .tiktoken file into one blob of 32-bit words,
+ * assembled into the program by common/vocab.S, so that nothing is parsed
+ * or built when a program starts:
+ *
+ *	word 0		BPE_MAGIC
+ *	word 1		n, the number of tokens (ranks 0 .. n-1, no gaps)
+ *	word 2		log2 of the number of hash slots
+ *	word 3		the length of the token bytes
+ *	256 words	the rank of each single byte
+ *	n + 1 words	offsets: token r is bytes[off[r] .. off[r + 1])
+ *	2 words a slot	open-addressing hash table: the high 32 bits of the
+ *			key's hash, then rank | length << 24 (0: empty slot)
+ *	bytes		every token's bytes, in rank order
+ */
+#define BPE_MAGIC 0x31455042u /* "BPE1" */
+#define BPE_HEADER_WORDS 4
+#define BPE_MAX_TOKEN_LEN 255
+
+static inline uint64_t
+bpe_load64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t
+bpe_load32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * Hashes a token candidate.  Most candidates are under 8 bytes, so short
+ * keys take two overlapping loads and one multiply; the length is mixed
+ * in because the loads overlap.
+ */
+static inline uint64_t
+bpe_hash(const unsigned char *p, size_t n)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15u;
+	uint64_t h = n * 0xff51afd7ed558ccdu;
+
+	while (n > 8) {
+		h = (h ^ bpe_load64(p)) * k;
+		h ^= h >> 31;
+		p += 8;
+		n -= 8;
+	}
+	if (n >= 4)
+		h ^= (uint64_t)bpe_load32(p) << 32 | bpe_load32(p + n - 4);
+	else if (n > 0)
+		h ^= (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
+	h *= k;
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53u;
+	return h ^ (h >> 32);
+}
+
+#endif

@@ -1,0 +1,85 @@
+/* count: token counts for any model, exact or estimated. */
+#include <stdint.h>
+
+#include "bpe.h"
+#include "count.h"
+
+int
+counter_for_encoding(struct counter *c, const char *encoding)
+{
+	c->kind = COUNT_EXACT;
+	c->enc = bpe_find(encoding);
+	return c->enc ? 0 : -1;
+}
+
+int
+counter_for_model(struct counter *c, const struct model *m)
+{
+	c->kind = m->counter;
+	c->enc = NULL;
+	if (m->encoding == NULL)
+		return m->counter == COUNT_DEEPSEEK ? 0 : -1;
+	c->enc = bpe_find(m->encoding);
+	return c->enc ? 0 : -1;
+}
+
+int
+counter_exact(const struct counter *c)
+{
+	return c->kind == COUNT_EXACT;
+}
+
+/*
+ * DeepSeek documents about 0.3 tokens for an English character and 0.6
+ * for a Chinese one.  Han, kana, Hangul and fullwidth forms count as the
+ * latter, every other character as the former.
+ */
+static size_t
+deepseek_estimate(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i, narrow = 0, wide = 0;
+	uint32_t cp;
+
+	for (i = 0; i < len; i++) {
+		if ((s[i] & 0xc0) == 0x80)
+			continue; /* continuation byte */
+		if (s[i] < 0xe0 || i + 2 >= len) {
+			narrow++;
+			continue;
+		}
+		cp = s[i] < 0xf0 ? (s[i] & 0x0fu) << 12 |
+		    (s[i + 1] & 0x3fu) << 6 | (s[i + 2] & 0x3fu) :
+		    (s[i] & 0x07u) << 18 | (s[i + 1] & 0x3fu) << 12;
+		if ((cp >= 0x2e80 && cp <= 0x9fff) ||	/* CJK, kana */
+		    (cp >= 0xac00 && cp <= 0xd7af) ||	/* Hangul */
+		    (cp >= 0xf900 && cp <= 0xfaff) ||	/* compatibility */
+		    (cp >= 0xff00 && cp <= 0xffef) ||	/* fullwidth */
+		    (cp >= 0x20000 && cp <= 0x3ffff))	/* CJK ext. B+ */
+			wide++;
+		else
+			narrow++;
+	}
+	return (narrow * 3 + wide * 6 + 9) / 10;
+}
+
+size_t
+counter_count(const struct counter *c, const char *text, size_t len)
+{
+	size_t n;
+
+	switch (c->kind) {
+	case COUNT_DEEPSEEK:
+		return deepseek_estimate(text, len);
+	case COUNT_CLAUDE:
+		/*
+		 * Claude's tokenizer is not public.  Its counts run above
+		 * cl100k_base's on English and code; 1.2 errs on the side
+		 * of a budget that holds.  llm-ask --count asks Anthropic.
+		 */
+		n = bpe_encode(c->enc, text, len, 0, NULL);
+		return (n * 6 + 4) / 5;
+	default:
+		return bpe_encode(c->enc, text, len, 0, NULL);
+	}
+}

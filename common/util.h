@@ -1,0 +1,27 @@
+/* util: allocation that cannot fail, and a growable byte buffer. */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+
+/* Each exits with "out of memory" rather than return NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+
+/* A byte string that grows as needed; always NUL-terminated once used. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+void buf_grow(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_addstr(struct buf *b, const char *s);
+void buf_reset(struct buf *b);
+void buf_release(struct buf *b);
+
+#endif
