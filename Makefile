@@ -98,9 +98,12 @@ fuzz: $(BLOBS) | $(BUILD)
 			common/util.c common/jsonl.c common/vocab.S \
 			$(CJSON_LIBS) || exit 1; \
 		mkdir -p $(BUILD)/corpus-$$f; \
-		$(BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) \
-			-max_len=4096 $(BUILD)/corpus-$$f tests/fuzz/seeds \
-			|| exit 1; \
+		echo "fuzzing $$f for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-$$f \
+			tests/fuzz/seeds >$(BUILD)/$$f.log 2>&1 || \
+			{ tail -40 $(BUILD)/$$f.log; exit 1; }; \
+		tail -n 1 $(BUILD)/$$f.log; \
 	done
 
 bench: all

@@ -348,7 +348,7 @@ process_record(struct records *r, cJSON *rec)
 {
 	const char *why = NULL;
 	size_t n;
-	int has;
+	int has, truncated = 0;
 
 	if (mode == DECODE) {
 		r->ids.n = 0;
@@ -391,7 +391,7 @@ process_record(struct records *r, cJSON *rec)
 			msg_set_string(rec, "content", r->out.s);
 			n = bpe_encode(counter.enc, r->out.s, r->out.len,
 			    bpe_flags, NULL);
-			msg_set(rec, "truncated", cJSON_CreateTrue());
+			truncated = 1;
 		}
 		break;
 	default:
@@ -402,6 +402,8 @@ process_record(struct records *r, cJSON *rec)
 		msg_set(rec, "exact", cJSON_CreateFalse());
 	if (mode == ENCODE)
 		msg_set(rec, "ids", ids_array(&r->ids));
+	if (truncated)
+		msg_set(rec, "truncated", cJSON_CreateTrue());
 	return 0;
 }
 

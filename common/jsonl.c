@@ -156,7 +156,8 @@ jsonl_read(struct jsonl *r, cJSON **rec)
 		    end ? (long)(end - r->line.s) + 1 : 1L);
 		return -1;
 	}
-	if (!is_blank(end, r->line.len - (size_t)(end - r->line.s))) {
+	end += strspn(end, " \t\r");
+	if (end != r->line.s + r->line.len) {
 		jsonl_error(r, "invalid JSON: unexpected text at column %ld",
 		    (long)(end - r->line.s) + 1);
 		cJSON_Delete(*rec);
