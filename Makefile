@@ -106,6 +106,9 @@ fuzz: $(BLOBS) | $(BUILD)
 		tail -n 1 $(BUILD)/$$f.log; \
 	done
 
+demo: all
+	scripts/demo
+
 bench: all
 	LLM_COUNT=$(CURDIR)/$(BIN)/llm-count scripts/bench-count
 
@@ -131,4 +134,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all test sanitize valgrind fuzz bench lint install uninstall clean
+.PHONY: all demo test sanitize valgrind fuzz bench lint install uninstall clean
