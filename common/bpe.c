@@ -12,7 +12,7 @@
 extern const uint32_t bpe_blob_cl100k_base[];
 extern const uint32_t bpe_blob_o200k_base[];
 
-#define NONE UINT32_MAX
+#define NONE BPE_NONE
 /* Pieces up to this many bytes are merged in place on the stack. */
 #define SMALL_PIECE 64
 
@@ -31,7 +31,7 @@ struct bpe {
 	/* Views into the blob, set by bpe_find. */
 	uint32_t ntokens;
 	size_t mask;
-	const uint32_t *byte_rank, *off, *slots;
+	const uint32_t *byte_rank, *pair_rank, *off, *slots;
 	const unsigned char *bytes;
 };
 
@@ -52,9 +52,9 @@ static const struct special o200k_specials[] = {
 
 static struct bpe encodings[] = {
 	{"cl100k_base", bpe_blob_cl100k_base, PAT_CL100K, cl100k_specials,
-	    0, 0, NULL, NULL, NULL, NULL},
+	    0, 0, NULL, NULL, NULL, NULL, NULL},
 	{"o200k_base", bpe_blob_o200k_base, PAT_O200K, o200k_specials,
-	    0, 0, NULL, NULL, NULL, NULL},
+	    0, 0, NULL, NULL, NULL, NULL, NULL},
 };
 
 const struct bpe *
@@ -71,7 +71,8 @@ bpe_find(const char *name)
 			e->ntokens = e->blob[1];
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
-			e->off = e->byte_rank + 256;
+			e->pair_rank = e->byte_rank + 256;
+			e->off = e->pair_rank + 65536;
 			e->slots = e->off + e->ntokens + 1;
 			e->bytes = (const unsigned char *)(e->slots +
 			    2 * (e->mask + 1));
@@ -87,27 +88,43 @@ bpe_name(const struct bpe *enc)
 	return enc->name;
 }
 
-/* Returns the rank of the token whose bytes are p[0 .. n), or NONE. */
-static inline uint32_t
-rank_of(const struct bpe *e, const unsigned char *p, size_t n)
+/* Compares n > 4 bytes; most keys are short, and memcmp is a call. */
+static inline int
+same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
 {
-	uint64_t h;
-	size_t i;
-	uint32_t tag, v, r;
+	if (n <= 8)
+		return bpe_load32(a) == bpe_load32(b) &&
+		    bpe_load32(a + n - 4) == bpe_load32(b + n - 4);
+	return memcmp(a, b, n) == 0;
+}
 
-	if (n > BPE_MAX_TOKEN_LEN)
-		return NONE;
-	h = bpe_hash(p, n);
-	tag = (uint32_t)(h >> 32);
+/* Finds the key p[0 .. n) of hash h in the table; returns its rank. */
+static inline uint32_t
+probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
+{
+	uint32_t tag = bpe_tag(p, n, h), v, r;
+	size_t i;
+
 	for (i = h & e->mask; (v = e->slots[2 * i + 1]) != 0;
 	    i = (i + 1) & e->mask) {
 		if (e->slots[2 * i] != tag || v >> 24 != n)
 			continue;
 		r = v & 0xffffff;
-		if (memcmp(e->bytes + e->off[r], p, n) == 0)
+		if (n <= 4 || same_bytes(e->bytes + e->off[r], p, n))
 			return r;
 	}
 	return NONE;
+}
+
+/* Returns the rank of the token whose bytes are p[0 .. n), or NONE. */
+static inline uint32_t
+rank_of(const struct bpe *e, const unsigned char *p, size_t n)
+{
+	if (n == 2)
+		return e->pair_rank[p[0] << 8 | p[1]];
+	if (n > BPE_MAX_TOKEN_LEN)
+		return NONE;
+	return probe(e, p, n, bpe_hash(p, n));
 }
 
 /*

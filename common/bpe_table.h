@@ -16,14 +16,17 @@
  *	word 2		log2 of the number of hash slots
  *	word 3		the length of the token bytes
  *	256 words	the rank of each single byte
+ *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
+ *			or BPE_NONE: pairs are most of what BPE looks up
  *	n + 1 words	offsets: token r is bytes[off[r] .. off[r + 1])
- *	2 words a slot	open-addressing hash table: the high 32 bits of the
- *			key's hash, then rank | length << 24 (0: empty slot)
+ *	2 words a slot	open-addressing hash table: the key's tag (see
+ *			bpe_tag), then rank | length << 24 (0: empty slot)
  *	bytes		every token's bytes, in rank order
  */
 #define BPE_MAGIC 0x31455042u /* "BPE1" */
 #define BPE_HEADER_WORDS 4
 #define BPE_MAX_TOKEN_LEN 255
+#define BPE_NONE 0xffffffffu
 
 static inline uint64_t
 bpe_load64(const unsigned char *p)
@@ -68,6 +71,23 @@ bpe_hash(const unsigned char *p, size_t n)
 	h ^= h >> 29;
 	h *= 0xc4ceb9fe1a85ec53u;
 	return h ^ (h >> 32);
+}
+
+/*
+ * The tag a hash slot keeps to tell keys apart: a key of up to four bytes
+ * is its own tag, so that a match of tag and length needs no comparison
+ * of bytes (and no trip to the token bytes, which are cold in cache);
+ * longer keys keep 32 bits of their hash and are compared when they match.
+ */
+static inline uint32_t
+bpe_tag(const unsigned char *p, size_t n, uint64_t h)
+{
+	uint32_t v = 0;
+
+	if (n > 4)
+		return (uint32_t)(h >> 32);
+	memcpy(&v, p, n);
+	return v;
 }
 
 #endif

@@ -102,7 +102,7 @@ put32(uint32_t v, FILE *out)
 static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
-	uint32_t bits = 1, *slots, off = 0, byte_rank[256];
+	uint32_t bits = 1, *slots, off = 0, byte_rank[256], *pair_rank;
 	size_t i, mask, total = 0;
 	uint64_t h;
 
@@ -112,16 +112,22 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	mask = ((size_t)1 << bits) - 1;
 	if ((slots = calloc(mask + 1, 2 * sizeof(*slots))) == NULL)
 		err(1, NULL);
+	if ((pair_rank = malloc(65536 * sizeof(*pair_rank))) == NULL)
+		err(1, NULL);
 	memset(byte_rank, 0xff, sizeof(byte_rank));
+	memset(pair_rank, 0xff, 65536 * sizeof(*pair_rank));
 	for (i = 0; i < n; i++) {
 		total += tok[i].len;
 		if (tok[i].len == 1)
 			byte_rank[tok[i].bytes[0]] = (uint32_t)i;
+		if (tok[i].len == 2)
+			pair_rank[tok[i].bytes[0] << 8 | tok[i].bytes[1]] =
+			    (uint32_t)i;
 		h = bpe_hash(tok[i].bytes, tok[i].len);
 		size_t s = h & mask;
 		while (slots[2 * s + 1] != 0)
 			s = (s + 1) & mask;
-		slots[2 * s] = (uint32_t)(h >> 32);
+		slots[2 * s] = bpe_tag(tok[i].bytes, tok[i].len, h);
 		slots[2 * s + 1] = (uint32_t)i | (uint32_t)tok[i].len << 24;
 	}
 	for (i = 0; i < 256; i++)
@@ -134,6 +140,8 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put32((uint32_t)total, out);
 	for (i = 0; i < 256; i++)
 		put32(byte_rank[i], out);
+	if (fwrite(pair_rank, sizeof(*pair_rank), 65536, out) != 65536)
+		err(1, "write");
 	for (i = 0; i < n; i++) {
 		put32(off, out);
 		off += (uint32_t)tok[i].len;
@@ -144,6 +152,7 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(pair_rank);
 	free(slots);
 }
 
