@@ -25,29 +25,29 @@ static enum mode mode = COUNT;
 static int text_input, bpe_flags;
 static struct counter counter;
 static const struct model *model;
-static size_t limit;		/* for TRUNCATE and BUDGET */
+static size_t limit; /* for TRUNCATE and BUDGET */
 static const char *budget_arg;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: llm-count [-t] [-e encoding | -m model] "
-	    "[--allow-special]\n"
-	    "                 [--total | --encode | --decode | --truncate n | "
-	    "--budget n|auto]\n");
+	fprintf(stderr,
+	    "usage: llm-count [-t] [-e encoding | -m model] [--allow-special]\n"
+	    "                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n");
 	exit(2);
 }
 
 static void
 help(void)
 {
-	printf("usage: llm-count [-t] [-e encoding | -m model] [--allow-special]\n"
+	printf(
+	    "usage: llm-count [-t] [-e encoding | -m model] [--allow-special]\n"
 	    "                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n"
 	    "\n"
 	    "Adds \"tokens\" to each JSON-lines record read on stdin.\n"
 	    "\n"
 	    "  -e, --encoding ENC  count with cl100k_base or o200k_base\n"
-	    "  -m, --model MODEL   count as MODEL does (default " MODEL_DEFAULT ")\n"
+	    "  -m, --model MODEL   count as MODEL does (default gpt-4o)\n"
 	    "  -t, --text          stdin is plain text, not records\n"
 	    "      --total         one record: all tokens, with chat overhead\n"
 	    "      --encode        token ids (\"ids\", or a line of numbers)\n"
@@ -127,7 +127,7 @@ struct text_state {
 	size_t tokens;
 	int first, done;
 	struct bpe_ids ids;
-	struct buf held;	/* BUDGET: the input, until it is known to fit */
+	struct buf held; /* BUDGET: the input, until it is known to fit */
 	struct buf out;
 };
 
@@ -139,8 +139,8 @@ text_chunk(struct text_state *st, const char *s, size_t len)
 	switch (mode) {
 	case ENCODE:
 		st->ids.n = 0;
-		st->tokens += bpe_encode(counter.enc, s, len, bpe_flags,
-		    &st->ids);
+		st->tokens +=
+		    bpe_encode(counter.enc, s, len, bpe_flags, &st->ids);
 		print_ids(&st->ids, &st->first);
 		break;
 	case TRUNCATE:
@@ -154,8 +154,8 @@ text_chunk(struct text_state *st, const char *s, size_t len)
 		keep = limit - st->tokens;
 		buf_reset(&st->out);
 		decode_ids(st->ids.v, keep, &st->out);
-		fwrite(st->out.s, 1, whole_chars(st->out.s, st->out.len),
-		    stdout);
+		fwrite(
+		    st->out.s, 1, whole_chars(st->out.s, st->out.len), stdout);
 		st->tokens = limit;
 		st->done = 1;
 		break;
@@ -252,8 +252,8 @@ run_decode_text(void)
 		v = strtoul(p, &end, 10);
 		if (end == p || *p == '-' || *p == '+' || errno != 0 ||
 		    v > UINT32_MAX) {
-			warnx("invalid token id '%.*s'", (int)strcspn(p,
-			    " \t\r\n,[]"), p);
+			warnx("invalid token id '%.*s'",
+			    (int)strcspn(p, " \t\r\n,[]"), p);
 			status = 1;
 			break;
 		}
@@ -314,7 +314,7 @@ struct records {
 	struct buf text, out;
 	struct bpe_ids ids;
 	size_t total, messages;
-	struct buf held;	/* BUDGET: the input lines, as read */
+	struct buf held; /* BUDGET: the input lines, as read */
 };
 
 static size_t
@@ -373,8 +373,8 @@ process_record(struct records *r, cJSON *rec)
 	}
 	r->ids.n = 0;
 	if (mode == ENCODE || mode == TRUNCATE)
-		n = bpe_encode(counter.enc, r->text.s, r->text.len, bpe_flags,
-		    &r->ids);
+		n = bpe_encode(
+		    counter.enc, r->text.s, r->text.len, bpe_flags, &r->ids);
 	else
 		n = counter_count(&counter, r->text.s, r->text.len);
 	switch (mode) {
@@ -389,8 +389,8 @@ process_record(struct records *r, cJSON *rec)
 			r->out.len = whole_chars(r->out.s, r->out.len);
 			r->out.s[r->out.len] = '\0';
 			msg_set_string(rec, "content", r->out.s);
-			n = bpe_encode(counter.enc, r->out.s, r->out.len,
-			    bpe_flags, NULL);
+			n = bpe_encode(
+			    counter.enc, r->out.s, r->out.len, bpe_flags, NULL);
 			truncated = 1;
 		}
 		break;
@@ -485,8 +485,9 @@ check_mode(void)
 {
 	if ((mode == ENCODE || mode == DECODE || mode == TRUNCATE) &&
 	    (counter.enc == NULL || !counter_exact(&counter))) {
-		warnx("--encode, --decode and --truncate need an exact "
-		    "encoding; '%s' is counted by estimate", model->name);
+		warnx(
+		    "--encode, --decode and --truncate need an exact encoding; '%s' is counted by estimate",
+		    model->name);
 		usage();
 	}
 	if (mode == BUDGET) {
@@ -500,8 +501,8 @@ check_mode(void)
 		}
 	}
 	if (mode == TOTAL && text_input) {
-		warnx("--total counts records; without it --text counts "
-		    "the text");
+		warnx(
+		    "--total counts records; without it --text counts the text");
 		usage();
 	}
 }
@@ -510,8 +511,8 @@ static void
 set_mode(enum mode m)
 {
 	if (mode != COUNT && mode != m) {
-		warnx("--total, --encode, --decode, --truncate and --budget "
-		    "exclude each other");
+		warnx(
+		    "--total, --encode, --decode, --truncate and --budget exclude each other");
 		usage();
 	}
 	mode = m;
@@ -520,21 +521,28 @@ set_mode(enum mode m)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_ALLOW_SPECIAL = 256, OPT_BUDGET, OPT_DECODE, OPT_ENCODE,
-		OPT_TOTAL, OPT_TRUNCATE, OPT_VERSION };
+	enum {
+		OPT_ALLOW_SPECIAL = 256,
+		OPT_BUDGET,
+		OPT_DECODE,
+		OPT_ENCODE,
+		OPT_TOTAL,
+		OPT_TRUNCATE,
+		OPT_VERSION
+	};
 	static const struct option longopts[] = {
-		{"allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL},
-		{"budget", required_argument, NULL, OPT_BUDGET},
-		{"decode", no_argument, NULL, OPT_DECODE},
-		{"encode", no_argument, NULL, OPT_ENCODE},
-		{"encoding", required_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{"model", required_argument, NULL, 'm'},
-		{"text", no_argument, NULL, 't'},
-		{"total", no_argument, NULL, OPT_TOTAL},
-		{"truncate", required_argument, NULL, OPT_TRUNCATE},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
+	    {"allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL},
+	    {"budget", required_argument, NULL, OPT_BUDGET},
+	    {"decode", no_argument, NULL, OPT_DECODE},
+	    {"encode", no_argument, NULL, OPT_ENCODE},
+	    {"encoding", required_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"model", required_argument, NULL, 'm'},
+	    {"text", no_argument, NULL, 't'},
+	    {"total", no_argument, NULL, OPT_TOTAL},
+	    {"truncate", required_argument, NULL, OPT_TRUNCATE},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *encoding = NULL, *model_name = NULL;
 	int ch, status;

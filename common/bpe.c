@@ -36,25 +36,25 @@ struct bpe {
 };
 
 static const struct special cl100k_specials[] = {
-	{"<|endoftext|>", 100257},
-	{"<|fim_prefix|>", 100258},
-	{"<|fim_middle|>", 100259},
-	{"<|fim_suffix|>", 100260},
-	{"<|endofprompt|>", 100276},
-	{NULL, 0},
+    {"<|endoftext|>", 100257},
+    {"<|fim_prefix|>", 100258},
+    {"<|fim_middle|>", 100259},
+    {"<|fim_suffix|>", 100260},
+    {"<|endofprompt|>", 100276},
+    {NULL, 0},
 };
 
 static const struct special o200k_specials[] = {
-	{"<|endoftext|>", 199999},
-	{"<|endofprompt|>", 200018},
-	{NULL, 0},
+    {"<|endoftext|>", 199999},
+    {"<|endofprompt|>", 200018},
+    {NULL, 0},
 };
 
 static struct bpe encodings[] = {
-	{"cl100k_base", bpe_blob_cl100k_base, PAT_CL100K, cl100k_specials,
-	    0, 0, NULL, NULL, NULL, NULL, NULL},
-	{"o200k_base", bpe_blob_o200k_base, PAT_O200K, o200k_specials,
-	    0, 0, NULL, NULL, NULL, NULL, NULL},
+    {"cl100k_base", bpe_blob_cl100k_base, PAT_CL100K, cl100k_specials, 0, 0,
+	NULL, NULL, NULL, NULL, NULL},
+    {"o200k_base", bpe_blob_o200k_base, PAT_O200K, o200k_specials, 0, 0, NULL,
+	NULL, NULL, NULL, NULL},
 };
 
 const struct bpe *
@@ -106,7 +106,7 @@ probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 	size_t i;
 
 	for (i = h & e->mask; (v = e->slots[2 * i + 1]) != 0;
-	    i = (i + 1) & e->mask) {
+	     i = (i + 1) & e->mask) {
 		if (e->slots[2 * i] != tag || v >> 24 != n)
 			continue;
 		r = v & 0xffffff;
@@ -133,8 +133,8 @@ rank_of(const struct bpe *e, const unsigned char *p, size_t n)
  * the ids to out and returns their number.
  */
 static size_t
-merge_small(const struct bpe *e, const unsigned char *p, size_t n,
-    uint32_t *out)
+merge_small(
+    const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
 {
 	unsigned char start[SMALL_PIECE + 1];
 	uint32_t pair[SMALL_PIECE], part[SMALL_PIECE], best;
@@ -150,6 +150,7 @@ merge_small(const struct bpe *e, const unsigned char *p, size_t n,
 		best = NONE;
 		k = 0;
 		for (i = 0; i + 1 < m; i++) {
+			/* cppcheck-suppress uninitvar ; set for i < n - 1 */
 			if (pair[i] < best) {
 				best = pair[i];
 				k = i;
@@ -160,14 +161,17 @@ merge_small(const struct bpe *e, const unsigned char *p, size_t n,
 		/* Part k absorbs part k + 1. */
 		part[k] = best;
 		memmove(start + k + 1, start + k + 2, m - k - 1);
-		memmove(part + k + 1, part + k + 2, (m - k - 2) * sizeof(*part));
-		memmove(pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
+		memmove(
+		    part + k + 1, part + k + 2, (m - k - 2) * sizeof(*part));
+		memmove(
+		    pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
 		m--;
-		pair[k] = k + 1 < m ?
-		    rank_of(e, p + start[k], start[k + 2] - start[k]) : NONE;
+		pair[k] = k + 1 < m
+		    ? rank_of(e, p + start[k], start[k + 2] - start[k])
+		    : NONE;
 		if (k > 0)
-			pair[k - 1] = rank_of(e, p + start[k - 1],
-			    start[k + 1] - start[k - 1]);
+			pair[k - 1] = rank_of(
+			    e, p + start[k - 1], start[k + 1] - start[k - 1]);
 	}
 	memcpy(out, part, m * sizeof(*out));
 	return m;
@@ -216,8 +220,8 @@ heap_pop(struct heap *h)
  * linked list indexed by their first byte.
  */
 static size_t
-merge_large(const struct bpe *e, const unsigned char *p, size_t n,
-    uint32_t *out)
+merge_large(
+    const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
 {
 	uint32_t *next = xreallocarray(NULL, n, sizeof(*next));
 	uint32_t *prev = xreallocarray(NULL, n, sizeof(*prev));
@@ -272,8 +276,8 @@ merge_large(const struct bpe *e, const unsigned char *p, size_t n,
 
 /* Encodes one pre-tokenized piece into out (room for n ids). */
 static size_t
-encode_piece(const struct bpe *e, const unsigned char *p, size_t n,
-    uint32_t *out)
+encode_piece(
+    const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
 {
 	uint32_t r;
 
@@ -303,11 +307,11 @@ encode_piece(const struct bpe *e, const unsigned char *p, size_t n,
  * The text is valid UTF-8 here (bpe_encode repairs it first).
  */
 #define SET(c) (1u << (c))
-#define IN(c, set) ((set) >> (c) & 1u)
+#define IN(c, set) ((set) >> (c)&1u)
 #define S_LETTER (SET(UC_LU) | SET(UC_LL) | SET(UC_LO))
-#define S_UPPER (SET(UC_LU) | SET(UC_LO) | SET(UC_M))	/* o200k */
-#define S_LOWER (SET(UC_LL) | SET(UC_LO) | SET(UC_M))	/* o200k */
-#define S_PUNCT (SET(UC_OTHER) | SET(UC_M))		/* [^\s\p{L}\p{N}] */
+#define S_UPPER (SET(UC_LU) | SET(UC_LO) | SET(UC_M))     /* o200k */
+#define S_LOWER (SET(UC_LL) | SET(UC_LO) | SET(UC_M))     /* o200k */
+#define S_PUNCT (SET(UC_OTHER) | SET(UC_M))               /* [^\s\p{L}\p{N}] */
 #define S_PREFIX (SET(UC_OTHER) | SET(UC_M) | SET(UC_WS)) /* but \r \n */
 
 /* Returns the class of the character at s[i] and sets *next past it. */
@@ -521,17 +525,17 @@ encode_ordinary(const struct bpe *e, const unsigned char *s, size_t len,
 	size_t i = 0, end, n, total = 0;
 
 	while (i < len) {
-		end = e->pattern == PAT_CL100K ? cl100k_piece(s, len, i) :
-		    o200k_piece(s, len, i);
+		end = e->pattern == PAT_CL100K ? cl100k_piece(s, len, i)
+					       : o200k_piece(s, len, i);
 		n = end - i;
-		ids = n <= SMALL_PIECE ? small : xreallocarray(NULL, n,
-		    sizeof(*ids));
+		ids = n <= SMALL_PIECE ? small
+				       : xreallocarray(NULL, n, sizeof(*ids));
 		n = encode_piece(e, s + i, n, ids);
 		if (out != NULL) {
 			if (out->cap - out->n < n) {
 				out->cap = out->n + n + out->cap;
-				out->v = xreallocarray(out->v, out->cap,
-				    sizeof(*out->v));
+				out->v = xreallocarray(
+				    out->v, out->cap, sizeof(*out->v));
 			}
 			memcpy(out->v + out->n, ids, n * sizeof(*ids));
 			out->n += n;
@@ -556,7 +560,8 @@ find_special(const struct bpe *e, const unsigned char *s, size_t len,
 	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
 		for (sp = e->specials; sp->text != NULL; sp++) {
 			n = strlen(sp->text);
-			if ((size_t)(end - p) >= n && memcmp(p, sp->text, n) == 0) {
+			if ((size_t)(end - p) >= n &&
+			    memcmp(p, sp->text, n) == 0) {
 				*found = sp;
 				return (size_t)(p - s);
 			}
@@ -630,7 +635,8 @@ bpe_split_point(const char *text, size_t len)
 		if (s[i - 1] != ' ' && s[i - 1] != '\n')
 			continue;
 		c = s[i - 2] | 0x20u;
-		if ((c >= 'a' && c <= 'z') || (s[i - 2] >= '0' && s[i - 2] <= '9'))
+		if ((c >= 'a' && c <= 'z') ||
+		    (s[i - 2] >= '0' && s[i - 2] <= '9'))
 			return i - 1;
 	}
 	return 0;

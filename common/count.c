@@ -48,14 +48,15 @@ deepseek_estimate(const char *text, size_t len)
 			narrow++;
 			continue;
 		}
-		cp = s[i] < 0xf0 ? (s[i] & 0x0fu) << 12 |
-		    (s[i + 1] & 0x3fu) << 6 | (s[i + 2] & 0x3fu) :
-		    (s[i] & 0x07u) << 18 | (s[i + 1] & 0x3fu) << 12;
-		if ((cp >= 0x2e80 && cp <= 0x9fff) ||	/* CJK, kana */
-		    (cp >= 0xac00 && cp <= 0xd7af) ||	/* Hangul */
-		    (cp >= 0xf900 && cp <= 0xfaff) ||	/* compatibility */
-		    (cp >= 0xff00 && cp <= 0xffef) ||	/* fullwidth */
-		    (cp >= 0x20000 && cp <= 0x3ffff))	/* CJK ext. B+ */
+		cp = s[i] < 0xf0
+		    ? (s[i] & 0x0fu) << 12 | (s[i + 1] & 0x3fu) << 6 |
+			(s[i + 2] & 0x3fu)
+		    : (s[i] & 0x07u) << 18 | (s[i + 1] & 0x3fu) << 12;
+		if ((cp >= 0x2e80 && cp <= 0x9fff) || /* CJK, kana */
+		    (cp >= 0xac00 && cp <= 0xd7af) || /* Hangul */
+		    (cp >= 0xf900 && cp <= 0xfaff) || /* compatibility */
+		    (cp >= 0xff00 && cp <= 0xffef) || /* fullwidth */
+		    (cp >= 0x20000 && cp <= 0x3ffff)) /* CJK ext. B+ */
 			wide++;
 		else
 			narrow++;

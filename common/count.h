@@ -10,7 +10,7 @@ struct bpe;
 
 struct counter {
 	enum counter_kind kind;
-	const struct bpe *enc;	/* NULL for COUNT_DEEPSEEK */
+	const struct bpe *enc; /* NULL for COUNT_DEEPSEEK */
 };
 
 /* Sets up c to count as model m does; returns -1 if m names no encoding. */

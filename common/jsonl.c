@@ -35,8 +35,8 @@ jsonl_error(const struct jsonl *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: line %lu: ", program_invocation_short_name,
-	    r->lineno);
+	fprintf(
+	    stderr, "%s: line %lu: ", program_invocation_short_name, r->lineno);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -145,8 +145,8 @@ jsonl_read(struct jsonl *r, cJSON **rec)
 		return -1;
 	}
 	if ((nul = find_nul(r->line.s, r->line.len)) >= 0) {
-		jsonl_error(r, "invalid JSON: NUL character at column %ld",
-		    nul + 1);
+		jsonl_error(
+		    r, "invalid JSON: NUL character at column %ld", nul + 1);
 		return -1;
 	}
 	*rec = cJSON_ParseWithLengthOpts(r->line.s, r->line.len, &end, 0);

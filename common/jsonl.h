@@ -13,10 +13,10 @@
 
 struct jsonl {
 	FILE *fp;
-	unsigned long lineno;	/* of the line last returned */
+	unsigned long lineno; /* of the line last returned */
 	size_t max_line;
 	struct buf line;
-	char *in;		/* read buffer */
+	char *in; /* read buffer */
 	size_t in_len, in_pos;
 	int eof;
 };

@@ -56,7 +56,7 @@ b64decode(const char *s, size_t n, unsigned char *out)
 static struct token *
 read_vocab(FILE *fp, size_t *count)
 {
-	struct token *tok = NULL;
+	struct token *tok = NULL, *grown;
 	size_t n = 0, cap = 0, lineno = 0;
 	char line[1024], *sp, *end;
 	unsigned char buf[BPE_MAX_TOKEN_LEN + 1];
@@ -69,7 +69,8 @@ read_vocab(FILE *fp, size_t *count)
 			errx(1, "line %zu: no rank", lineno);
 		rank = strtoul(sp + 1, &end, 10);
 		if (rank != n || (*end != '\n' && *end != '\0'))
-			errx(1, "line %zu: rank %lu out of order", lineno, rank);
+			errx(
+			    1, "line %zu: rank %lu out of order", lineno, rank);
 		if ((size_t)(sp - line) > 4 * (BPE_MAX_TOKEN_LEN / 3))
 			errx(1, "line %zu: token too long", lineno);
 		len = b64decode(line, (size_t)(sp - line), buf);
@@ -77,8 +78,9 @@ read_vocab(FILE *fp, size_t *count)
 			errx(1, "line %zu: bad base64", lineno);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 65536;
-			if ((tok = realloc(tok, cap * sizeof(*tok))) == NULL)
+			if ((grown = realloc(tok, cap * sizeof(*tok))) == NULL)
 				err(1, NULL);
+			tok = grown;
 		}
 		if ((tok[n].bytes = malloc((size_t)len)) == NULL)
 			err(1, NULL);
@@ -163,7 +165,8 @@ main(int argc, char *argv[])
 	size_t i, n;
 
 	if (argc != 1 || argv[0] == NULL) {
-		fprintf(stderr, "usage: mkvocab < vocab.tiktoken > vocab.bin\n");
+		fprintf(
+		    stderr, "usage: mkvocab < vocab.tiktoken > vocab.bin\n");
 		return 2;
 	}
 	tok = read_vocab(stdin, &n);

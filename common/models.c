@@ -9,6 +9,7 @@
  * budget leaves room for the longest answer, except where llmpipe's
  * design fixes it (deepseek-coder 10K, claude-sonnet 150K).
  */
+/* clang-format off */
 static const struct model models[] = {
 	/* OpenAI, o200k_base */
 	{"gpt-5", "openai", "gpt-5", COUNT_EXACT, "o200k_base",
@@ -72,6 +73,7 @@ static const struct model models[] = {
 	{"local", "local", "local", COUNT_APPROX, "o200k_base",
 	    8192, 6144, 2048},
 };
+/* clang-format on */
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))
 

@@ -4,20 +4,20 @@
 
 /* How a model's tokens are counted. */
 enum counter_kind {
-	COUNT_EXACT,		/* its own BPE encoding, id for id */
-	COUNT_APPROX,		/* estimate: a BPE encoding's count as it is */
-	COUNT_CLAUDE,		/* estimate: cl100k_base tokens * 1.2 */
-	COUNT_DEEPSEEK		/* estimate: 0.3 a character, 0.6 for CJK */
+	COUNT_EXACT,   /* its own BPE encoding, id for id */
+	COUNT_APPROX,  /* estimate: a BPE encoding's count as it is */
+	COUNT_CLAUDE,  /* estimate: cl100k_base tokens * 1.2 */
+	COUNT_DEEPSEEK /* estimate: 0.3 a character, 0.6 for CJK */
 };
 
 struct model {
-	const char *name;	/* alias; also matches name-anything */
-	const char *provider;	/* openai, anthropic, deepseek, local */
-	const char *api_id;	/* what the provider's API calls it */
+	const char *name;     /* alias; also matches name-anything */
+	const char *provider; /* openai, anthropic, deepseek, local */
+	const char *api_id;   /* what the provider's API calls it */
 	enum counter_kind counter;
-	const char *encoding;	/* the BPE encoding counted or scaled */
-	long context;		/* context window, tokens */
-	long budget;		/* input budget: what llmpipe sends at most */
+	const char *encoding; /* the BPE encoding counted or scaled */
+	long context;         /* context window, tokens */
+	long budget;          /* input budget: what llmpipe sends at most */
 	long max_output;
 };
 

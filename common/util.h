@@ -16,7 +16,10 @@ struct buf {
 	size_t len, cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 void buf_grow(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *p, size_t n);

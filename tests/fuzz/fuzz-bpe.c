@@ -37,8 +37,9 @@ check(const struct bpe *enc, const char *text, size_t len)
 	if ((cut = bpe_split_point(text, len)) > 0) {
 		bpe_encode(enc, text, cut, 0, &head);
 		bpe_encode(enc, text + cut, len - cut, 0, &head);
-		if (head.n != ids.n || (ids.n > 0 &&
-		    memcmp(head.v, ids.v, ids.n * sizeof(*ids.v)) != 0))
+		if (head.n != ids.n ||
+		    (ids.n > 0 &&
+			memcmp(head.v, ids.v, ids.n * sizeof(*ids.v)) != 0))
 			abort();
 	}
 	buf_release(&out);
