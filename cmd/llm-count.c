@@ -183,12 +183,14 @@ run_text(void)
 {
 	struct text_state st = {0, 1, 0, {NULL, 0, 0}, BUF_INIT, BUF_INIT};
 	struct buf in = BUF_INIT;
-	size_t got, cut;
+	size_t got, cut, from;
 	int eof = 0, status = 0;
 
 	while (!eof && !st.done) {
 		buf_grow(&in, CHUNK);
 		got = fread(in.s + in.len, 1, CHUNK, stdin);
+		/* Only the new bytes and the one before them can split. */
+		from = in.len > 0 ? in.len - 1 : 0;
 		in.len += got;
 		if (got < CHUNK) {
 			if (ferror(stdin))
@@ -196,9 +198,14 @@ run_text(void)
 			eof = feof(stdin);
 		}
 		/* Encode up to a point where what follows cannot matter. */
-		cut = eof ? in.len : bpe_split_point(in.s, in.len);
-		if (cut == 0)
-			continue;
+		if (eof) {
+			cut = in.len;
+		} else {
+			cut = bpe_split_point(in.s + from, in.len - from);
+			if (cut == 0)
+				continue;
+			cut += from;
+		}
 		text_chunk(&st, in.s, cut);
 		memmove(in.s, in.s + cut, in.len - cut);
 		in.len -= cut;
