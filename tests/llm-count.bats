@@ -253,7 +253,7 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	# More than the 1 MiB read size, mixed scripts and long runs with no
 	# split point: --text (streamed) must agree with one record (whole).
 	text=$(for i in 1 2 3 4 5 6; do cat "$GOLDEN/corpus.jsonl"; done)
-	text+=$(head -c 1500000 /dev/zero | tr '\0' '\344')
+	text+=$(yes 中文 | tr -d '\n' | head -c 1500000)
 	n1=$(printf '%s' "$text" | llm-count -t -e cl100k_base)
 	rec=$(printf '%s' "$text" | LC_ALL=C json_string)
 	n2=$(printf '{"content":%s}\n' "$rec" | llm-count --total -e cl100k_base)
