@@ -274,20 +274,65 @@ merge_large(
 	return m;
 }
 
+/*
+ * A cache of the pieces BPE had to merge, by their bytes.  Natural text
+ * repeats its words, and a repeated word then costs one look in a table
+ * small enough to stay in the CPU's cache, where merging it again costs a
+ * dozen probes of the vocabulary's hash table, which does not.  An entry
+ * is used only when its bytes match exactly, so what the cache holds
+ * never changes a result.  It is process-wide: llmpipe is single-threaded.
+ */
+#define CACHE_SLOTS 8192
+#define CACHE_KEY 22
+#define CACHE_IDS 8
+
+struct cached_piece {
+	const struct bpe *enc;
+	unsigned char len, nids;
+	unsigned char key[CACHE_KEY];
+	uint32_t ids[CACHE_IDS];
+};
+
+static struct cached_piece piece_cache[CACHE_SLOTS];
+
 /* Encodes one pre-tokenized piece into out (room for n ids). */
 static size_t
 encode_piece(
     const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
 {
+	struct cached_piece *c = NULL;
+	uint64_t h = 0;
 	uint32_t r;
+	size_t m;
 
-	if ((r = rank_of(e, p, n)) != NONE) {
+	if (n <= 2)
+		r = n == 1 ? e->byte_rank[p[0]]
+			   : e->pair_rank[p[0] << 8 | p[1]];
+	else if (n <= BPE_MAX_TOKEN_LEN)
+		r = probe(e, p, n, h = bpe_hash(p, n));
+	else
+		r = NONE;
+	if (r != NONE) {
 		out[0] = r;
 		return 1;
 	}
-	if (n <= SMALL_PIECE)
-		return merge_small(e, p, n, out);
-	return merge_large(e, p, n, out);
+	if (n > 2 && n <= CACHE_KEY) {
+		c = &piece_cache[h & (CACHE_SLOTS - 1)];
+		if (c->enc == e && c->len == n && memcmp(c->key, p, n) == 0) {
+			memcpy(out, c->ids, c->nids * sizeof(*out));
+			return c->nids;
+		}
+	}
+	m = n <= SMALL_PIECE ? merge_small(e, p, n, out)
+			     : merge_large(e, p, n, out);
+	if (c != NULL && m <= CACHE_IDS) {
+		c->enc = e;
+		c->len = (unsigned char)n;
+		c->nids = (unsigned char)m;
+		memcpy(c->key, p, n);
+		memcpy(c->ids, out, m * sizeof(*out));
+	}
+	return m;
 }
 
 /*
