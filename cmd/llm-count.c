@@ -144,20 +144,18 @@ text_chunk(struct text_state *st, const char *s, size_t len)
 		print_ids(&st->ids, &st->first);
 		break;
 	case TRUNCATE:
+		/* Written as decoded, so invalid UTF-8 comes out repaired. */
 		st->ids.n = 0;
 		n = bpe_encode(counter.enc, s, len, bpe_flags, &st->ids);
-		if (st->tokens + n <= limit) {
-			fwrite(s, 1, len, stdout);
-			st->tokens += n;
-			break;
-		}
-		keep = limit - st->tokens;
+		keep = st->tokens + n <= limit ? n : limit - st->tokens;
 		buf_reset(&st->out);
 		decode_ids(st->ids.v, keep, &st->out);
-		fwrite(
-		    st->out.s, 1, whole_chars(st->out.s, st->out.len), stdout);
-		st->tokens = limit;
-		st->done = 1;
+		if (keep < n) {
+			st->out.len = whole_chars(st->out.s, st->out.len);
+			st->done = 1;
+		}
+		fwrite(st->out.s, 1, st->out.len, stdout);
+		st->tokens += keep;
 		break;
 	case BUDGET:
 		st->tokens += counter_count(&counter, s, len);
