@@ -158,6 +158,9 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	[ "$output" = '{"content":"h","id":7,"tokens":1,"truncated":true}' ]
 	run llm-count --truncate 5 <<<'{"content":"hello"}'
 	[ "$output" = '{"content":"hello","tokens":1}' ]
+	# Invalid UTF-8 comes out as it was counted: repaired with U+FFFD.
+	run llm-count -t --truncate 3 < <(printf 'ab\xff\xffcd efg')
+	[ "$output" = $'ab\uFFFD\uFFFDcd' ]
 }
 
 @test "--truncate never ends in half a character" {
