@@ -1,4 +1,5 @@
 /* bpe: exact tiktoken byte-pair encoding with built-in vocabularies. */
+#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,10 +52,14 @@ static const struct special o200k_specials[] = {
 };
 
 static struct bpe encodings[] = {
-    {"cl100k_base", bpe_blob_cl100k_base, PAT_CL100K, cl100k_specials, 0, 0,
-	NULL, NULL, NULL, NULL, NULL},
-    {"o200k_base", bpe_blob_o200k_base, PAT_O200K, o200k_specials, 0, 0, NULL,
-	NULL, NULL, NULL, NULL},
+    {.name = "cl100k_base",
+	.blob = bpe_blob_cl100k_base,
+	.pattern = PAT_CL100K,
+	.specials = cl100k_specials},
+    {.name = "o200k_base",
+	.blob = bpe_blob_o200k_base,
+	.pattern = PAT_O200K,
+	.specials = o200k_specials},
 };
 
 const struct bpe *
@@ -68,6 +73,9 @@ bpe_find(const char *name)
 		if (strcmp(e->name, name) != 0)
 			continue;
 		if (e->bytes == NULL) {
+			if (e->blob[0] != BPE_MAGIC)
+				errx(1, "built-in vocabulary '%s' is damaged",
+				    name);
 			e->ntokens = e->blob[1];
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
