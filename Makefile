@@ -70,8 +70,13 @@ $(VOCAB)/%.bin: common/vocab/%.tiktoken.xz common/vocab/SHA256SUMS \
 $(BUILD) $(BIN) $(VOCAB):
 	mkdir -p $@
 
-test: all
-	LLMPIPE_BIN=$(CURDIR)/$(BIN) $(BATS) tests
+$(BUILD)/test-common: tests/unit/test-common.c $(COMMON:%=$(BUILD)/%.o) \
+		$(COUNTER:%=$(BUILD)/%.o)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS)
+
+test: all $(BUILD)/test-common
+	LLMPIPE_BIN=$(CURDIR)/$(BIN) LLMPIPE_UNIT=$(CURDIR)/$(BUILD)/test-common \
+		$(BATS) tests
 
 # AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer over the
 # whole test suite, from a separate build.
@@ -82,8 +87,9 @@ sanitize:
 		CFLAGS_EXTRA="$(SANITIZE) $(CFLAGS_EXTRA)" test
 
 # Valgrind over the whole test suite: each program runs under memcheck.
-valgrind: all
-	LLMPIPE_BIN=$(CURDIR)/$(BIN) LLMPIPE_WRAP="valgrind -q \
+valgrind: all $(BUILD)/test-common
+	LLMPIPE_BIN=$(CURDIR)/$(BIN) LLMPIPE_UNIT=$(CURDIR)/$(BUILD)/test-common \
+		LLMPIPE_WRAP="valgrind -q \
 		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all" \
 		$(BATS) tests
 
@@ -114,7 +120,8 @@ bench: all
 
 lint:
 	clang-format --dry-run --Werror cmd/*.c common/*.c \
-		$$(ls common/*.h | grep -v unicode_tab.h) tests/fuzz/*.c
+		$$(ls common/*.h | grep -v unicode_tab.h) tests/fuzz/*.c \
+		tests/unit/*.c
 	cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 -D_GNU_SOURCE \
 		-Icommon --suppress=missingIncludeSystem cmd common
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)

@@ -1,0 +1,213 @@
+/* test-common: direct tests of the shared library's tricky units. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bpe.h"
+#include "jsonl.h"
+#include "models.h"
+#include "msg.h"
+#include "utf8.h"
+#include "util.h"
+
+static int passed, failed;
+
+static void
+expect_str(const char *what, const char *got, size_t got_len, const char *want,
+    size_t want_len)
+{
+	if (got_len == want_len && memcmp(got, want, want_len) == 0) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL %s: got '%.*s' (%zu bytes), want '%.*s' (%zu bytes)\n",
+	    what, (int)got_len, got, got_len, (int)want_len, want, want_len);
+}
+
+static void
+expect_num(const char *what, long got, long want)
+{
+	if (got == want) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL %s: got %ld, want %ld\n", what, got, want);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+/* One U+FFFD per maximal subpart, as Unicode 3.9 Table 3-8 shows. */
+static void
+test_utf8(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"caf\xc3\xa9", "caf\xc3\xa9"},
+	    {"a\xc3", "a" FFFD},
+	    {"\xe0\x80\xaf", FFFD FFFD FFFD},
+	    {"\xed\xa0\x80", FFFD FFFD FFFD},
+	    {"\xf0\x9f\x98", FFFD},
+	    {"\xf0\x9f\x98z", FFFD "z"},
+	    {"\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD},
+	    {"\xc0\xaf", FFFD FFFD},
+	    {"\x80\xbf", FFFD FFFD},
+	    {"\xff\xfe", FFFD FFFD},
+	    {"\xe1\x80\xe2\xf0\x91\x92\xf1\xbf\x41", FFFD FFFD FFFD FFFD "A"},
+	};
+	struct buf out = BUF_INIT;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&out);
+		len = strlen(cases[i].in);
+		utf8_sanitize(cases[i].in, len, &out);
+		expect_str("utf8_sanitize", out.s, out.len, cases[i].out,
+		    strlen(cases[i].out));
+	}
+	expect_num("utf8_valid_prefix",
+	    (long)utf8_valid_prefix("ab\xc3\xa9\xff", 5), 4);
+	buf_release(&out);
+}
+
+static void
+test_split_point(void)
+{
+	static const struct {
+		const char *text;
+		long at;
+	} cases[] = {
+	    {"hello world", 5},
+	    {"hello", 0},
+	    {"one two three", 7},
+	    {"x1\n", 2},
+	    {"!!! ", 0},
+	    {"\xe4\xb8\xad ", 0},
+	    {"a  ", 1},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_num(cases[i].text,
+		    (long)bpe_split_point(cases[i].text, strlen(cases[i].text)),
+		    cases[i].at);
+}
+
+static void
+test_special(void)
+{
+	const struct bpe *o200k = bpe_find("o200k_base");
+	struct bpe_ids ids = {NULL, 0, 0};
+	const char *text = "a<|endoftext|>b<|endofprompt|><|nope|>";
+	const char *tok;
+	size_t len;
+
+	expect_num("ordinary",
+	    (long)bpe_encode(o200k, text, strlen(text), 0, NULL), 21);
+	expect_num("special",
+	    (long)bpe_encode(o200k, text, strlen(text), BPE_SPECIAL, &ids), 10);
+	expect_num("special id", ids.v[1], 199999);
+	expect_num("special id", ids.v[3], 200018);
+	tok = bpe_token(o200k, 200018, &len);
+	expect_str("special text", tok, len, "<|endofprompt|>", 15);
+	expect_num("no such id", bpe_token(o200k, 199998, &len) == NULL, 1);
+	expect_num("unknown encoding", bpe_find("p50k_base") == NULL, 1);
+	bpe_ids_release(&ids);
+}
+
+static void
+test_models(void)
+{
+	static const struct {
+		const char *name, *want;
+	} cases[] = {
+	    {"gpt-4o", "gpt-4o"},
+	    {"gpt-4o-2024-08-06", "gpt-4o"},
+	    {"gpt-4o-mini-2024-07-18", "gpt-4o-mini"},
+	    {"gpt-4-0613", "gpt-4"},
+	    {"gpt-4-turbo-2024-04-09", "gpt-4-turbo"},
+	    {"o1-mini", "o1"},
+	    {"claude-3-5-haiku-latest", "claude"},
+	    {"claude-sonnet-4-5", "claude-sonnet"},
+	    {"deepseek-coder", "deepseek-coder"},
+	    {"gpt-40", NULL},
+	    {"nope", NULL},
+	};
+	const struct model *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = model_find(cases[i].name);
+		if (cases[i].want == NULL)
+			expect_num(cases[i].name, m == NULL, 1);
+		else
+			expect_str(cases[i].name, m ? m->name : "(none)",
+			    strlen(m ? m->name : "(none)"), cases[i].want,
+			    strlen(cases[i].want));
+	}
+}
+
+/* The reader with a 16-byte limit, through a memory stream. */
+static void
+test_reader(void)
+{
+	static char input[] = "{\"a\":1}\r\n\n  \n"
+			      "{\"content\":\"a very long line\"}\n"
+			      "{\"b\":[1,2]}\n"
+			      "{\"c\":2}";
+	struct jsonl r;
+	cJSON *rec;
+	FILE *fp = fmemopen(input, sizeof(input) - 1, "r");
+	long got[8], n = 0;
+	int rv;
+
+	if (fp == NULL) {
+		expect_num("fmemopen", 0, 1);
+		return;
+	}
+	jsonl_init(&r, fp);
+	r.max_line = 16;
+	while ((rv = jsonl_read(&r, &rec)) != 0 && n < 8) {
+		got[n++] = rv > 0 ? (long)r.lineno : -(long)r.lineno;
+		cJSON_Delete(rec);
+	}
+	expect_num("records and errors", n, 4);
+	expect_num("line 1", got[0], 1);
+	expect_num("line 4 too long", got[1], -4);
+	expect_num("line 5", got[2], 5);
+	expect_num("line 6, no newline", got[3], 6);
+	jsonl_release(&r);
+	fclose(fp);
+}
+
+static void
+test_content(void)
+{
+	cJSON *rec = cJSON_Parse(
+	    "{\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
+	    "{\"type\":\"image_url\"},{\"type\":\"text\",\"text\":\"b\"}]}");
+	struct buf text = BUF_INIT;
+	const char *why = NULL;
+
+	expect_num("parts", msg_content(rec, &text, &why), 1);
+	expect_str("parts text", text.s, text.len, "ab", 2);
+	msg_set_number(rec, "tokens", 2);
+	msg_set_number(rec, "tokens", 3);
+	expect_num("replaced in place", cJSON_GetArraySize(rec), 2);
+	cJSON_Delete(rec);
+	buf_release(&text);
+}
+
+int
+main(void)
+{
+	test_utf8();
+	test_split_point();
+	test_special();
+	test_models();
+	test_reader();
+	test_content();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
