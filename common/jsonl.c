@@ -146,7 +146,7 @@ jsonl_read(struct jsonl *r, cJSON **rec)
 	}
 	if ((nul = find_nul(r->line.s, r->line.len)) >= 0) {
 		jsonl_error(
-		    r, "invalid JSON: NUL character at column %ld", nul + 1);
+		    r, "unsupported NUL character at column %ld", nul + 1);
 		return -1;
 	}
 	*rec = cJSON_ParseWithLengthOpts(r->line.s, r->line.len, &end, 0);

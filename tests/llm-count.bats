@@ -44,6 +44,12 @@ load helper
 	[ "${#lines[@]}" -eq 2 ]
 }
 
+@test "a byte order mark at the start of a line is skipped" {
+	run llm-count < <(printf '\xef\xbb\xbf{"content":"hello"}\n\xef\xbb\xbf{"content":"one"}\n')
+	[ "$status" -eq 0 ]
+	[ "$output" = $'{"content":"hello","tokens":1}\n{"content":"one","tokens":1}' ]
+}
+
 @test "reports a bad line by number and goes on" {
 	run -1 --separate-stderr llm-count <<-'EOF2'
 	{"role":"user","content":"one"}
@@ -64,7 +70,7 @@ load helper
 llm-count: line 2: 'content' is neither a string nor an array of parts
 llm-count: line 3: a 'content' part has no 'type'
 llm-count: line 4: invalid JSON: unexpected text at column 17
-llm-count: line 5: invalid JSON: NUL character at column 14
+llm-count: line 5: unsupported NUL character at column 14
 llm-count: line 6: invalid UTF-8 at column 13" ]
 }
 
