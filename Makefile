@@ -53,7 +53,7 @@ $(BUILD)/vocab.o: common/vocab.S $(BLOBS) | $(BUILD)
 
 $(BIN)/llm-count: $(BUILD)/llm-count.o $(COMMON:%=$(BUILD)/%.o) \
 		$(COUNTER:%=$(BUILD)/%.o) | $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 $(VOCAB)/mkvocab: common/mkvocab.c common/bpe_table.h | $(VOCAB)
 	$(CC) $(ALL_CFLAGS) -o $@ common/mkvocab.c
@@ -72,7 +72,7 @@ $(BUILD) $(BIN) $(VOCAB):
 
 $(BUILD)/test-common: tests/unit/test-common.c $(COMMON:%=$(BUILD)/%.o) \
 		$(COUNTER:%=$(BUILD)/%.o)
-	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 test: all $(BUILD)/test-common
 	LLMPIPE_BIN=$(CURDIR)/$(BIN) LLMPIPE_UNIT=$(CURDIR)/$(BUILD)/test-common \
@@ -102,7 +102,7 @@ fuzz: $(BLOBS) | $(BUILD)
 		$(CLANG) $(FUZZ_CFLAGS) $(CJSON_CFLAGS) -o $(BUILD)/$$f \
 			tests/fuzz/$$f.c common/bpe.c common/utf8.c \
 			common/util.c common/jsonl.c common/vocab.S \
-			$(CJSON_LIBS) || exit 1; \
+			$(CJSON_LIBS) -lm || exit 1; \
 		mkdir -p $(BUILD)/corpus-$$f; \
 		echo "fuzzing $$f for $(FUZZ_SECONDS) s"; \
 		$(BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

@@ -18,30 +18,41 @@
 #define EXIT_OVER_BUDGET 3
 /* Text mode reads this much at a time and encodes whole pieces of it. */
 #define CHUNK (1u << 20)
+/* The separators --decode --text accepts between ids. */
+#define ID_SEPARATORS " \t\r\n,[]"
 
 enum mode { COUNT, TOTAL, ENCODE, DECODE, TRUNCATE, BUDGET };
 
 static enum mode mode = COUNT;
-static int text_input, bpe_flags;
+static int text_input;
 static struct counter counter;
 static const struct model *model;
-static size_t limit; /* for TRUNCATE and BUDGET */
+static size_t limit; /* of --truncate or --budget */
 static const char *budget_arg;
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: llm-count [-t] [-e encoding | -m model] [--allow-special]\n"
+	    "usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]\n"
 	    "                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n");
 	exit(2);
+}
+
+/* Exits with status, after checking that what was printed was written. */
+static void
+finish(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "write error");
+	exit(status);
 }
 
 static void
 help(void)
 {
 	printf(
-	    "usage: llm-count [-t] [-e encoding | -m model] [--allow-special]\n"
+	    "usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]\n"
 	    "                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n"
 	    "\n"
 	    "Adds \"tokens\" to each JSON-lines record read on stdin.\n"
@@ -59,7 +70,7 @@ help(void)
 	    "      --allow-special <|endoftext|> and the like are special tokens\n"
 	    "  -h, --help          this help\n"
 	    "      --version       the version\n");
-	exit(0);
+	finish(0);
 }
 
 static size_t
@@ -78,6 +89,13 @@ parse_count(const char *s, const char *opt)
 	return (size_t)v;
 }
 
+static void
+write_bytes(const char *s, size_t len)
+{
+	if (len > 0 && fwrite(s, 1, len, stdout) != len)
+		err(1, "write error");
+}
+
 /* Writes ids as decimal numbers; first says whether one was written. */
 static void
 print_ids(const struct bpe_ids *ids, int *first)
@@ -93,22 +111,28 @@ print_ids(const struct bpe_ids *ids, int *first)
 }
 
 /*
- * Appends the bytes of ids to out.  Returns 0, or -1 (reported) for an id
- * the encoding lacks.
+ * Appends the bytes of ids to out.  Returns 0, or -1 for an id the
+ * encoding lacks, reported for the line in of a record, if any.
  */
 static int
-decode_ids(const uint32_t *ids, size_t n, struct buf *out)
+decode_ids(
+    const uint32_t *ids, size_t n, struct buf *out, const struct jsonl *in)
 {
 	const char *tok;
 	size_t i, len;
 
 	for (i = 0; i < n; i++) {
-		if ((tok = bpe_token(counter.enc, ids[i], &len)) == NULL) {
+		if ((tok = bpe_token(counter.enc, ids[i], &len)) != NULL) {
+			buf_add(out, tok, len);
+			continue;
+		}
+		if (in != NULL)
+			jsonl_error(in, "no token %u in %s", (unsigned)ids[i],
+			    bpe_name(counter.enc));
+		else
 			warnx("no token %u in %s", (unsigned)ids[i],
 			    bpe_name(counter.enc));
-			return -1;
-		}
-		buf_add(out, tok, len);
+		return -1;
 	}
 	return 0;
 }
@@ -124,7 +148,7 @@ whole_chars(const char *s, size_t len)
 
 /* --text: stdin is one text; its pieces are processed as they arrive. */
 struct text_state {
-	size_t tokens;
+	size_t units, tokens; /* counted, for COUNT and BUDGET; encoded */
 	int first, done;
 	struct bpe_ids ids;
 	struct buf held; /* BUDGET: the input, until it is known to fit */
@@ -139,31 +163,30 @@ text_chunk(struct text_state *st, const char *s, size_t len)
 	switch (mode) {
 	case ENCODE:
 		st->ids.n = 0;
-		st->tokens +=
-		    bpe_encode(counter.enc, s, len, bpe_flags, &st->ids);
+		bpe_encode(counter.enc, s, len, counter.flags, &st->ids);
 		print_ids(&st->ids, &st->first);
 		break;
 	case TRUNCATE:
 		/* Written as decoded, so invalid UTF-8 comes out repaired. */
 		st->ids.n = 0;
-		n = bpe_encode(counter.enc, s, len, bpe_flags, &st->ids);
+		n = bpe_encode(counter.enc, s, len, counter.flags, &st->ids);
 		keep = st->tokens + n <= limit ? n : limit - st->tokens;
 		buf_reset(&st->out);
-		decode_ids(st->ids.v, keep, &st->out);
+		decode_ids(st->ids.v, keep, &st->out, NULL);
 		if (keep < n) {
 			st->out.len = whole_chars(st->out.s, st->out.len);
 			st->done = 1;
 		}
-		fwrite(st->out.s, 1, st->out.len, stdout);
+		write_bytes(st->out.s, st->out.len);
 		st->tokens += keep;
 		break;
 	case BUDGET:
-		st->tokens += counter_count(&counter, s, len);
-		if (st->tokens <= limit)
+		st->units += counter_units(&counter, s, len);
+		if (counter_tokens(&counter, st->units) <= limit)
 			buf_add(&st->held, s, len);
 		break;
 	default:
-		st->tokens += counter_count(&counter, s, len);
+		st->units += counter_units(&counter, s, len);
 		break;
 	}
 }
@@ -171,17 +194,17 @@ text_chunk(struct text_state *st, const char *s, size_t len)
 static void
 report_over(size_t tokens)
 {
-	printf("{\"tokens\":%zu,\"limit\":%zu,\"over\":%zu}\n", tokens, limit,
-	    tokens - limit);
+	printf("{\"tokens\":%zu,\"limit\":%zu,\"over\":%zu%s}\n", tokens, limit,
+	    tokens - limit, counter_exact(&counter) ? "" : ",\"exact\":false");
 	warnx("over budget: %zu tokens, limit %zu", tokens, limit);
 }
 
 static int
 run_text(void)
 {
-	struct text_state st = {0, 1, 0, {NULL, 0, 0}, BUF_INIT, BUF_INIT};
+	struct text_state st = {.first = 1};
 	struct buf in = BUF_INIT;
-	size_t got, cut, from;
+	size_t got, cut, from, tokens;
 	int eof = 0, status = 0;
 
 	while (!eof && !st.done) {
@@ -208,23 +231,16 @@ run_text(void)
 		memmove(in.s, in.s + cut, in.len - cut);
 		in.len -= cut;
 	}
-	switch (mode) {
-	case ENCODE:
+	tokens = counter_tokens(&counter, st.units);
+	if (mode == ENCODE) {
 		putchar('\n');
-		break;
-	case BUDGET:
-		if (st.tokens > limit) {
-			report_over(st.tokens);
-			status = EXIT_OVER_BUDGET;
-		} else {
-			fwrite(st.held.s, 1, st.held.len, stdout);
-		}
-		break;
-	case TRUNCATE:
-		break;
-	default:
-		printf("%zu\n", st.tokens);
-		break;
+	} else if (mode == BUDGET && tokens > limit) {
+		report_over(tokens);
+		status = EXIT_OVER_BUDGET;
+	} else if (mode == BUDGET) {
+		write_bytes(st.held.s, st.held.len);
+	} else if (mode == COUNT) {
+		printf("%zu\n", tokens);
 	}
 	bpe_ids_release(&st.ids);
 	buf_release(&st.held);
@@ -233,42 +249,66 @@ run_text(void)
 	return status;
 }
 
-/* --decode --text: numbers separated by spaces, commas or brackets. */
+static int
+is_separator(char c)
+{
+	return c != '\0' && strchr(ID_SEPARATORS, c) != NULL;
+}
+
+/*
+ * --decode --text: numbers separated by spaces, commas or brackets, so
+ * that both a JSON array and a line of --encode output will do.  Returns
+ * -1 (reported) for anything else.
+ */
+static int
+parse_ids(const char *s, size_t len, struct bpe_ids *ids)
+{
+	const char *p = s, *end = s + len;
+	char *after;
+	unsigned long v;
+
+	while (p < end) {
+		if (is_separator(*p)) {
+			p++;
+			continue;
+		}
+		errno = 0;
+		v = *p >= '0' && *p <= '9' ? strtoul(p, &after, 10) : 0;
+		if (*p < '0' || *p > '9' || errno != 0 || v > UINT32_MAX ||
+		    (after < end && !is_separator(*after))) {
+			if (*p == '\0' || (after < end && *after == '\0'))
+				warnx("NUL character among the token ids");
+			else
+				warnx("invalid token id '%.*s'",
+				    (int)strcspn(p, ID_SEPARATORS), p);
+			return -1;
+		}
+		bpe_ids_push(ids, (uint32_t)v);
+		p = after;
+	}
+	return 0;
+}
+
 static int
 run_decode_text(void)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct bpe_ids ids = {NULL, 0, 0};
-	char chunk[65536], *p, *end;
+	char chunk[65536];
 	size_t got;
-	unsigned long v;
 	int status = 0;
 
+	buf_reset(&in);
 	while ((got = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
 		buf_add(&in, chunk, got);
 	if (ferror(stdin))
 		err(1, "read error");
-	for (p = in.s; p != NULL && *p != '\0';) {
-		if (strchr(" \t\r\n,[]", *p) != NULL) {
-			p++;
-			continue;
-		}
-		errno = 0;
-		v = strtoul(p, &end, 10);
-		if (end == p || *p == '-' || *p == '+' || errno != 0 ||
-		    v > UINT32_MAX) {
-			warnx("invalid token id '%.*s'",
-			    (int)strcspn(p, " \t\r\n,[]"), p);
-			status = 1;
-			break;
-		}
-		bpe_ids_push(&ids, (uint32_t)v);
-		p = end;
-	}
-	if (status == 0 && decode_ids(ids.v, ids.n, &out) < 0)
+	buf_reset(&out);
+	if (parse_ids(in.s, in.len, &ids) < 0 ||
+	    decode_ids(ids.v, ids.n, &out, NULL) < 0)
 		status = 1;
-	if (status == 0)
-		fwrite(out.s, 1, out.len, stdout);
+	else
+		write_bytes(out.s, out.len);
 	bpe_ids_release(&ids);
 	buf_release(&out);
 	buf_release(&in);
@@ -291,60 +331,139 @@ ids_array(const struct bpe_ids *ids)
 	return a;
 }
 
-/* Reads a record's "ids" into ids; returns -1 (reported) if malformed. */
-static int
-record_ids(const cJSON *rec, const struct jsonl *in, struct bpe_ids *ids)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(rec, "ids"), *v;
-
-	if (!cJSON_IsArray(a)) {
-		jsonl_error(in, "no 'ids' array");
-		return -1;
-	}
-	cJSON_ArrayForEach(v, a) {
-		if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-		    v->valuedouble > UINT32_MAX ||
-		    v->valuedouble != (double)(uint32_t)v->valuedouble) {
-			jsonl_error(in, "'ids' holds something not a token id");
-			return -1;
-		}
-		bpe_ids_push(ids, (uint32_t)v->valuedouble);
-	}
-	return 0;
-}
-
 /* The state of a run over records. */
 struct records {
 	struct jsonl in;
 	struct buf text, out;
 	struct bpe_ids ids;
-	size_t total, messages;
-	struct buf held; /* BUDGET: the input lines, as read */
+	size_t units, overhead, messages; /* --total and --budget */
+	struct buf held;                  /* --budget: the lines, as read */
 };
 
-static size_t
-count_str(const char *s)
+/*
+ * --decode: turns a record's "ids" into its "content"; a record without
+ * them passes unchanged.  Returns -1 (reported) for a bad id.
+ */
+static int
+decode_record(struct records *r, cJSON *rec)
 {
-	return counter_count(&counter, s, strlen(s));
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(rec, "ids"), *v;
+
+	if (a == NULL)
+		return 0;
+	r->ids.n = 0;
+	cJSON_ArrayForEach(v, a) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
+		    v->valuedouble > UINT32_MAX ||
+		    v->valuedouble != (double)(uint32_t)v->valuedouble) {
+			jsonl_error(
+			    &r->in, "'ids' holds something not a token id");
+			return -1;
+		}
+		bpe_ids_push(&r->ids, (uint32_t)v->valuedouble);
+	}
+	if (!cJSON_IsArray(a)) {
+		jsonl_error(&r->in, "'ids' is not an array");
+		return -1;
+	}
+	buf_reset(&r->out);
+	if (decode_ids(r->ids.v, r->ids.n, &r->out, &r->in) < 0)
+		return -1;
+	buf_reset(&r->text);
+	utf8_sanitize(r->out.s, r->out.len, &r->text);
+	msg_set_string(rec, "content", r->text.s);
+	return 0;
 }
 
 /*
- * Adds rec's tokens to the total as OpenAI counts a chat request: each
- * message costs 3 tokens besides its role and content, a name 1 more;
- * records without a role (docs, facts) count their content alone.
+ * Cuts text to its first room tokens, at a whole character; returns the
+ * tokens it keeps and leaves the text in r->out.
+ */
+static size_t
+truncate_text(struct records *r, const char *text, size_t room)
+{
+	size_t n;
+
+	r->ids.n = 0;
+	n = bpe_encode(counter.enc, text, strlen(text), counter.flags, &r->ids);
+	buf_reset(&r->out);
+	if (n <= room) {
+		buf_addstr(&r->out, text);
+		return n;
+	}
+	decode_ids(r->ids.v, room, &r->out, NULL);
+	r->out.len = whole_chars(r->out.s, r->out.len);
+	r->out.s[r->out.len] = '\0';
+	return room;
+}
+
+/*
+ * --truncate on an array of parts: the text parts are cut in order to
+ * the room left, text parts past it dropped, other parts (images) kept.
  */
 static void
-add_to_total(struct records *r, const cJSON *rec, size_t content)
+truncate_parts(struct records *r, cJSON *parts)
+{
+	cJSON *part, *next;
+	size_t room = limit;
+
+	for (part = parts->child; part != NULL; part = next) {
+		next = part->next;
+		if (!msg_text_part(part))
+			continue;
+		if (room == 0) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(parts, part));
+			continue;
+		}
+		room -= truncate_text(r, msg_str(part, "text"), room);
+		msg_set_string(part, "text", r->out.s);
+	}
+}
+
+/* --truncate: returns 1 if the content was cut, 0 if it fit. */
+static int
+truncate_record(struct records *r, cJSON *rec, size_t tokens)
+{
+	cJSON *content = cJSON_GetObjectItemCaseSensitive(rec, "content");
+
+	if (tokens <= limit)
+		return 0;
+	if (cJSON_IsArray(content)) {
+		truncate_parts(r, content);
+	} else {
+		truncate_text(r, content->valuestring, limit);
+		msg_set_string(rec, "content", r->out.s);
+	}
+	return 1;
+}
+
+/*
+ * --total and --budget: adds rec to the count of a chat request as OpenAI
+ * counts one: each message costs 3 tokens besides its role and content, a
+ * name 1 more; records without a role (docs, facts) count their content.
+ */
+static void
+add_to_total(struct records *r, const cJSON *rec)
 {
 	const char *role = msg_str(rec, "role"), *name = msg_str(rec, "name");
 
-	r->total += content;
+	r->units += counter_units(&counter, r->text.s, r->text.len);
 	if (role == NULL)
 		return;
-	r->total += 3 + count_str(role);
-	if (name != NULL)
-		r->total += 1 + count_str(name);
+	r->units += counter_units(&counter, role, strlen(role));
+	r->overhead += 3;
+	if (name != NULL) {
+		r->units += counter_units(&counter, name, strlen(name));
+		r->overhead += 1;
+	}
 	r->messages++;
+}
+
+static size_t
+total_tokens(const struct records *r)
+{
+	return counter_tokens(&counter, r->units) + r->overhead +
+	    (r->messages > 0 ? 3 : 0);
 }
 
 /* Does the work of the mode on one record; -1 if it was reported bad. */
@@ -355,52 +474,29 @@ process_record(struct records *r, cJSON *rec)
 	size_t n;
 	int has, truncated = 0;
 
-	if (mode == DECODE) {
-		r->ids.n = 0;
-		buf_reset(&r->out);
-		if (record_ids(rec, &r->in, &r->ids) < 0 ||
-		    decode_ids(r->ids.v, r->ids.n, &r->out) < 0)
-			return -1;
-		buf_reset(&r->text);
-		utf8_sanitize(r->out.s, r->out.len, &r->text);
-		msg_set_string(rec, "content", r->text.s);
-		return 0;
-	}
+	if (mode == DECODE)
+		return decode_record(r, rec);
 	buf_reset(&r->text);
 	if ((has = msg_content(rec, &r->text, &why)) < 0) {
 		jsonl_error(&r->in, "%s", why);
 		return -1;
 	}
-	if (has == 0) {
-		if (mode == TOTAL || mode == BUDGET)
-			add_to_total(r, rec, 0);
+	if (mode == TOTAL || mode == BUDGET) {
+		add_to_total(r, rec);
 		return 0;
 	}
+	if (has == 0)
+		return 0;
 	r->ids.n = 0;
-	if (mode == ENCODE || mode == TRUNCATE)
-		n = bpe_encode(
-		    counter.enc, r->text.s, r->text.len, bpe_flags, &r->ids);
+	if (mode == ENCODE)
+		n = bpe_encode(counter.enc, r->text.s, r->text.len,
+		    counter.flags, &r->ids);
 	else
 		n = counter_count(&counter, r->text.s, r->text.len);
-	switch (mode) {
-	case TOTAL:
-	case BUDGET:
-		add_to_total(r, rec, n);
-		return 0;
-	case TRUNCATE:
-		if (n > limit) {
-			buf_reset(&r->out);
-			decode_ids(r->ids.v, limit, &r->out);
-			r->out.len = whole_chars(r->out.s, r->out.len);
-			r->out.s[r->out.len] = '\0';
-			msg_set_string(rec, "content", r->out.s);
-			n = bpe_encode(
-			    counter.enc, r->out.s, r->out.len, bpe_flags, NULL);
-			truncated = 1;
-		}
-		break;
-	default:
-		break;
+	if (mode == TRUNCATE && (truncated = truncate_record(r, rec, n))) {
+		buf_reset(&r->text);
+		msg_content(rec, &r->text, &why);
+		n = counter_count(&counter, r->text.s, r->text.len);
 	}
 	msg_set_number(rec, "tokens", (double)n);
 	if (!counter_exact(&counter))
@@ -412,13 +508,29 @@ process_record(struct records *r, cJSON *rec)
 	return 0;
 }
 
-static void
-print_total(const struct records *r)
+/*
+ * Ends --total and --budget.  Neither prints a total that a bad line has
+ * made wrong: a count that looks complete must be.
+ */
+static int
+finish_total(struct records *r, int status)
 {
-	size_t total = r->total + (r->messages > 0 ? 3 : 0);
+	size_t total = total_tokens(r);
 
-	printf("{\"tokens\":%zu,\"messages\":%zu%s}\n", total, r->messages,
-	    counter_exact(&counter) ? "" : ",\"exact\":false");
+	if (status != 0) {
+		warnx("bad input: %s",
+		    mode == TOTAL ? "no total" : "nothing passed through");
+	} else if (mode == TOTAL) {
+		printf("{\"tokens\":%zu,\"messages\":%zu%s}\n", total,
+		    r->messages,
+		    counter_exact(&counter) ? "" : ",\"exact\":false");
+	} else if (total > limit) {
+		report_over(total);
+		status = EXIT_OVER_BUDGET;
+	} else {
+		write_bytes(r->held.s, r->held.len);
+	}
+	return status;
 }
 
 static int
@@ -426,10 +538,10 @@ run_records(void)
 {
 	struct records r;
 	cJSON *rec;
-	size_t total;
 	int rv, status = 0;
 
 	memset(&r, 0, sizeof(r));
+	buf_reset(&r.held);
 	jsonl_init(&r.in, stdin);
 	while ((rv = jsonl_read(&r.in, &rec)) != 0) {
 		if (rv < 0 || process_record(&r, rec) < 0) {
@@ -437,24 +549,13 @@ run_records(void)
 		} else if (mode == BUDGET) {
 			buf_add(&r.held, r.in.line.s, r.in.line.len);
 			buf_add(&r.held, "\n", 1);
-		} else if (mode != TOTAL) {
-			jsonl_write(stdout, rec);
+		} else if (mode != TOTAL && jsonl_write(stdout, rec) < 0) {
+			err(1, "write error");
 		}
 		cJSON_Delete(rec);
 	}
-	if (mode == TOTAL)
-		print_total(&r);
-	if (mode == BUDGET) {
-		total = r.total + (r.messages > 0 ? 3 : 0);
-		if (status != 0) {
-			warnx("bad input: nothing passed through");
-		} else if (total > limit) {
-			report_over(total);
-			status = EXIT_OVER_BUDGET;
-		} else {
-			fwrite(r.held.s, 1, r.held.len, stdout);
-		}
-	}
+	if (mode == TOTAL || mode == BUDGET)
+		status = finish_total(&r, status);
 	buf_release(&r.held);
 	bpe_ids_release(&r.ids);
 	buf_release(&r.out);
@@ -463,48 +564,42 @@ run_records(void)
 	return status;
 }
 
-/* Picks the counter from -e and -m; exits with a usage error if unknown. */
+/*
+ * Picks the model (-m, else the default) and the counter: -e, else the
+ * model's.  Exits with a usage error for an unknown name.
+ */
 static void
-setup_counter(const char *encoding, const char *model_name)
+setup_counter(const char *encoding, const char *model_name, int flags)
 {
-	if (model_name != NULL && (model = model_find(model_name)) == NULL) {
+	if ((model = model_find(model_name ? model_name : MODEL_DEFAULT)) ==
+	    NULL) {
 		warnx("unknown model '%s'", model_name);
 		usage();
 	}
-	if (encoding != NULL) {
-		if (counter_for_encoding(&counter, encoding) < 0) {
-			warnx("unknown encoding '%s' (cl100k_base, o200k_base)",
-			    encoding);
-			usage();
-		}
-		return;
+	if (encoding != NULL && counter_for_encoding(&counter, encoding) < 0) {
+		warnx("unknown encoding '%s' (cl100k_base, o200k_base)",
+		    encoding);
+		usage();
 	}
-	if (model == NULL)
-		model = model_find(MODEL_DEFAULT);
-	if (counter_for_model(&counter, model) < 0)
+	if (encoding == NULL && counter_for_model(&counter, model) < 0)
 		errx(1, "model '%s' has no counter", model->name);
+	counter.flags = flags;
 }
 
 static void
 check_mode(void)
 {
 	if ((mode == ENCODE || mode == DECODE || mode == TRUNCATE) &&
-	    (counter.enc == NULL || !counter_exact(&counter))) {
+	    !counter_exact(&counter)) {
 		warnx(
 		    "--encode, --decode and --truncate need an exact encoding; '%s' is counted by estimate",
 		    model->name);
 		usage();
 	}
-	if (mode == BUDGET) {
-		if (strcmp(budget_arg, "auto") != 0) {
-			limit = parse_count(budget_arg, "--budget");
-		} else if (model == NULL) {
-			warnx("--budget auto needs -m model");
-			usage();
-		} else {
-			limit = (size_t)model->budget;
-		}
-	}
+	if (mode == BUDGET)
+		limit = strcmp(budget_arg, "auto") == 0
+		    ? (size_t)model->budget
+		    : parse_count(budget_arg, "--budget");
 	if (mode == TOTAL && text_input) {
 		warnx(
 		    "--total counts records; without it --text counts the text");
@@ -550,7 +645,7 @@ main(int argc, char *argv[])
 	    {NULL, 0, NULL, 0},
 	};
 	const char *encoding = NULL, *model_name = NULL;
-	int ch, status;
+	int ch, flags = 0, status;
 
 	while ((ch = getopt_long(argc, argv, "e:hm:t", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -567,7 +662,7 @@ main(int argc, char *argv[])
 			text_input = 1;
 			break;
 		case OPT_ALLOW_SPECIAL:
-			bpe_flags |= BPE_SPECIAL;
+			flags |= BPE_SPECIAL;
 			break;
 		case OPT_BUDGET:
 			set_mode(BUDGET);
@@ -588,7 +683,8 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERSION:
 			printf("llm-count %s\n", LLMPIPE_VERSION);
-			return 0;
+			finish(0);
+			break;
 		default:
 			usage();
 		}
@@ -597,13 +693,11 @@ main(int argc, char *argv[])
 		warnx("unexpected argument '%s'", argv[optind]);
 		usage();
 	}
-	setup_counter(encoding, model_name);
+	setup_counter(encoding, model_name, flags);
 	check_mode();
 	if (text_input)
 		status = mode == DECODE ? run_decode_text() : run_text();
 	else
 		status = run_records();
-	if (fflush(stdout) == EOF || ferror(stdout))
-		err(1, "write error");
-	return status;
+	finish(status);
 }

@@ -13,7 +13,6 @@
 extern const uint32_t bpe_blob_cl100k_base[];
 extern const uint32_t bpe_blob_o200k_base[];
 
-#define NONE BPE_NONE
 /* Pieces up to this many bytes are merged in place on the stack. */
 #define SMALL_PIECE 64
 
@@ -121,17 +120,17 @@ probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 		if (n <= 4 || same_bytes(e->bytes + e->off[r], p, n))
 			return r;
 	}
-	return NONE;
+	return BPE_NONE;
 }
 
-/* Returns the rank of the token whose bytes are p[0 .. n), or NONE. */
+/* Returns the rank of the token whose bytes are p[0 .. n), or BPE_NONE. */
 static inline uint32_t
 rank_of(const struct bpe *e, const unsigned char *p, size_t n)
 {
 	if (n == 2)
 		return e->pair_rank[p[0] << 8 | p[1]];
 	if (n > BPE_MAX_TOKEN_LEN)
-		return NONE;
+		return BPE_NONE;
 	return probe(e, p, n, bpe_hash(p, n));
 }
 
@@ -151,11 +150,11 @@ merge_small(
 	for (i = 0; i < n; i++) {
 		start[i] = (unsigned char)i;
 		part[i] = e->byte_rank[p[i]];
-		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : NONE;
+		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : BPE_NONE;
 	}
 	start[n] = (unsigned char)n;
 	for (;;) {
-		best = NONE;
+		best = BPE_NONE;
 		k = 0;
 		for (i = 0; i + 1 < m; i++) {
 			/* cppcheck-suppress uninitvar ; set for i < n - 1 */
@@ -164,7 +163,7 @@ merge_small(
 				k = i;
 			}
 		}
-		if (best == NONE)
+		if (best == BPE_NONE)
 			break;
 		/* Part k absorbs part k + 1. */
 		part[k] = best;
@@ -176,7 +175,7 @@ merge_small(
 		m--;
 		pair[k] = k + 1 < m
 		    ? rank_of(e, p + start[k], start[k + 2] - start[k])
-		    : NONE;
+		    : BPE_NONE;
 		if (k > 0)
 			pair[k - 1] = rank_of(
 			    e, p + start[k - 1], start[k + 1] - start[k - 1]);
@@ -245,8 +244,8 @@ merge_large(
 		next[i] = (uint32_t)i + 1;
 		prev[i] = (uint32_t)i - 1;
 		part[i] = e->byte_rank[p[i]];
-		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : NONE;
-		if (pair[i] != NONE)
+		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : BPE_NONE;
+		if (pair[i] != BPE_NONE)
 			heap_push(&h, (uint64_t)pair[i] << 32 | i);
 	}
 	while (h.n > 0) {
@@ -258,17 +257,17 @@ merge_large(
 		b = next[a];
 		c = next[b];
 		part[a] = r;
-		pair[b] = NONE;
+		pair[b] = BPE_NONE;
 		next[a] = c;
 		if (c < n)
 			prev[c] = a;
-		pair[a] = c < n ? rank_of(e, p + a, next[c] - a) : NONE;
-		if (pair[a] != NONE)
+		pair[a] = c < n ? rank_of(e, p + a, next[c] - a) : BPE_NONE;
+		if (pair[a] != BPE_NONE)
 			heap_push(&h, (uint64_t)pair[a] << 32 | a);
 		if (a > 0) {
 			b = prev[a];
 			pair[b] = rank_of(e, p + b, next[a] - b);
-			if (pair[b] != NONE)
+			if (pair[b] != BPE_NONE)
 				heap_push(&h, (uint64_t)pair[b] << 32 | b);
 		}
 	}
@@ -319,8 +318,8 @@ encode_piece(
 	else if (n <= BPE_MAX_TOKEN_LEN)
 		r = probe(e, p, n, h = bpe_hash(p, n));
 	else
-		r = NONE;
-	if (r != NONE) {
+		r = BPE_NONE;
+	if (r != BPE_NONE) {
 		out[0] = r;
 		return 1;
 	}
@@ -673,25 +672,33 @@ bpe_token(const struct bpe *e, uint32_t id, size_t *len)
 }
 
 /*
- * A piece never continues past an ASCII letter or digit that is followed
- * by a space or a line feed, in either pattern, and what follows cannot
- * change the pieces before it; so the text splits there.
+ * Two places where, in either pattern, a piece always ends and what
+ * follows cannot change the pieces before: after an ASCII letter or digit
+ * that a space or line feed follows (no letter or digit piece takes
+ * those), and after a line feed that an ASCII graphic character other
+ * than '/' follows (the whitespace run, or a punctuation run's trailing
+ * line breaks, ends there; o200k_base's punctuation also takes '/').
  */
+static int
+splits_before(const unsigned char *s, size_t i)
+{
+	unsigned c = s[i - 1] | 0x20u;
+
+	if (s[i] == ' ' || s[i] == '\n')
+		return (c >= 'a' && c <= 'z') ||
+		    (s[i - 1] >= '0' && s[i - 1] <= '9');
+	return s[i - 1] == '\n' && s[i] > ' ' && s[i] < 0x7f && s[i] != '/';
+}
+
 size_t
 bpe_split_point(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i;
-	unsigned c;
 
-	for (i = len; i > 1; i--) {
-		if (s[i - 1] != ' ' && s[i - 1] != '\n')
-			continue;
-		c = s[i - 2] | 0x20u;
-		if ((c >= 'a' && c <= 'z') ||
-		    (s[i - 2] >= '0' && s[i - 2] <= '9'))
+	for (i = len; i > 1; i--)
+		if (splits_before(s, i - 1))
 			return i - 1;
-	}
 	return 0;
 }
 

@@ -43,9 +43,10 @@ size_t bpe_encode(const struct bpe *enc, const char *text, size_t len,
 const char *bpe_token(const struct bpe *enc, uint32_t id, size_t *len);
 
 /*
- * Returns the length of the longest prefix of text that tokenizes the same
- * alone as it does followed by any further text, or 0 if none is found.
- * Lets a caller encode an unbounded stream piece by piece.
+ * Returns the length of a prefix of text that tokenizes the same alone as
+ * it does followed by any further text, as long a one as two simple rules
+ * find (see bpe.c), or 0 when they find none.  Lets a caller encode an
+ * unbounded stream piece by piece.
  */
 size_t bpe_split_point(const char *text, size_t len);
 

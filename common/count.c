@@ -8,6 +8,7 @@ int
 counter_for_encoding(struct counter *c, const char *encoding)
 {
 	c->kind = COUNT_EXACT;
+	c->flags = 0;
 	c->enc = bpe_find(encoding);
 	return c->enc ? 0 : -1;
 }
@@ -17,6 +18,7 @@ counter_for_model(struct counter *c, const struct model *m)
 {
 	c->kind = m->counter;
 	c->enc = NULL;
+	c->flags = 0;
 	if (m->encoding == NULL)
 		return m->counter == COUNT_DEEPSEEK ? 0 : -1;
 	c->enc = bpe_find(m->encoding);
@@ -32,10 +34,11 @@ counter_exact(const struct counter *c)
 /*
  * DeepSeek documents about 0.3 tokens for an English character and 0.6
  * for a Chinese one.  Han, kana, Hangul and fullwidth forms count as the
- * latter, every other character as the former.
+ * latter, every other character as the former; a unit is a tenth of a
+ * token.
  */
 static size_t
-deepseek_estimate(const char *text, size_t len)
+deepseek_tenths(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i, narrow = 0, wide = 0;
@@ -61,26 +64,37 @@ deepseek_estimate(const char *text, size_t len)
 		else
 			narrow++;
 	}
-	return (narrow * 3 + wide * 6 + 9) / 10;
+	return narrow * 3 + wide * 6;
 }
 
 size_t
-counter_count(const struct counter *c, const char *text, size_t len)
+counter_units(const struct counter *c, const char *text, size_t len)
 {
-	size_t n;
+	if (c->kind == COUNT_DEEPSEEK)
+		return deepseek_tenths(text, len);
+	return bpe_encode(c->enc, text, len, c->flags, NULL);
+}
 
+size_t
+counter_tokens(const struct counter *c, size_t units)
+{
 	switch (c->kind) {
 	case COUNT_DEEPSEEK:
-		return deepseek_estimate(text, len);
+		return (units + 9) / 10;
 	case COUNT_CLAUDE:
 		/*
 		 * Claude's tokenizer is not public.  Its counts run above
 		 * cl100k_base's on English and code; 1.2 errs on the side
 		 * of a budget that holds.  llm-ask --count asks Anthropic.
 		 */
-		n = bpe_encode(c->enc, text, len, 0, NULL);
-		return (n * 6 + 4) / 5;
+		return (units * 6 + 4) / 5;
 	default:
-		return bpe_encode(c->enc, text, len, 0, NULL);
+		return units;
 	}
+}
+
+size_t
+counter_count(const struct counter *c, const char *text, size_t len)
+{
+	return counter_tokens(c, counter_units(c, text, len));
 }

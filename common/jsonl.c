@@ -1,6 +1,7 @@
 /* jsonl: the JSON-lines reader and writer every program uses. */
 #include <err.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,33 @@ is_blank(const char *s, size_t n)
 	return n == 0;
 }
 
+/* Removes a byte order mark, which some editors write, from a line. */
+static void
+skip_bom(struct buf *line)
+{
+	if (line->len >= 3 && memcmp(line->s, "\xef\xbb\xbf", 3) == 0) {
+		memmove(line->s, line->s + 3, line->len - 2);
+		line->len -= 3;
+	}
+}
+
+/*
+ * Returns 1 if item holds a number too large for a double, which cJSON
+ * would otherwise turn into null without a word.
+ */
+static int
+has_infinity(const cJSON *item)
+{
+	const cJSON *c;
+
+	if (cJSON_IsNumber(item))
+		return !isfinite(item->valuedouble);
+	for (c = item->child; c != NULL; c = c->next)
+		if (has_infinity(c))
+			return 1;
+	return 0;
+}
+
 /*
  * cJSON keeps strings NUL-terminated, so a NUL in the input, raw or as
  * \u0000, would silently cut a string short.  Returns the offset of the
@@ -136,8 +164,11 @@ jsonl_read(struct jsonl *r, cJSON **rec)
 	int rv;
 
 	*rec = NULL;
-	while ((rv = read_line(r)) == 1 && is_blank(r->line.s, r->line.len))
-		;
+	while ((rv = read_line(r)) == 1) {
+		skip_bom(&r->line);
+		if (!is_blank(r->line.s, r->line.len))
+			break;
+	}
 	if (rv <= 0)
 		return rv;
 	if ((ok = utf8_valid_prefix(r->line.s, r->line.len)) != r->line.len) {
@@ -164,8 +195,10 @@ jsonl_read(struct jsonl *r, cJSON **rec)
 		*rec = NULL;
 		return -1;
 	}
-	if (!cJSON_IsObject(*rec)) {
-		jsonl_error(r, "not a JSON object");
+	if (!cJSON_IsObject(*rec) || has_infinity(*rec)) {
+		jsonl_error(r,
+		    cJSON_IsObject(*rec) ? "number out of range"
+					 : "not a JSON object");
 		cJSON_Delete(*rec);
 		*rec = NULL;
 		return -1;

@@ -95,9 +95,3 @@ model_find(const char *name)
 	}
 	return best;
 }
-
-const struct model *
-model_at(int i)
-{
-	return i >= 0 && (size_t)i < NMODELS ? &models[i] : NULL;
-}

@@ -31,7 +31,4 @@ struct model {
  */
 const struct model *model_find(const char *name);
 
-/* Returns the i-th model of the table, or NULL past its end. */
-const struct model *model_at(int i);
-
 #endif

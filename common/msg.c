@@ -4,6 +4,20 @@
 
 #include "msg.h"
 
+/*
+ * The part types that hold text: chat completions' "text" and the
+ * Responses API's "input_text" and "output_text".
+ */
+int
+msg_text_part(const cJSON *part)
+{
+	const char *type = msg_str(part, "type");
+
+	return type != NULL &&
+	    (strcmp(type, "text") == 0 || strcmp(type, "input_text") == 0 ||
+		strcmp(type, "output_text") == 0);
+}
+
 int
 msg_content(const cJSON *rec, struct buf *out, const char **why)
 {
@@ -28,7 +42,7 @@ msg_content(const cJSON *rec, struct buf *out, const char **why)
 			*why = "a 'content' part has no 'type'";
 			return -1;
 		}
-		if (strcmp(type->valuestring, "text") != 0)
+		if (!msg_text_part(part))
 			continue;
 		if (!cJSON_IsString(text)) {
 			*why = "a 'content' text part has no 'text' string";

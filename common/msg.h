@@ -6,10 +6,13 @@
 
 #include "util.h"
 
+/* Returns 1 if part, an element of a content array, is one with text. */
+int msg_text_part(const cJSON *part);
+
 /*
  * Appends the text of rec's "content" to out: the string itself, or the
- * "text" of every {"type":"text"} part of an array, joined without a
- * separator (parts of other types carry no text).  Returns 1 when there
+ * "text" of every text part of an array (see msg_text_part), joined
+ * without a separator; other parts carry no text.  Returns 1 when there
  * is content, 0 when rec has none, -1 when it is neither a string nor an
  * array of parts (with *why set to a message for the caller to report).
  */

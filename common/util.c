@@ -17,31 +17,11 @@ xmalloc(size_t size)
 }
 
 void *
-xcalloc(size_t n, size_t size)
-{
-	void *p;
-
-	if ((p = calloc(n ? n : 1, size ? size : 1)) == NULL)
-		errx(1, "out of memory");
-	return p;
-}
-
-void *
 xreallocarray(void *p, size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size)
 		errx(1, "out of memory");
 	if ((p = realloc(p, n * size > 0 ? n * size : 1)) == NULL)
-		errx(1, "out of memory");
-	return p;
-}
-
-char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if ((p = strdup(s)) == NULL)
 		errx(1, "out of memory");
 	return p;
 }
@@ -80,12 +60,13 @@ buf_addstr(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+/* Empties b, leaving it an allocated "" for callers that print it. */
 void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
-	if (b->s != NULL)
-		b->s[0] = '\0';
+	buf_grow(b, 0);
+	b->s[0] = '\0';
 }
 
 void

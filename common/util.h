@@ -6,9 +6,7 @@
 
 /* Each exits with "out of memory" rather than return NULL. */
 void *xmalloc(size_t size);
-void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
-char *xstrdup(const char *s);
 
 /* A byte string that grows as needed; always NUL-terminated once used. */
 struct buf {

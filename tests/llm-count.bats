@@ -199,9 +199,13 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 @test "--budget auto uses the model's input budget" {
 	# deepseek-coder: 10,000 tokens; 40,000 characters are 12,000.
 	run -3 --separate-stderr llm-count --budget auto -m deepseek-coder < <(printf '{"role":"user","content":"%s"}\n' "$(head -c 40000 /dev/zero | tr '\0' a)")
-	[ "$output" = '{"tokens":12008,"limit":10000,"over":2008}' ]
-	run -2 --separate-stderr llm-count --budget auto -e cl100k_base </dev/null
-	[ "${stderr%%$'\n'*}" = 'llm-count: --budget auto needs -m model' ]
+	[ "$output" = '{"tokens":12008,"limit":10000,"over":2008,"exact":false}' ]
+	# -e picks the counter, -m (default gpt-4o) the budget: gpt-4 takes 4,096;
+	# "hello\n" is 2 tokens.
+	run -3 --separate-stderr llm-count -t --budget auto -e o200k_base -m gpt-4 < <(yes hello | head -5000)
+	[ "$output" = '{"tokens":10000,"limit":4096,"over":5904}' ]
+	run -0 llm-count -t --budget auto -e cl100k_base <<<'hello'
+	[ "$output" = 'hello' ]
 }
 
 @test "--budget passes nothing through when a line is bad" {
@@ -218,7 +222,8 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	[ "$output" = '27 91 419 1440 919 91 29' ]
 	run llm-count -t --encode --allow-special < <(printf 'hello<|endoftext|>')
 	[ "$output" = '24912 199999' ]
-	run llm-count -t --decode --allow-special <<<'24912 199999'
+	# Special ids decode with or without the option, as in tiktoken.
+	run llm-count -t --decode <<<'24912 199999'
 	[ "$output" = 'hello<|endoftext|>' ]
 }
 
@@ -241,7 +246,7 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 
 @test "--help and --version" {
 	run -0 llm-count --help
-	[ "${lines[0]}" = 'usage: llm-count [-t] [-e encoding | -m model] [--allow-special]' ]
+	[ "${lines[0]}" = 'usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]' ]
 	run -0 llm-count --version
 	[[ "$output" =~ ^llm-count\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
@@ -252,7 +257,7 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	[ "$stderr" = 'llm-count: write error: No space left on device' ]
 }
 
-@test "large input: 20 MB of text streams in bounded pieces" {
+@test "large input: 20 MB of text is counted exactly" {
 	# "hello world\n" is 3 tokens; 1,666,666 lines and "hello wo" (2).
 	run llm-count -t < <(yes 'hello world' | head -c 20000000)
 	[ "$output" = 5000000 ]
@@ -268,6 +273,89 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	n2=$(printf '{"content":%s}\n' "$rec" | llm-count --total -e cl100k_base)
 	# The record's text gained one final newline, one token here.
 	[ "$n2" = "{\"tokens\":$((n1 + 1)),\"messages\":0}" ]
+}
+
+@test "--truncate 0 and empty input in every mode" {
+	run llm-count --truncate 0 <<<'{"content":"hello"}'
+	[ "$output" = '{"content":"","tokens":0,"truncated":true}' ]
+	run -0 llm-count -t --truncate 0 <<<'hello'
+	[ "$output" = '' ]
+	for args in "" "--total" "--encode" "--decode" "--truncate 3" "--budget 5" \
+		"-t" "-t --encode" "-t --decode" "-t --truncate 3" "-t --budget 5"; do
+		run -0 --separate-stderr llm-count $args < <(printf '\n')
+		[ "$stderr" = '' ]
+	done
+}
+
+@test "--decode passes records without ids and decodes empty ones" {
+	run llm-count --decode <<-'EOF2'
+	{"type":"route","task":"code"}
+	{"ids":[]}
+	EOF2
+	[ "$output" = $'{"type":"route","task":"code"}\n{"ids":[],"content":""}' ]
+	run -1 --separate-stderr llm-count --decode <<<'{"ids":[999999]}'
+	[ "$stderr" = 'llm-count: line 1: no token 999999 in o200k_base' ]
+	run -1 --separate-stderr llm-count --decode <<<'{"ids":"15339"}'
+	[ "$stderr" = "llm-count: line 1: 'ids' is not an array" ]
+}
+
+@test "--decode --text refuses what is not a list of ids" {
+	run -1 --separate-stderr llm-count -t --decode -e cl100k_base < <(printf '15339\0 1917')
+	[ "$output" = '' ]
+	[ "$stderr" = 'llm-count: NUL character among the token ids' ]
+	run -1 --separate-stderr llm-count -t --decode -e cl100k_base <<<'15339 0x10'
+	[ "$stderr" = "llm-count: invalid token id '0x10'" ]
+	run -1 --separate-stderr llm-count -t --decode -e cl100k_base <<<'15339 -1'
+	[ "$stderr" = "llm-count: invalid token id '-1'" ]
+}
+
+@test "--allow-special counts special tokens as one in every mode" {
+	run llm-count -t --allow-special < <(printf '<|endoftext|>')
+	[ "$output" = 1 ]
+	run llm-count --allow-special <<<'{"content":"<|endoftext|>"}'
+	[ "$output" = '{"content":"<|endoftext|>","tokens":1}' ]
+	run llm-count --total --allow-special <<<'{"role":"user","content":"<|endoftext|>"}'
+	[ "$output" = '{"tokens":8,"messages":1}' ]
+}
+
+@test "--truncate cuts the text parts of array content and keeps the others" {
+	run llm-count --truncate 1 <<<'{"content":[{"type":"text","text":"hello world"},{"type":"image_url","image_url":{"url":"x"}},{"type":"input_text","text":" again"}]}'
+	[ "$output" = '{"content":[{"type":"text","text":"hello"},{"type":"image_url","image_url":{"url":"x"}}],"tokens":1,"truncated":true}' ]
+}
+
+@test "--total prints no total when a line was bad" {
+	run -1 --separate-stderr llm-count --total <<-'EOF2'
+	{"role":"user","content":"hello"}
+	{"role":"user","content":"garbled
+	EOF2
+	[ "$output" = '' ]
+	[ "$stderr" = $'llm-count: line 2: invalid JSON: syntax error at column 27\nllm-count: bad input: no total' ]
+}
+
+@test "estimates are rounded once, not per piece or per record" {
+	# 250,000 lines of "hello world\n": 750,000 cl100k_base tokens and
+	# 3,000,000 characters; 1.2 and 0.3 of them are whole numbers.
+	run llm-count -t -m claude < <(yes 'hello world' | head -c 3000000)
+	[ "$output" = 900000 ]
+	run llm-count -t -m deepseek-chat < <(yes 'hello world' | head -c 3000000)
+	[ "$output" = 900000 ]
+	# 1,000 x ("user" + "ok") = 2,000 tokens * 1.2, + 3 each + 3.
+	run llm-count --total -m claude < <(yes '{"role":"user","content":"ok"}' | head -1000)
+	[ "$output" = '{"tokens":5403,"messages":1000,"exact":false}' ]
+}
+
+@test "numbers out of range and byte order marks" {
+	run -1 --separate-stderr llm-count < <(printf '\xef\xbb\xbf\n{"x":1e400}\n{"x":[{"y":-1e999}]}\n{"content":"ok","n":1e300}\n')
+	[ "$output" = '{"content":"ok","n":1e+300,"tokens":1}' ]
+	[ "$stderr" = $'llm-count: line 2: number out of range\nllm-count: line 3: number out of range' ]
+}
+
+@test "--help and --version report a write error" {
+	if [ ! -w /dev/full ]; then skip "no /dev/full"; fi
+	run -1 --separate-stderr bash -c 'llm-count --version >/dev/full'
+	[ "$stderr" = 'llm-count: write error: No space left on device' ]
+	run -1 --separate-stderr bash -c 'llm-count --help >/dev/full'
+	[ "$stderr" = 'llm-count: write error: No space left on device' ]
 }
 
 # Runs the EXAMPLES of man/llm-count.1: in each literal block, a line

@@ -11,8 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * Checks what must hold for any input: the count equals the number of
- * ids; the ids decode to the input (after invalid UTF-8 is replaced);
- * encoding a prefix split where bpe_split_point says gives the same ids.
+ * ids, with special tokens or without; the ids decode to the input (after
+ * invalid UTF-8 is replaced); encoding a prefix split where
+ * bpe_split_point says gives the same ids.
  */
 static void
 check(const struct bpe *enc, const char *text, size_t len)
@@ -22,6 +23,10 @@ check(const struct bpe *enc, const char *text, size_t len)
 	const char *tok;
 	size_t n, i, tlen, cut;
 
+	n = bpe_encode(enc, text, len, BPE_SPECIAL, &ids);
+	if (n != ids.n || n != bpe_encode(enc, text, len, BPE_SPECIAL, NULL))
+		abort();
+	ids.n = 0;
 	n = bpe_encode(enc, text, len, 0, &ids);
 	if (n != ids.n || n != bpe_encode(enc, text, len, 0, NULL))
 		abort();

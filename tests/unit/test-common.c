@@ -85,6 +85,10 @@ test_split_point(void)
 	    {"!!! ", 0},
 	    {"\xe4\xb8\xad ", 0},
 	    {"a  ", 1},
+	    {"a.\nB", 3},
+	    {"a.\n/x", 0},
+	    {"\n\n x", 0},
+	    {"x\n\t(", 1},
 	};
 	size_t i;
 
@@ -107,8 +111,10 @@ test_special(void)
 	    (long)bpe_encode(o200k, text, strlen(text), 0, NULL), 21);
 	expect_num("special",
 	    (long)bpe_encode(o200k, text, strlen(text), BPE_SPECIAL, &ids), 10);
-	expect_num("special id", ids.v[1], 199999);
-	expect_num("special id", ids.v[3], 200018);
+	if (ids.n == 10) {
+		expect_num("special id", ids.v[1], 199999);
+		expect_num("special id", ids.v[3], 200018);
+	}
 	tok = bpe_token(o200k, 200018, &len);
 	expect_str("special text", tok, len, "<|endofprompt|>", 15);
 	expect_num("no such id", bpe_token(o200k, 199998, &len) == NULL, 1);
