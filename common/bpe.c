@@ -675,19 +675,27 @@ bpe_token(const struct bpe *e, uint32_t id, size_t *len)
  * Two places where, in either pattern, a piece always ends and what
  * follows cannot change the pieces before: after an ASCII letter or digit
  * that a space or line feed follows (no letter or digit piece takes
- * those), and after a line feed that an ASCII graphic character other
- * than '/' follows (the whitespace run, or a punctuation run's trailing
- * line breaks, ends there; o200k_base's punctuation also takes '/').
+ * those), and after a line feed that a character other than whitespace
+ * or '/' follows (the whitespace run, or a punctuation run's trailing line
+ * breaks, ends there; o200k_base's punctuation also takes '/').  The text
+ * may be invalid UTF-8: only a whole, valid character counts.
  */
 static int
-splits_before(const unsigned char *s, size_t i)
+splits_before(const unsigned char *s, size_t len, size_t i)
 {
 	unsigned c = s[i - 1] | 0x20u;
+	size_t next;
 
 	if (s[i] == ' ' || s[i] == '\n')
 		return (c >= 'a' && c <= 'z') ||
 		    (s[i - 1] >= '0' && s[i - 1] <= '9');
-	return s[i - 1] == '\n' && s[i] > ' ' && s[i] < 0x7f && s[i] != '/';
+	if (s[i - 1] != '\n' || s[i] == '/' || s[i] <= ' ' || s[i] == 0x7f)
+		return 0;
+	if (s[i] < 0x80)
+		return 1;
+	next = i +
+	    utf8_valid_prefix((const char *)s + i, len - i < 4 ? len - i : 4);
+	return next > i && class_at(s, i, &next) != UC_WS;
 }
 
 size_t
@@ -697,7 +705,7 @@ bpe_split_point(const char *text, size_t len)
 	size_t i;
 
 	for (i = len; i > 1; i--)
-		if (splits_before(s, i - 1))
+		if (splits_before(s, len, i - 1))
 			return i - 1;
 	return 0;
 }

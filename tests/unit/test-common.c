@@ -89,6 +89,10 @@ test_split_point(void)
 	    {"a.\n/x", 0},
 	    {"\n\n x", 0},
 	    {"x\n\t(", 1},
+	    {".\n\xe6\x88\x91", 2},
+	    {".\n\xe3\x80\x80x", 0},
+	    {".\n\xc2\x85x", 0},
+	    {".\n\xe6\x88", 0},
 	};
 	size_t i;
 
