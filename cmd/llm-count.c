@@ -351,6 +351,10 @@ decode_record(struct records *r, cJSON *rec)
 
 	if (a == NULL)
 		return 0;
+	if (!cJSON_IsArray(a)) {
+		jsonl_error(&r->in, "'ids' is not an array");
+		return -1;
+	}
 	r->ids.n = 0;
 	cJSON_ArrayForEach(v, a) {
 		if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
@@ -361,10 +365,6 @@ decode_record(struct records *r, cJSON *rec)
 			return -1;
 		}
 		bpe_ids_push(&r->ids, (uint32_t)v->valuedouble);
-	}
-	if (!cJSON_IsArray(a)) {
-		jsonl_error(&r->in, "'ids' is not an array");
-		return -1;
 	}
 	buf_reset(&r->out);
 	if (decode_ids(r->ids.v, r->ids.n, &r->out, &r->in) < 0)
