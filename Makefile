@@ -24,9 +24,14 @@ WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wformat=2
 CJSON_CFLAGS = $$($(PKG_CONFIG) --cflags libcjson)
 CJSON_LIBS = $$($(PKG_CONFIG) --libs libcjson)
+CURL_CFLAGS = $$($(PKG_CONFIG) --cflags libcurl)
+CURL_LIBS = $$($(PKG_CONFIG) --libs libcurl)
+SQLITE_CFLAGS = $$($(PKG_CONFIG) --cflags sqlite3)
+SQLITE_LIBS = $$($(PKG_CONFIG) --libs sqlite3)
 ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(CFLAGS_EXTRA) -D_GNU_SOURCE \
 	-Icommon -DLLMPIPE_VERSION='"$(VERSION)"'
 
+# One line per program, so that each can be added on its own.
 PROGS = llm-count
 MAN1 = man/llm-count.1
 MAN7 = man/llmpipe.7
@@ -37,16 +42,22 @@ VOCAB = build/vocab
 ENCODINGS = cl100k_base o200k_base
 BLOBS = $(ENCODINGS:%=$(VOCAB)/%.bin)
 
+# Each program links only what it uses: the offline ones neither libcurl
+# nor SQLite (linking libcurl costs every process start milliseconds).
 COMMON = util jsonl msg utf8
 COUNTER = bpe count models vocab
+ASK =
+MEMDB =
 
 all: $(PROGS:%=$(BIN)/%)
 
+DEP_CFLAGS = $(CJSON_CFLAGS) $(CURL_CFLAGS) $(SQLITE_CFLAGS)
+
 $(BUILD)/%.o: common/%.c common/*.h | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: cmd/%.c common/*.h | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
 
 $(BUILD)/vocab.o: common/vocab.S $(BLOBS) | $(BUILD)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) -c -o $@ common/vocab.S
@@ -54,6 +65,16 @@ $(BUILD)/vocab.o: common/vocab.S $(BLOBS) | $(BUILD)
 $(BIN)/llm-count: $(BUILD)/llm-count.o $(COMMON:%=$(BUILD)/%.o) \
 		$(COUNTER:%=$(BUILD)/%.o) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+
+$(BIN)/llm-ask: $(BUILD)/llm-ask.o $(COMMON:%=$(BUILD)/%.o) \
+		$(COUNTER:%=$(BUILD)/%.o) $(ASK:%=$(BUILD)/%.o) | $(BIN)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) \
+		$(CJSON_LIBS) -lm
+
+$(BIN)/llm-memdb: $(BUILD)/llm-memdb.o $(COMMON:%=$(BUILD)/%.o) \
+		$(COUNTER:%=$(BUILD)/%.o) $(MEMDB:%=$(BUILD)/%.o) | $(BIN)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) \
+		$(CJSON_LIBS) -lm
 
 $(VOCAB)/mkvocab: common/mkvocab.c common/bpe_table.h | $(VOCAB)
 	$(CC) $(ALL_CFLAGS) -o $@ common/mkvocab.c

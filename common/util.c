@@ -76,3 +76,23 @@ buf_release(struct buf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+char *
+xdg_path(const char *var, const char *home_dir, const char *file)
+{
+	const char *base = getenv(var), *home = getenv("HOME");
+	struct buf path = BUF_INIT;
+
+	if (base != NULL && base[0] == '/') {
+		buf_addstr(&path, base);
+	} else if (home != NULL && home[0] != '\0') {
+		buf_addstr(&path, home);
+		buf_addstr(&path, "/");
+		buf_addstr(&path, home_dir);
+	} else {
+		return NULL;
+	}
+	buf_addstr(&path, "/llmpipe/");
+	buf_addstr(&path, file);
+	return path.s;
+}

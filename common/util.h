@@ -25,4 +25,12 @@ void buf_addstr(struct buf *b, const char *s);
 void buf_reset(struct buf *b);
 void buf_release(struct buf *b);
 
+/*
+ * The allocated path of file in llmpipe's directory under the XDG base
+ * directory in the environment variable var (e.g. XDG_DATA_HOME), else
+ * under $HOME/home_dir (e.g. ".local/share"), as the XDG spec says.  A
+ * relative var is ignored, as the spec asks.  NULL if $HOME is unset too.
+ */
+char *xdg_path(const char *var, const char *home_dir, const char *file);
+
 #endif
