@@ -33,7 +33,9 @@ ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(CFLAGS_EXTRA) -D_GNU_SOURCE \
 
 # One line per program, so that each can be added on its own.
 PROGS = llm-count
+PROGS += llm-ask
 MAN1 = man/llm-count.1
+MAN1 += man/llm-ask.1
 MAN7 = man/llmpipe.7
 
 # The vocabularies are checked against their pinned SHA-256 and turned
@@ -46,7 +48,7 @@ BLOBS = $(ENCODINGS:%=$(VOCAB)/%.bin)
 # nor SQLite (linking libcurl costs every process start milliseconds).
 COMMON = util jsonl msg utf8
 COUNTER = bpe count models vocab
-ASK =
+ASK = config sse http provider openai anthropic
 MEMDB =
 
 all: $(PROGS:%=$(BIN)/%)

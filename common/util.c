@@ -1,5 +1,7 @@
 /* util: allocation that cannot fail, and a growable byte buffer. */
 #include <err.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,41 @@ void
 buf_addstr(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+/* Copies the first n bytes of s, which need no NUL among them. */
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		errx(1, "buf_printf: bad format");
+	buf_grow(b, n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, n + 1, fmt, ap);
+	va_end(ap);
+	b->len += n;
 }
 
 /* Empties b, leaving it an allocated "" for callers that print it. */

@@ -7,6 +7,8 @@
 /* Each exits with "out of memory" rather than return NULL. */
 void *xmalloc(size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 
 /* A byte string that grows as needed; always NUL-terminated once used. */
 struct buf {
@@ -22,6 +24,8 @@ struct buf {
 void buf_grow(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_addstr(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
 void buf_release(struct buf *b);
 
