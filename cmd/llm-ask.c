@@ -818,6 +818,7 @@ ask(struct input *in, const struct target *t, const cJSON *schema)
 	char *body;
 	cJSON *rec;
 	int tries = 0;
+	char var[256];
 
 	system_prompt(&system, in, schema, t->p);
 	fit_budget(in, t, &system, schema);
@@ -828,10 +829,12 @@ ask(struct input *in, const struct target *t, const cJSON *schema)
 		buf_release(&system);
 		return 0;
 	}
-	if (t->key == NULL && !t->p->key_optional)
-		errx(EXIT_AUTH, "%s: no API key: set %s_API_KEY, or api_key in "
+	if (t->key == NULL && !t->p->key_optional) {
+		provider_env_var(t->p, "_API_KEY", var, sizeof(var));
+		errx(EXIT_AUTH, "%s: no API key: set %s, or api_key in "
 		                "[provider %s] of the configuration",
-		    t->p->name, t->p->name, t->p->name);
+		    t->p->name, var, t->p->name);
+	}
 	reply_init(&r);
 	if (opt.stream || opt.text)
 		r.on_delta = on_delta;

@@ -1,6 +1,7 @@
 /* provider: who serves a model, the dialect it speaks, and its replies. */
 #include <ctype.h>
 #include <err.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,20 +120,26 @@ providers_release(void)
 	nproviders = NBUILTIN;
 }
 
+void
+provider_env_var(const struct provider *p, const char *suffix, char *var,
+    size_t size)
+{
+	size_t i;
+
+	snprintf(var, size, "%s%s", p->name, suffix);
+	for (i = 0; var[i] != '\0'; i++)
+		var[i] = isalnum((unsigned char)var[i]) ?
+		    toupper((unsigned char)var[i]) : '_';
+}
+
 /* $NAME_SUFFIX, with NAME upper-cased and '-' or '.' as '_'. */
 static const char *
 provider_env(const struct provider *p, const char *suffix)
 {
-	char var[128];
-	size_t i, n = strlen(p->name);
+	char var[256];
 	const char *v;
 
-	if (n + strlen(suffix) >= sizeof(var))
-		return NULL;
-	for (i = 0; i < n; i++)
-		var[i] = isalnum((unsigned char)p->name[i]) ?
-		    toupper((unsigned char)p->name[i]) : '_';
-	strcpy(var + n, suffix);
+	provider_env_var(p, suffix, var, sizeof(var));
 	v = getenv(var);
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }

@@ -91,6 +91,9 @@ void providers_release(void);
  * the configuration's api_key; NULL if neither.  The base URL likewise
  * from $NAME_BASE_URL, the configuration, the table.
  */
+/* Writes the name of p's variable with suffix ("_API_KEY") into var. */
+void provider_env_var(const struct provider *p, const char *suffix,
+    char *var, size_t size);
 const char *provider_key(const struct provider *p, const struct config *c);
 const char *provider_base_url(const struct provider *p,
     const struct config *c);

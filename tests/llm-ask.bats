@@ -1,0 +1,471 @@
+#!/usr/bin/env bats
+# llm-ask against tests/fake-llm, which speaks OpenAI's and Anthropic's
+# real wire formats over loopback and misbehaves on demand: each request
+# follows the next line of the file "script"; "log" records each request.
+
+load helper
+
+OPENAI_KEY=sk-test-openai-5f2c9a7e1d3b4c6a
+ANTHROPIC_KEY=sk-ant-test-9b8c7d6e5f4a3b2c
+DEEPSEEK_KEY=sk-test-deepseek-0a1b2c3d4e5f
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
+	unset LLMPIPE_MODEL OPENAI_API_KEY ANTHROPIC_API_KEY DEEPSEEK_API_KEY
+	unset OPENAI_BASE_URL ANTHROPIC_BASE_URL DEEPSEEK_BASE_URL
+	HI='{"role":"user","content":"hi"}'
+}
+
+teardown() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+	fi
+}
+
+# Starts the fake server with the given script lines and points every
+# provider at it, with keys in the environment.
+fake() {
+	printf '%s\n' "$@" >script
+	"$BATS_TEST_DIRNAME/fake-llm" --port-file port --log log \
+		--script script ${FAKE_KEY:+--key "$FAKE_KEY"} 3>&- &
+	FAKE_PID=$!
+	for _ in $(seq 500); do [ -s port ] && break; sleep 0.01; done
+	local url=http://127.0.0.1:$(cat port)
+	export OPENAI_BASE_URL=$url/v1 ANTHROPIC_BASE_URL=$url
+	export DEEPSEEK_BASE_URL=$url
+	export OPENAI_API_KEY=$OPENAI_KEY ANTHROPIC_API_KEY=$ANTHROPIC_KEY
+	export DEEPSEEK_API_KEY=$DEEPSEEK_KEY
+	touch log
+}
+
+# Prints a Python expression of each logged request r, one per line.
+logged() {
+	python3 -c '
+import json, sys
+for line in open("log"):
+    r = json.loads(line)
+    print(json.dumps(eval(sys.argv[1]), ensure_ascii=False))' "$1"
+}
+
+# The reply record without what varies from run to run.
+steady() {
+	sed -E 's/,"latency_ms":[0-9]+,"ts":"[^"]*"//'
+}
+
+@test "--dry-run prints the exact OpenAI body and needs no key" {
+	run --separate-stderr llm-ask --dry-run -s 'Be terse.' --max-tokens 50 \
+		--temperature 0.2 <<<'{"role":"user","content":"hi","session":"s1","id":"m1"}'
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"model":"gpt-4o","messages":[{"role":"system","content":"Be terse."},{"role":"user","content":"hi"}],"max_completion_tokens":50,"temperature":0.2}' ]
+	[ "$stderr" = "" ]
+}
+
+@test "--dry-run for Anthropic: top-level system, required max_tokens" {
+	run llm-ask --dry-run --stream -m claude-sonnet <<-'EOF'
+	{"role":"system","content":"You are terse."}
+	{"role":"user","content":"one"}
+	{"role":"assistant","content":"two"}
+	{"role":"user","content":[{"type":"input_text","text":"three"}]}
+	EOF
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"model":"claude-sonnet-5-5","max_tokens":8192,"system":"You are terse.","messages":[{"role":"user","content":"one"},{"role":"assistant","content":"two"},{"role":"user","content":[{"type":"text","text":"three"}]}],"stream":true}' ]
+}
+
+@test "DeepSeek gets max_tokens and its current id for deepseek-coder" {
+	run llm-ask --dry-run -m deepseek-coder --max-tokens 100 <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"model":"deepseek-v4-flash","messages":[{"role":"user","content":"hi"}],"max_tokens":100}' ]
+}
+
+@test "summary, facts and docs go into the system prompt, in that order" {
+	run llm-ask --dry-run -s 'Base.' <<-'EOF'
+	{"type":"doc","source":"low.c#1","content":"low","score":0.1}
+	{"type":"fact","kind":"decision","subject":"db","content":"use MySQL","op":"add"}
+	{"type":"summary","role":"system","content":"We chose a database.","covers":4,"through":"m4"}
+	{"type":"fact","kind":"decision","subject":"db","content":"use SQLite","op":"update"}
+	{"type":"fact","kind":"todo","subject":"x","content":"gone","op":"delete"}
+	{"type":"doc","source":"high.c#1","content":"high","score":0.9}
+	{"role":"user","content":"next?"}
+	EOF
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"model":"gpt-4o","messages":[{"role":"system","content":"Base.\n\nSummary of the conversation so far:\nWe chose a database.\n\nKnown facts:\n- decision db: use SQLite\n\nDocuments that may help:\n\n[high.c#1]\nhigh\n\n[low.c#1]\nlow"},{"role":"user","content":"next?"}]}' ]
+}
+
+@test "model: -m, then a leading route record, then LLMPIPE_MODEL, then the config" {
+	mkdir -p config/llmpipe
+	echo 'model = gpt-4.1' >config/llmpipe/config
+	run llm-ask --dry-run <<<"$HI"
+	[[ "$output" == '{"model":"gpt-4.1",'* ]]
+	LLMPIPE_MODEL=gpt-4o-mini run llm-ask --dry-run <<<"$HI"
+	[[ "$output" == '{"model":"gpt-4o-mini",'* ]]
+	run llm-ask --dry-run < <(printf '%s\n' '{"type":"route","task":"code","model":"deepseek-coder"}' "$HI")
+	[[ "$output" == '{"model":"deepseek-v4-flash",'* ]]
+	run llm-ask --dry-run -m claude-haiku < <(printf '%s\n' '{"type":"route","model":"deepseek-coder"}' "$HI")
+	[[ "$output" == '{"model":"claude-haiku-4-5",'* ]]
+}
+
+@test "--models lists aliases, ids, windows, budgets and dated prices" {
+	run llm-ask --models
+	[ "$status" -eq 0 ]
+	assert_line '{"model":"deepseek-coder","provider":"deepseek","api_id":"deepseek-v4-flash","context":16384,"budget":10000,"max_output":4096,"counter":"deepseek","exact":false,"price_input":0.14,"price_cached":0.0028,"price_output":0.28,"prices_as_of":"2026-04-26"}'
+	assert_line '{"model":"claude-sonnet","provider":"anthropic","api_id":"claude-sonnet-5-5","context":200000,"budget":150000,"max_output":128000,"counter":"claude","exact":false,"price_input":2,"price_cached":0.2,"price_output":10,"prices_as_of":"2026-11-01"}'
+	assert_line --partial '{"model":"local","provider":"local",'
+}
+
+@test "the config adds models and providers and overrides prices" {
+	mkdir -p config/llmpipe
+	cat >config/llmpipe/config <<-'EOF'
+	# my models
+	[provider lab]
+	dialect = openai
+	base_url = http://127.0.0.1:9/v1
+
+	[model qwen]
+	provider = lab
+	api_id = "qwen3-coder:30b"
+	context = 32768
+	price_input = 0.5
+	price_output = 1
+	prices_as_of = 2026-11-01
+
+	[model gpt-4o]
+	price_input = 9
+	EOF
+	run llm-ask --models
+	assert_line '{"model":"qwen","provider":"lab","api_id":"qwen3-coder:30b","context":32768,"budget":24576,"max_output":2048,"counter":"o200k_base","exact":false,"price_input":0.5,"price_cached":-1,"price_output":1,"prices_as_of":"2026-11-01"}'
+	assert_line --partial '{"model":"gpt-4o","provider":"openai","api_id":"gpt-4o","context":128000,"budget":111616,"max_output":16384,"counter":"o200k_base","exact":true,"price_input":9,'
+	run llm-ask --dry-run -m qwen <<<"$HI"
+	[ "$output" = '{"model":"qwen3-coder:30b","messages":[{"role":"user","content":"hi"}]}' ]
+}
+
+@test "a config error names the file and line" {
+	mkdir -p config/llmpipe
+	printf 'model = gpt-4o\ncolour = blue\n' >config/llmpipe/config
+	run -1 llm-ask --dry-run <<<"$HI"
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:2: unknown key (see llm-ask(1), CONFIGURATION)" ]
+	printf '[model x]\ncontext = many\n' >config/llmpipe/config
+	run -1 llm-ask --dry-run <<<"$HI"
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:2: bad value for context" ]
+	printf 'system = "unterminated\n' >config/llmpipe/config
+	run -1 llm-ask --dry-run <<<"$HI"
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:1: unterminated or malformed quoted value" ]
+}
+
+@test "a config file holding a key must not be readable by others" {
+	mkdir -p config/llmpipe
+	printf '[provider openai]\napi_key = %s\n' "$OPENAI_KEY" >config/llmpipe/config
+	chmod 644 config/llmpipe/config
+	run -1 llm-ask --dry-run <<<"$HI"
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config: holds an API key but others may read it (mode 0644); run: chmod 600 $BATS_TEST_TMPDIR/config/llmpipe/config" ]
+	chmod 600 config/llmpipe/config
+	fake ok
+	unset OPENAI_API_KEY
+	run llm-ask <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "$(logged 'r["headers"]["authorization"]')" = "\"Bearer $OPENAI_KEY\"" ]
+}
+
+@test "an OpenAI call: the reply record, usage, cost, carried fields" {
+	fake 'usage 1000 50 400'
+	run --separate-stderr llm-ask -m gpt-4o <<<'{"role":"user","content":"hi","session":"s1","id":"m1","tokens":1}'
+	[ "$status" -eq 0 ]
+	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","session":"s1","model":"gpt-4o","provider":"openai","api_model":"gpt-4o","finish":"stop","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400},"cost_usd":0.0025}' ]
+	[ "$stderr" = "" ]
+	[ "$(logged 'r["path"]')" = '"/v1/chat/completions"' ]
+	[ "$(logged 'r["headers"]["authorization"]')" = "\"Bearer $OPENAI_KEY\"" ]
+	[ "$(logged 'r["body"]')" = '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}' ]
+}
+
+@test "an Anthropic call: cached tokens are added to input, as billed" {
+	fake 'usage 1000 50 400'
+	run llm-ask -m claude-sonnet -s 'Be brief.' <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","model":"claude-sonnet","provider":"anthropic","api_model":"claude-sonnet-5-5","finish":"end_turn","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400},"cost_usd":0.00178}' ]
+	[ "$(logged 'r["path"]')" = '"/v1/messages"' ]
+	[ "$(logged 'r["headers"]["x-api-key"]')" = "\"$ANTHROPIC_KEY\"" ]
+	[ "$(logged 'r["headers"]["anthropic-version"]')" = '"2023-06-01"' ]
+	[ "$(logged 'r["body"]["system"]')" = '"Be brief."' ]
+}
+
+@test "a DeepSeek call: cache hits at DeepSeek's price" {
+	fake 'usage 1000 50 400'
+	run llm-ask -m deepseek-coder <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","model":"deepseek-coder","provider":"deepseek","api_model":"deepseek-v4-flash","finish":"stop","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400},"cost_usd":9.912e-05}' ]
+	[ "$(logged 'r["path"]')" = '"/chat/completions"' ]
+}
+
+@test "--stream: delta records as they come, then the reply record" {
+	fake ok ok
+	run llm-ask --stream <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 6 ]
+	[ "${lines[0]}" = '{"type":"delta","content":"Hello"}' ]
+	[ "${lines[4]}" = '{"type":"delta","content":" server."}' ]
+	[[ "${lines[5]}" == '{"role":"assistant","content":"Hello from the fake server.","model":"gpt-4o",'*'"usage":{"input_tokens":1,"output_tokens":5,"cached_tokens":0}'* ]]
+	[ "$(logged 'r["body"]["stream_options"]')" = '{"include_usage": true}' ]
+	run llm-ask --stream -m claude-sonnet <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = '{"type":"delta","content":" from"}' ]
+	[[ "${lines[5]}" == *'"finish":"end_turn","usage":{"input_tokens":1,"output_tokens":5,"cached_tokens":0}'* ]]
+}
+
+@test "-t prints only the text, even split 1-3 bytes at a time" {
+	fake split split
+	run --separate-stderr llm-ask -t <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'héllo 世界 🎉 done' ]
+	[ "$stderr" = "" ]
+	run llm-ask -t -m claude-sonnet <<<"$HI"
+	[ "$output" = 'héllo 世界 🎉 done' ]
+}
+
+@test "every valid SSE framing: CRLF, CR, no space, multi-line data" {
+	fake 'framing crlf' 'framing cr' 'framing nospace' 'framing multiline' \
+		'framing crlf' 'framing cr' 'framing nospace' 'framing multiline'
+	for m in gpt-4o claude-sonnet; do
+		for f in crlf cr nospace multiline; do
+			run llm-ask -t -m "$m" <<<"$HI"
+			[ "$status" -eq 0 ] || { echo "$m $f: $output"; false; }
+			[ "$output" = 'Hello from the fake server.' ]
+		done
+	done
+}
+
+@test "DeepSeek's keep-alive comments and blank lines keep a call alive" {
+	fake 'keepalive 3 0.4' 'keepalive 3 0.4'
+	run llm-ask -t --idle-timeout 1 <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'Hello from the fake server.' ]
+	run llm-ask --idle-timeout 1 <<<"$HI"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"role":"assistant","content":"Hello from the fake server.",'* ]]
+}
+
+@test "429, 529 and 503 are retried, honouring retry-after-ms" {
+	fake 'status 429 retry-after-ms=50' 'status 529 retry-after-ms=50' \
+		'status 503 retry-after-ms=50' ok
+	run --separate-stderr llm-ask --retries 3 -m claude-sonnet <<<"$HI"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"role":"assistant","content":"Hello from the fake server.",'* ]]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[[ "${stderr_lines[0]}" == 'llm-ask: anthropic: HTTP 429 rate_limit_error: '*'; retrying in 0.1 s' ]]
+	[ "${stderr_lines[1]}" = 'llm-ask: anthropic: HTTP 529 overloaded_error: Overloaded (request req_fake2); retrying in 0.1 s' ]
+	[ "$(logged 'r["n"]' | tr '\n' ' ')" = '1 2 3 4 ' ]
+}
+
+@test "retry-after in seconds is waited for; x-should-retry: false is obeyed" {
+	fake 'status 429 retry-after=1' ok 'status 500 x-should-retry=false'
+	run --separate-stderr llm-ask <<<"$HI"
+	[ "$status" -eq 0 ]
+	[[ "${stderr_lines[0]}" == *'; retrying in 1.0 s' ]]
+	run --separate-stderr llm-ask <<<"$HI"
+	[ "$status" -eq 5 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$(wc -l <log)" -eq 3 ]
+}
+
+@test "transient failures end with exit 5 after two retries" {
+	fake 'status 500' 'status 500' 'status 500' ok
+	run --separate-stderr llm-ask <<<"$HI"
+	[ "$status" -eq 5 ]
+	[ "$output" = "" ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[[ "${stderr_lines[2]}" == 'llm-ask: openai: HTTP 500 server_error: The server had an error processing your request.'*'(request req_fake3)' ]]
+	[ "$(wc -l <log)" -eq 3 ]
+}
+
+@test "quota, billing and key errors are not retried and exit 4" {
+	fake quota 'status 402' 'status 401' 'status 401'
+	run -4 --separate-stderr llm-ask <<<"$HI"
+	[[ "$stderr" == 'llm-ask: openai: HTTP 429 insufficient_quota: You exceeded your current quota'* ]]
+	run -4 --separate-stderr llm-ask -m deepseek-coder <<<"$HI"
+	[[ "$stderr" == 'llm-ask: deepseek: HTTP 402 '*'Insufficient Balance'* ]]
+	run -4 --separate-stderr llm-ask <<<"$HI"
+	[[ "$stderr" == 'llm-ask: openai: HTTP 401 invalid_api_key: '* ]]
+	run -4 --separate-stderr llm-ask -m claude-haiku <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: HTTP 401 authentication_error: invalid x-api-key (request req_fake4)' ]
+	[ "$(wc -l <log)" -eq 4 ]
+}
+
+@test "no key: exit 4 with where to put one" {
+	run -4 llm-ask -m claude-sonnet <<<"$HI"
+	[ "$output" = 'llm-ask: anthropic: no API key: set ANTHROPIC_API_KEY, or api_key in [provider anthropic] of the configuration' ]
+}
+
+@test "an error event after a 200 is an error, and the partial text is kept" {
+	fake error-after-200 error-after-200
+	run --separate-stderr llm-ask --stream <<<"$HI"
+	[ "$status" -eq 5 ]
+	[ "$output" = $'{"type":"delta","content":"Hello"}\n{"type":"delta","content":" from"}' ]
+	[ "$stderr" = $'llm-ask: openai: server_error: The server had an error while processing your request. (request req_fake1); the reply so far (10 bytes, incomplete):\nHello from' ]
+	run --separate-stderr llm-ask --stream -m claude-sonnet <<<"$HI"
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == 'llm-ask: anthropic: overloaded_error: Overloaded (request req_fake2); the reply so far (10 bytes, incomplete):'* ]]
+	[ "$(wc -l <log)" -eq 2 ] # never retried once text was delivered
+}
+
+@test "a stream cut before its end marker is an error, never a reply" {
+	fake broken broken broken broken reset
+	# Nothing was delivered yet, so a cut body is retried, twice.
+	run --separate-stderr llm-ask <<<"$HI"
+	[ "$status" -eq 5 ]
+	[ "$output" = "" ]
+	[[ "${stderr_lines[2]}" == 'llm-ask: openai: transfer closed with '*' bytes remaining to read (request req_fake3)' ]]
+	run --separate-stderr llm-ask -t -m claude-sonnet <<<"$HI"
+	[ "$status" -eq 5 ]
+	[ "$output" = 'Hello from' ]
+	[ "$stderr" = 'llm-ask: anthropic: the stream ended before its end marker (request req_fake4); the reply above is incomplete' ]
+	run --separate-stderr llm-ask --stream <<<"$HI"
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == 'llm-ask: openai: transfer closed with outstanding read data remaining (request req_fake5); the reply so far (10 bytes, incomplete):'* ]]
+	[ "$(wc -l <log)" -eq 5 ]
+}
+
+@test "an HTML error page reports the status and its first line" {
+	fake nonjson nonjson200
+	run -5 --separate-stderr llm-ask --retries 0 <<<"$HI"
+	[ "$stderr" = 'llm-ask: openai: HTTP 502 the reply is not JSON: <html><body><h1>502 Bad Gateway</h1></body></html> (request req_fake1)' ]
+	run -1 --separate-stderr llm-ask <<<"$HI"
+	[[ "$stderr" == 'llm-ask: openai: the reply is not JSON: <html>'* ]]
+}
+
+@test "timeouts: idle (no byte for N s) and total" {
+	fake 'stall 3' 'slow 3'
+	run --separate-stderr llm-ask -t --idle-timeout 1 --retries 0 <<<"$HI"
+	[ "$status" -eq 5 ]
+	[ "$output" = 'Hello' ]
+	[ "$stderr" = 'llm-ask: openai: no data for 1 s (request req_fake1); the reply above is incomplete' ]
+	run --separate-stderr llm-ask --timeout 1 --retries 0 <<<"$HI"
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == 'llm-ask: openai: Operation timed out after '* ]]
+}
+
+@test "a refused connection is retried, then exit 5" {
+	run --separate-stderr env OPENAI_API_KEY=k OPENAI_BASE_URL=http://127.0.0.1:9/v1 \
+		llm-ask --retries 1 <<<"$HI"
+	[ "$status" -eq 5 ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[1]}" == 'llm-ask: openai: Failed to connect to 127.0.0.1 port 9'* ]]
+}
+
+@test "over budget: an error that names the overflow, exit 3, nothing sent" {
+	fake ok
+	big=$(printf 'word %.0s' $(seq 12000))
+	run -3 llm-ask -m deepseek-coder <<<"{\"role\":\"user\",\"content\":\"$big\"}"
+	[[ "$output" == 'llm-ask: the input is '*' tokens, '*" over deepseek-coder's budget of 10000 (--fit drops docs and old messages)" ]]
+	[ "$(wc -l <log)" -eq 0 ]
+}
+
+@test "--fit drops docs worst first, then old messages, never a tool result alone" {
+	fake ok
+	part=$(printf 'word %.0s' $(seq 3000)) # 4,500 tokens by DeepSeek's measure
+	{
+		echo "{\"type\":\"doc\",\"source\":\"best\",\"content\":\"$part\",\"score\":0.9}"
+		echo "{\"type\":\"doc\",\"source\":\"worst\",\"content\":\"$part\",\"score\":0.1}"
+		echo "{\"role\":\"assistant\",\"content\":\"$part\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}"
+		echo '{"role":"tool","tool_call_id":"c1","content":"42"}'
+		echo "{\"role\":\"user\",\"content\":\"$part\"}"
+		echo "{\"role\":\"assistant\",\"content\":\"$part\"}"
+		echo '{"role":"user","content":"and now?"}'
+	} >in.jsonl
+	run --separate-stderr llm-ask -m deepseek-coder --fit <in.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "llm-ask: dropped 2 docs and 2 messages ("*" tokens) to fit deepseek-coder's limit of 10000 tokens" ]]
+	[ "$(logged '[m["role"] for m in r["body"]["messages"]]')" = '["user", "assistant", "user"]' ]
+	run -3 --separate-stderr llm-ask -m deepseek-coder --fit < <(echo "{\"role\":\"user\",\"content\":\"$part $part $part\"}")
+	[ "$stderr" = "llm-ask: even with only the latest message the input is 13507 tokens, over deepseek-coder's budget of 10000" ]
+}
+
+@test "the provider's 'context length exceeded': shrink by its measure, retry once" {
+	fake 'context-exceeded 8000 12000' ok
+	part=$(printf 'word %.0s' $(seq 1500))
+	for i in 1 2 3 4; do echo "{\"role\":\"user\",\"content\":\"$part\"}"; done >in.jsonl
+	echo '{"role":"user","content":"last"}' >>in.jsonl
+	run --separate-stderr llm-ask <in.jsonl
+	[ "$status" -eq 0 ]
+	[ "${stderr_lines[0]}" = 'llm-ask: openai counts 12000 tokens against a window of 8000; retrying once' ]
+	[ "$(logged 'len(r["body"]["messages"])' | tr '\n' ' ')" = '5 3 ' ]
+}
+
+@test "--json-schema: native for OpenAI, json_object and the schema for DeepSeek" {
+	fake 'ok {"ok":true}' 'ok not json'
+	schema='{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"],"additionalProperties":false}'
+	run llm-ask --json-schema "$schema" <<<"$HI"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"role":"assistant","content":"{\"ok\":true}",'* ]]
+	[ "$(logged 'r["body"]["response_format"]["json_schema"]["strict"]')" = 'true' ]
+	echo "$schema" >schema.json
+	run --separate-stderr llm-ask --json-schema schema.json -m deepseek-coder <<<"$HI"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = $'llm-ask: deepseek: the reply is not JSON:\nnot json' ]
+	[ "$(logged 'r["body"].get("response_format")' | tail -1)" = '{"type": "json_object"}' ]
+	[[ "$(logged 'r["body"]["messages"][0]["content"]' | tail -1)" == '"Reply with JSON only'* ]]
+}
+
+@test "bad input: each bad line named, nothing sent" {
+	fake ok
+	run -1 --separate-stderr llm-ask <<-'EOF'
+	{"role":"user","content":"fine"}
+	{"role":"user","content":
+	{"role":"wizard","content":"x"}
+	{"content":"no role"}
+	{"role":"user","content":[{"type":"text"}]}
+	EOF
+	[ "${stderr_lines[0]}" = 'llm-ask: line 2: invalid JSON: syntax error at column 25' ]
+	[ "${stderr_lines[1]}" = "llm-ask: line 3: unknown role 'wizard'" ]
+	[ "${stderr_lines[2]}" = "llm-ask: line 4: a message needs a 'role'" ]
+	[ "${stderr_lines[3]}" = "llm-ask: line 5: a 'content' text part has no 'text' string" ]
+	[ "${stderr_lines[4]}" = 'llm-ask: nothing sent: the input has bad lines' ]
+	[ "$(wc -l <log)" -eq 0 ]
+	run -1 llm-ask </dev/null
+	[ "$output" = 'llm-ask: nothing to send: the input has no user, assistant or tool message' ]
+}
+
+@test "usage errors exit 2" {
+	run -2 llm-ask --temperature 3 </dev/null
+	[ "${lines[0]}" = "llm-ask: --temperature: expected a number from 0 to 2, not '3'" ]
+	run -2 llm-ask --max-tokens 0 </dev/null
+	run -2 llm-ask --stream -t </dev/null
+	run -2 llm-ask -m no-such-model <<<"$HI"
+	[ "$output" = "llm-ask: unknown model 'no-such-model' (llm-ask --models lists them)" ]
+	run -2 llm-ask --json-schema '{not json' <<<"$HI"
+}
+
+@test "the key appears in no output, error or body, only in its header" {
+	fake 'status 401' ok error-after-200 broken \
+		'status 529' 'status 529' 'status 529'
+	{
+		llm-ask <<<"$HI" || true
+		llm-ask --dry-run <<<"$HI" || true
+		llm-ask -m claude-sonnet <<<"$HI" || true
+		llm-ask --stream <<<"$HI" || true
+		llm-ask -t <<<"$HI" || true
+		llm-ask -m claude-sonnet <<<"$HI" || true
+	} >out 2>err
+	grep -q 'Incorrect API key provided' err
+	for k in "$OPENAI_KEY" "$ANTHROPIC_KEY"; do
+		! grep -F -- "$k" out err
+	done
+	# In the log, a key is only ever a header value.
+	python3 - "$OPENAI_KEY" "$ANTHROPIC_KEY" <<-'EOF'
+	import json, sys
+	for line in open("log"):
+	    r = json.loads(line)
+	    headers = dict(r["headers"])
+	    headers.pop("authorization", None)
+	    headers.pop("x-api-key", None)
+	    rest = json.dumps([r.get("body"), r.get("raw"), r["path"], headers])
+	    assert all(k not in rest for k in sys.argv[1:]), rest
+	EOF
+	[ "$(wc -l <log)" -eq 7 ]
+}
+
+@test "--help and --version" {
+	run -0 llm-ask --help
+	[ "${lines[0]}" = 'usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]' ]
+	run -0 llm-ask --version
+	[[ "$output" == 'llm-ask '[0-9]* ]]
+}
