@@ -94,7 +94,7 @@ $(BUILD) $(BIN) $(VOCAB):
 	mkdir -p $@
 
 $(BUILD)/test-common: tests/unit/test-common.c $(COMMON:%=$(BUILD)/%.o) \
-		$(COUNTER:%=$(BUILD)/%.o)
+		$(COUNTER:%=$(BUILD)/%.o) $(BUILD)/sse.o
 	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 test: all $(BUILD)/test-common
@@ -116,16 +116,19 @@ valgrind: all $(BUILD)/test-common
 		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all" \
 		$(BATS) tests
 
-# libFuzzer targets for the record reader and the tokenizer, run briefly.
-FUZZERS = fuzz-jsonl fuzz-bpe
+# libFuzzer targets, run briefly: the record reader, the tokenizer, the
+# SSE parser (which must not care how a stream is cut) and the
+# configuration parser.
+FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config
+FUZZ_SOURCES = common/bpe.c common/utf8.c common/util.c common/jsonl.c \
+	common/sse.c common/config.c common/vocab.S
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon
 fuzz: $(BLOBS) | $(BUILD)
 	for f in $(FUZZERS); do \
 		$(CLANG) $(FUZZ_CFLAGS) $(CJSON_CFLAGS) -o $(BUILD)/$$f \
-			tests/fuzz/$$f.c common/bpe.c common/utf8.c \
-			common/util.c common/jsonl.c common/vocab.S \
-			$(CJSON_LIBS) -lm || exit 1; \
+			tests/fuzz/$$f.c $(FUZZ_SOURCES) $(CJSON_LIBS) -lm || \
+			exit 1; \
 		mkdir -p $(BUILD)/corpus-$$f; \
 		echo "fuzzing $$f for $(FUZZ_SECONDS) s"; \
 		$(BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

@@ -6,6 +6,7 @@
 #include "jsonl.h"
 #include "models.h"
 #include "msg.h"
+#include "sse.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -209,6 +210,52 @@ test_content(void)
 	buf_release(&text);
 }
 
+static int
+sse_record(void *arg, const char *event, const char *data, size_t len)
+{
+	struct buf *log = arg;
+
+	buf_printf(log, "[%s|%.*s]", event, (int)len, data);
+	return 0;
+}
+
+/* Each stream, cut at every byte into two reads, gives the same events. */
+static void
+test_sse(void)
+{
+	static const struct {
+		const char *stream, *events;
+	} cases[] = {
+	    {"data: a\n\n", "[message|a]"},
+	    {"data:a\r\n\r\ndata:  b\r\rdata: c\n\n",
+		"[message|a][message| b][message|c]"},
+	    {"event: ping\ndata: {}\n\nevent: x\n\n", "[ping|{}]"},
+	    {": keep-alive\n\ndata: 1\ndata: 2\n\n", "[message|1\n2]"},
+	    {"\xef\xbb\xbf" "data: bom\n\n", "[message|bom]"},
+	    {"data\n\ndata:\n\n", "[message|][message|]"},
+	    {"id: 7\nretry: 5\nfoo: bar\ndata: x\n\n", "[message|x]"},
+	    {"data: cut\n", ""},
+	    {"data: \xe4\xb8\x96\xe7\x95\x8c\n\n", "[message|\xe4\xb8\x96\xe7\x95\x8c]"},
+	};
+	struct buf log = BUF_INIT;
+	struct sse s;
+	size_t i, cut, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].stream);
+		for (cut = 0; cut <= len; cut++) {
+			buf_reset(&log);
+			sse_init(&s, sse_record, &log);
+			sse_feed(&s, cases[i].stream, cut);
+			sse_feed(&s, cases[i].stream + cut, len - cut);
+			sse_release(&s);
+			expect_str(cases[i].stream, log.s, log.len,
+			    cases[i].events, strlen(cases[i].events));
+		}
+	}
+	buf_release(&log);
+}
+
 int
 main(void)
 {
@@ -218,6 +265,7 @@ main(void)
 	test_models();
 	test_reader();
 	test_content();
+	test_sse();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
