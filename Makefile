@@ -33,8 +33,10 @@ ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(CFLAGS_EXTRA) -D_GNU_SOURCE \
 
 # One line per program, so that each can be added on its own.
 PROGS = llm-count
+PROGS += llm-memdb
 PROGS += llm-ask
 MAN1 = man/llm-count.1
+MAN1 += man/llm-memdb.1
 MAN1 += man/llm-ask.1
 MAN7 = man/llmpipe.7
 
@@ -49,7 +51,7 @@ BLOBS = $(ENCODINGS:%=$(VOCAB)/%.bin)
 COMMON = util jsonl msg utf8
 COUNTER = bpe count models vocab
 ASK = config sse http provider openai anthropic
-MEMDB =
+MEMDB = store docindex ignore
 
 all: $(PROGS:%=$(BIN)/%)
 

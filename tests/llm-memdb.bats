@@ -1,0 +1,577 @@
+#!/usr/bin/env bats
+# llm-memdb: every command, bad input, broken databases, concurrent and
+# killed writers, the upgrade from schema version 1, and the examples of
+# its man page.
+
+load helper
+
+MEMDB="$BATS_TEST_DIRNAME/memdb"
+
+setup() {
+	export LLMPIPE_DB="$BATS_TEST_TMPDIR/memory.db"
+	export HOME="$BATS_TEST_TMPDIR/home"
+	unset XDG_DATA_HOME
+}
+
+# Adds the conversation every test starts from.
+chat() {
+	llm-memdb add <"$MEMDB/chat.jsonl"
+}
+
+count() {
+	sqlite3 "$LLMPIPE_DB" "SELECT count(*) FROM $1"
+}
+
+@test "log gives back each record as added, unknown fields in order" {
+	chat
+	run --separate-stderr llm-memdb log -s s1
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(grep '"session":"s1"' "$MEMDB/chat.jsonl")" ]
+	[ "$stderr" = "" ]
+}
+
+@test "add gives a record the id, session and time it lacks, at its end" {
+	echo '{"role":"user","content":"hi","z":[1]}' | llm-memdb add -s work
+	run llm-memdb log -s work
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^\{\"role\":\"user\",\"content\":\"hi\",\"z\":\[1\],\"id\":\"[0-9A-HJKMNP-TV-Z]{26}\",\"session\":\"work\",\"ts\":\"20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\"\}$ ]]
+	echo '{"role":"user","content":"hi"}' | llm-memdb add
+	run llm-memdb log -s default
+	[[ "$output" =~ \"session\":\"default\" ]]
+}
+
+@test "adding the same stream twice adds nothing" {
+	chat
+	chat
+	run llm-memdb stats
+	[[ "$output" =~ ^\{\"schema\":2,\"sessions\":2,\"records\":8,\"messages\":6,\"summaries\":1,\"facts\":1,\"fact_ops\":1,\"calls\":3,\"files\":0,\"docs\":0,\"bytes\":[0-9]+\}$ ]]
+}
+
+@test "a bad line anywhere commits nothing and names the line" {
+	chat
+	run -1 --separate-stderr llm-memdb add <<-'EOF'
+	{"role":"user","content":"fine","session":"s3"}
+	{"role": nope}
+	{"content":"no role"}
+	{"role":"robot","content":"x"}
+	{"type":"fact","content":"no kind"}
+	{"type":"fact","kind":"note","content":"x","op":"replace"}
+	{"type":"fact","kind":"note"}
+	{"type":"summary","content":null}
+	{"role":"user","content":"x","ts":"yesterday"}
+	{"role":"user","content":"x","session":""}
+	{"role":"user","content":"x","id":7}
+	{"role":"user","content":"x","usage":{"input_tokens":-1}}
+	{"role":"user","content":"x","cost_usd":"free"}
+	{"type":"memdb.session","name":"x","created":"2025-01-01T00:00:00Z"}
+	{"role":"user","content":5}
+	{"role":"user","content":"also fine"}
+	EOF
+	[ "$output" = "" ]
+	[ "$stderr" = "llm-memdb: line 2: invalid JSON: syntax error at column 10
+llm-memdb: line 3: a message needs a 'role' (or a record a 'type')
+llm-memdb: line 4: a message's 'role' is not system, user, assistant, tool or developer
+llm-memdb: line 5: a fact needs a 'kind'
+llm-memdb: line 6: a fact's 'op' is not add, update or delete
+llm-memdb: line 7: a fact needs a 'subject' or a 'content'
+llm-memdb: line 8: a summary's 'content' is not a string
+llm-memdb: line 9: 'ts' is not an RFC 3339 time
+llm-memdb: line 10: 'session' is not a valid session name
+llm-memdb: line 11: 'id' is not a string
+llm-memdb: line 12: 'usage' holds a token count that is not a whole number
+llm-memdb: line 13: 'cost_usd' is not a number
+llm-memdb: line 14: the types 'memdb.*' are kept for export
+llm-memdb: line 15: 'content' is neither a string nor an array of parts
+llm-memdb: bad input: nothing added" ]
+	[ "$(count records)" = 8 ]
+	[ "$(count sessions)" = 2 ]
+}
+
+@test "a bad last line after many good ones commits nothing" {
+	{
+		for i in $(seq 1 500); do
+			printf '{"role":"user","content":"message %d"}\n' "$i"
+		done
+		echo '{"role":"user"'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr llm-memdb add <"$BATS_TEST_TMPDIR/in"
+	[ "$stderr" = "llm-memdb: line 501: invalid JSON: syntax error at column 14
+llm-memdb: bad input: nothing added" ]
+	[ "$(count records)" = 0 ]
+}
+
+@test "empty input adds nothing and succeeds" {
+	run --separate-stderr llm-memdb add </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "" ]
+	[ "$(count records)" = 0 ]
+}
+
+@test "--tee passes the records on as stored, only once committed" {
+	run --separate-stderr llm-memdb add --tee -s t <<-'EOF'
+	{"role":"user","content":"one","id":"t1","ts":"2025-01-01T00:00:00Z"}
+	{"type":"route","task":"code","id":"t2","ts":"2025-01-01T00:00:01Z"}
+	EOF
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"role":"user","content":"one","id":"t1","ts":"2025-01-01T00:00:00Z","session":"t"}
+{"type":"route","task":"code","id":"t2","ts":"2025-01-01T00:00:01Z","session":"t"}' ]
+	run -1 --separate-stderr llm-memdb add --tee <<-'EOF'
+	{"role":"user","content":"two"}
+	{"role":"user"
+	EOF
+	[ "$output" = "" ]
+}
+
+@test "log --since and --last" {
+	chat
+	run llm-memdb log -s s1 --since s1-3 --last 1
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(grep '"id":"s1-5"' "$MEMDB/chat.jsonl")" ]
+	run llm-memdb log -s s1 --since s1-3
+	[ "${#lines[@]}" -eq 2 ]
+	run llm-memdb log -s s1 --last 0
+	[ "$output" = "" ]
+	run -1 --separate-stderr llm-memdb log -s s1 --since s2-1
+	[ "$stderr" = "llm-memdb: no record 's2-1' in session 's1'" ]
+	run -1 --separate-stderr llm-memdb log -s nope
+	[ "$stderr" = "llm-memdb: no session 'nope'" ]
+}
+
+@test "sessions lists each with its record count and last time" {
+	chat
+	llm-memdb session new empty >/dev/null
+	run llm-memdb sessions
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^\{\"session\":\"s1\",\"created\":\"[^\"]+\",\"records\":6,\"last\":\"2025-03-02T10:00:00Z\"\}$ ]]
+	[[ "${lines[1]}" =~ ^\{\"session\":\"s2\",\"created\":\"[^\"]+\",\"records\":2,\"last\":\"2025-03-02T11:00:04Z\"\}$ ]]
+	[[ "${lines[2]}" =~ ^\{\"session\":\"empty\",\"created\":\"[^\"]+\",\"records\":0\}$ ]]
+}
+
+@test "session new, rename and rm" {
+	chat
+	run llm-memdb session new
+	[[ "$output" =~ ^\{\"session\":\"[0-9A-Z]{26}\",\"created\":\"[^\"]+\"\}$ ]]
+	run -1 --separate-stderr llm-memdb session new s1
+	[ "$stderr" = "llm-memdb: session 's1' exists" ]
+	run -1 --separate-stderr llm-memdb session rename s1 s2
+	[ "$stderr" = "llm-memdb: session 's2' exists" ]
+	run -1 --separate-stderr llm-memdb session rename nope x
+	[ "$stderr" = "llm-memdb: no session 'nope'" ]
+	llm-memdb session rename s1 renamed
+	run llm-memdb log -s renamed
+	[ "$output" = "$(grep '"session":"s1"' "$MEMDB/chat.jsonl" | sed 's/"session":"s1"/"session":"renamed"/')" ]
+	run llm-memdb search -s renamed parser
+	[ "${#lines[@]}" -eq 3 ]
+	llm-memdb session rm renamed
+	[ "$(count records)" = 2 ]
+	[ "$(count facts)" = 0 ]
+	[ "$(count usage)" = 1 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" "SELECT count(*) FROM messages_fts")" = 2 ]
+	run llm-memdb search parser
+	[ "$output" = "" ]
+	run -1 --separate-stderr llm-memdb session rm renamed
+	[ "$stderr" = "llm-memdb: no session 'renamed'" ]
+	run -2 --separate-stderr llm-memdb session rename a
+	[[ "$stderr" =~ ^usage: ]]
+	run -2 --separate-stderr llm-memdb session new $'bad\tname'
+	[[ "$stderr" =~ "invalid session name" ]]
+}
+
+@test "facts: add and update set the current state, delete ends it" {
+	llm-memdb add -s f <<-'EOF'
+	{"type":"fact","kind":"decision","subject":"build","content":"use make","id":"1"}
+	{"type":"fact","kind":"todo","content":"write the man page","id":"2"}
+	{"type":"fact","kind":"decision","subject":"build","content":"use make, not cmake","op":"update","id":"3"}
+	{"type":"fact","kind":"file_created","subject":"a.c","content":"new","id":"4"}
+	{"type":"fact","kind":"todo","content":"write the man page","op":"delete","id":"5"}
+	{"type":"fact","kind":"file_modified","subject":"a.c","content":"more","id":"6"}
+	EOF
+	run llm-memdb facts -s f
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ \"content\":\"use\ make,\ not\ cmake\",\"op\":\"update\",\"id\":\"3\" ]]
+	[[ "${lines[1]}" =~ \"kind\":\"file_created\",\"subject\":\"a.c\" ]]
+	[[ "${lines[2]}" =~ \"kind\":\"file_modified\",\"subject\":\"a.c\" ]]
+	run llm-memdb facts --history
+	[ "${#lines[@]}" -eq 6 ]
+	run llm-memdb search -k fact cmake
+	[ "${#lines[@]}" -eq 1 ]
+	run llm-memdb search -k fact 'man page'
+	[ "$output" = "" ]
+	run llm-memdb files
+	[[ "$output" =~ ^\{\"session\":\"f\",\"path\":\"a.c\",\"change\":\"modified\",\"ts\":\"[^\"]+\",\"changes\":2\}$ ]]
+}
+
+@test "cost totals the stored usage, by model, session or day" {
+	chat
+	run llm-memdb cost
+	[ "$output" = '{"calls":3,"input_tokens":400,"output_tokens":82,"cached_tokens":64,"cost_usd":0.0019}' ]
+	run llm-memdb cost --by model
+	[ "$output" = '{"model":"claude-sonnet","calls":1,"input_tokens":200,"output_tokens":40,"cached_tokens":0,"cost_usd":0.0012}
+{"model":"deepseek-coder","calls":1,"input_tokens":80,"output_tokens":12,"cached_tokens":0,"cost_usd":0.0001}
+{"model":"gpt-4o","calls":1,"input_tokens":120,"output_tokens":30,"cached_tokens":64,"cost_usd":0.0006}' ]
+	run llm-memdb cost --by session
+	[ "${lines[0]}" = '{"session":"s1","calls":2,"input_tokens":320,"output_tokens":70,"cached_tokens":64,"cost_usd":0.0018}' ]
+	run llm-memdb cost --by day --since 2025-03-02
+	[ "$output" = '{"day":"2025-03-02","calls":1,"input_tokens":80,"output_tokens":12,"cached_tokens":0,"cost_usd":0.0001}' ]
+	run llm-memdb cost -s s2 --since 2025-03-02T11:00:04+00:00
+	[ "$output" = '{"calls":1,"input_tokens":80,"output_tokens":12,"cached_tokens":0,"cost_usd":0.0001}' ]
+	run -2 --separate-stderr llm-memdb cost --by week
+	[ "${stderr%%$'\n'*}" = "llm-memdb: --by: not model, session or day: 'week'" ]
+	run -2 --separate-stderr llm-memdb cost --since March
+	[ "${stderr%%$'\n'*}" = "llm-memdb: --since: not a date: 'March'" ]
+}
+
+@test "search ranks across sessions and kinds, with snippets" {
+	chat
+	run --separate-stderr llm-memdb search lexer
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^\{\"kind\":\"message\",\"score\":[0-9.e-]+,\"session\":\"s[12]\",\"id\":\"s[12]-[0-9]\",\"snippet\":\".*\[lexer\].*\"\}$ ]]
+	run llm-memdb search -s s2 lexer
+	[ "${#lines[@]}" -eq 2 ]
+	run llm-memdb search NULL parse_expr
+	[ "${#lines[@]}" -eq 3 ]
+	run llm-memdb search -k summary NULL parse_expr
+	[[ "$output" =~ ^\{\"kind\":\"summary\",\"score\":[0-9.e-]+,\"session\":\"s1\",\"id\":\"s1-4\",\"snippet\":\"The\ user\ reported\ a\ segfault\ in\ the\ parser\;\ a\ \[NULL\]\ check\ in\ \[parse_expr\]\ fixed\ it.\"\}$ ]]
+	run llm-memdb search -n 1 --any lexer tabs
+	[[ "$output" =~ \"id\":\"s1-5\" ]]
+	run llm-memdb search lexer tabs
+	[ "${#lines[@]}" -eq 1 ]
+	run -2 llm-memdb search -k thing x
+}
+
+@test "any text is a valid query: FTS5 syntax characters are words" {
+	chat
+	echo '{"role":"user","content":"a \"quoted\" word: x-y AND z* OR (NEAR) ^start","id":"q"}' | llm-memdb add
+	for q in '"' '"quoted' '*' 'z*' '-' 'x-y' ':' 'word:' 'AND' 'OR' 'NOT' \
+		'NEAR(' '(' ')' '^start' '{' '}' '+' "'" '""' '\' 'a AND' \
+		'content:quoted' '-x' '--' '' ' '; do
+		run --separate-stderr llm-memdb search -- "$q"
+		[ "$status" -eq 0 ] || { echo "query: $q: $stderr"; false; }
+		[ "$stderr" = "" ]
+	done
+	run llm-memdb search -- 'x-y' 'AND' 'z*'
+	[[ "$output" =~ \"id\":\"q\" ]]
+	run llm-memdb search -- '"quoted"'
+	[[ "$output" =~ \"id\":\"q\" ]]
+	run llm-memdb context -s other -q 'NEAR( "quoted AND'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ \"source\":\"default#q\" ]]
+}
+
+@test "context: summary, facts, hits from other sessions, then the messages after the summary" {
+	chat
+	run --separate-stderr llm-memdb context -s s1 -q 'profile lexer'
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "${lines[0]}" = "$(grep '"id":"s1-4"' "$MEMDB/chat.jsonl")" ]
+	[ "${lines[1]}" = "$(grep '"id":"s1-3"' "$MEMDB/chat.jsonl")" ]
+	[[ "${lines[2]}" =~ ^\{\"type\":\"doc\",\"source\":\"s2#s2-[12]\",\"content\":\"[^\"]+\",\"score\":[0-9.e-]+\}$ ]]
+	[[ "${lines[3]}" =~ ^\{\"type\":\"doc\",\"source\":\"s2#s2-[12]\" ]]
+	[ "${lines[4]}" = "$(grep '"id":"s1-5"' "$MEMDB/chat.jsonl")" ]
+	run --separate-stderr llm-memdb context -s s1
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "context: without a summary every message; over the budget the oldest go, reported" {
+	llm-memdb add -s b <<-'EOF'
+	{"role":"user","content":"one two three four five six seven eight nine ten"}
+	{"role":"assistant","content":"one two three four five six seven eight nine ten"}
+	{"role":"user","content":"hello"}
+	EOF
+	run --separate-stderr llm-memdb context -s b
+	[ "${#lines[@]}" -eq 3 ]
+	# Each long one costs 3 + 1 + 10 tokens, the last 3 + 1 + 1, and 3 prime the reply.
+	run --separate-stderr llm-memdb context -s b --budget 21
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" =~ \"content\":\"hello\" ]]
+	[ "$stderr" = "llm-memdb: left out 0 facts, 2 messages and 0 hits to fit 21 tokens" ]
+	run --separate-stderr llm-memdb context -s b --budget 22
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$stderr" = "llm-memdb: left out 0 facts, 1 messages and 0 hits to fit 22 tokens" ]
+	run --separate-stderr llm-memdb context -s b --budget 36
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$stderr" = "" ]
+	run -1 --separate-stderr llm-memdb context -s b --budget 7
+	[ "$output" = "" ]
+	[ "$stderr" = "llm-memdb: the latest summary and message alone are over the budget of 7 tokens" ]
+	run -2 --separate-stderr llm-memdb context -s b -m no-such-model
+	[ "${stderr%%$'\n'*}" = "llm-memdb: unknown model 'no-such-model'" ]
+	run --separate-stderr llm-memdb context -s never-used
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "context drops a tool result whose call did not fit" {
+	llm-memdb add -s tool <<-'EOF'
+	{"role":"assistant","content":"one two three four five six seven eight nine ten eleven twelve","tool_calls":[]}
+	{"role":"tool","content":"result","tool_call_id":"c1"}
+	{"role":"user","content":"go on"}
+	EOF
+	run --separate-stderr llm-memdb context -s tool --budget 18
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" =~ \"content\":\"go\ on\" ]]
+}
+
+@test "export and import round-trip exactly, index included" {
+	chat
+	mkdir "$BATS_TEST_TMPDIR/tree"
+	printf 'int main(void)\n{\n\treturn 0;\n}\n' >"$BATS_TEST_TMPDIR/tree/main.c"
+	llm-memdb index "$BATS_TEST_TMPDIR/tree" >/dev/null
+	llm-memdb export >"$BATS_TEST_TMPDIR/one"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/one")" -eq 12 ]
+	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb import <"$BATS_TEST_TMPDIR/one"
+	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb export >"$BATS_TEST_TMPDIR/two"
+	cmp "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two"
+	run env LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb cost
+	[ "$output" = '{"calls":3,"input_tokens":400,"output_tokens":82,"cached_tokens":64,"cost_usd":0.0019}' ]
+	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" run llm-memdb search -k doc main
+	[[ "$output" =~ \"source\":\"$BATS_TEST_TMPDIR/tree/main.c#1\",\"lines\":\[1,4\] ]]
+	run -1 --separate-stderr llm-memdb import <<<'{"type":"memdb.thing"}'
+	[ "$stderr" = "llm-memdb: line 1: not a line of llm-memdb export
+llm-memdb: bad input: nothing added" ]
+}
+
+@test "a database of schema version 1 is upgraded, its data kept" {
+	sqlite3 "$LLMPIPE_DB" <"$MEMDB/v1.sql" >/dev/null
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 1 ]
+	run llm-memdb log -s old
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 2 ]
+	# Version 2 recovers the cached tokens version 1 kept only in JSON.
+	run llm-memdb cost
+	[ "$output" = '{"calls":1,"input_tokens":50,"output_tokens":7,"cached_tokens":32,"cost_usd":0.0002}' ]
+	run llm-memdb search -k fact parser
+	[[ "$output" =~ \"id\":\"f1\" ]]
+	run llm-memdb facts
+	[[ "$output" =~ \"id\":\"f1\" ]]
+	echo '{"type":"fact","kind":"note","subject":"config","content":"moved","op":"update"}' | llm-memdb add -s old
+	run llm-memdb facts
+	[[ "$output" =~ \"content\":\"moved\" ]]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
+}
+
+@test "a database of a newer schema is refused" {
+	llm-memdb stats >/dev/null
+	sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version = 9'
+	run -1 --separate-stderr llm-memdb stats
+	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: schema version 9 is newer than this llm-memdb's (2)" ]
+}
+
+@test "a file that is not a database is an error and is left alone" {
+	printf 'my notes\n%.0s' $(seq 1 300) >"$LLMPIPE_DB"
+	cp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+	run -1 --separate-stderr llm-memdb add <<<'{"role":"user","content":"x"}'
+	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: file is not a database" ]
+	cmp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+	[ ! -e "$LLMPIPE_DB-wal" ]
+}
+
+@test "another program's SQLite database is an error and is left alone" {
+	sqlite3 "$LLMPIPE_DB" 'CREATE TABLE t(x); INSERT INTO t VALUES (1)'
+	cp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+	run -1 --separate-stderr llm-memdb stats
+	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: not an llm-memdb database (it has tables and no schema version)" ]
+	cmp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+}
+
+@test "a corrupt database is an error and is left alone" {
+	chat
+	sqlite3 "$LLMPIPE_DB" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+	# Garbage over the schema on page 1, after the 100-byte header.
+	printf 'garbage%.0s' $(seq 1 100) | dd of="$LLMPIPE_DB" bs=1 seek=100 conv=notrunc status=none
+	cp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+	run -1 --separate-stderr llm-memdb add <<<'{"role":"user","content":"x"}'
+	[[ "$stderr" =~ ^llm-memdb:\ $LLMPIPE_DB:\ .*malformed ]]
+	cmp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+}
+
+@test "a read-only database is an error and is left alone" {
+	chat
+	chmod 0400 "$LLMPIPE_DB"
+	cp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+	if [ "$(id -u)" -eq 0 ]; then
+		skip "root writes to read-only files"
+	fi
+	run -1 --separate-stderr llm-memdb add <<<'{"role":"user","content":"x"}'
+	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: cannot write: read-only file" ]
+	cmp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+}
+
+@test "a database in a missing directory is an error; nothing is created" {
+	run -1 --separate-stderr llm-memdb --db "$BATS_TEST_TMPDIR/no/such/m.db" stats
+	[ "$stderr" = "llm-memdb: cannot create database '$BATS_TEST_TMPDIR/no/such/m.db': No such file or directory" ]
+	[ ! -e "$BATS_TEST_TMPDIR/no" ]
+}
+
+@test "the default database is private, its directories created" {
+	unset LLMPIPE_DB
+	echo '{"role":"user","content":"x"}' | llm-memdb add
+	[ "$(stat -c %a "$HOME/.local/share/llmpipe")" = 700 ]
+	[ "$(stat -c %a "$HOME/.local/share/llmpipe/memory.db")" = 600 ]
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	echo '{"role":"user","content":"x"}' | llm-memdb add
+	[ -e "$XDG_DATA_HOME/llmpipe/memory.db" ]
+	run llm-memdb --db "$BATS_TEST_TMPDIR/named.db" stats
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/named.db")" = 600 ]
+}
+
+@test "index: text files in chunks; binary and .gitignored files left out" {
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t/.git" "$t/src/deep" "$t/build" "$t/logs"
+	printf 'ignored.txt\nbuild/\n*.log\n!keep.log\nsrc/**/gen_*.c\n' >"$t/.gitignore"
+	seq 1 300 | sed 's/^/line number /' >"$t/src/long.txt"
+	echo 'alpha beta' >"$t/src/a.c"
+	echo 'generated' >"$t/src/deep/gen_x.c"
+	echo 'not generated' >"$t/src/deep/x.c"
+	echo 'ignored' >"$t/ignored.txt"
+	echo 'built' >"$t/build/out.c"
+	echo 'noise' >"$t/logs/run.log"
+	echo 'kept' >"$t/logs/keep.log"
+	echo 'in git' >"$t/.git/config"
+	printf 'bin\0ary' >"$t/blob.bin"
+	run --separate-stderr llm-memdb index --chunk 100 "$t"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"files":5,"indexed":5,"unchanged":0,"removed":0,"skipped":1,"docs":19}' ]
+	[ "$stderr" = "" ]
+	run sqlite3 "$LLMPIPE_DB" "SELECT substr(path, length('$t') + 2) FROM files ORDER BY path"
+	[ "$output" = ".gitignore
+logs/keep.log
+src/a.c
+src/deep/x.c
+src/long.txt" ]
+	run llm-memdb search -k doc 'number 150'
+	[[ "${lines[0]}" =~ \"source\":\"$t/src/long.txt#[0-9]+\",\"lines\":\[[0-9]+,[0-9]+\] ]]
+}
+
+@test "index is incremental: unchanged files stay, changed ones are redone, deleted ones leave" {
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'first words' >"$t/a.txt"
+	echo 'second words' >"$t/b.txt"
+	llm-memdb index "$t" >/dev/null
+	run llm-memdb index "$t"
+	[ "$output" = '{"files":2,"indexed":0,"unchanged":2,"removed":0,"skipped":0,"docs":0}' ]
+	touch -d '2020-01-01' "$t/a.txt"
+	run llm-memdb index "$t"
+	[ "$output" = '{"files":2,"indexed":0,"unchanged":2,"removed":0,"skipped":0,"docs":0}' ]
+	echo 'third words' >"$t/b.txt"
+	rm "$t/a.txt"
+	run llm-memdb index "$t"
+	[ "$output" = '{"files":1,"indexed":1,"unchanged":0,"removed":1,"skipped":0,"docs":1}' ]
+	run llm-memdb search -k doc words
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" =~ \[third\]|third ]]
+	rm -r "$t"
+	run llm-memdb index "$t"
+	[ "$output" = '{"files":0,"indexed":0,"unchanged":0,"removed":1,"skipped":0,"docs":0}' ]
+	[ "$(count docs)" = 0 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'SELECT count(*) FROM docs_fts')" = 0 ]
+	run -1 --separate-stderr llm-memdb index "$t"
+	[ "$stderr" = "llm-memdb: $t: no such file or directory" ]
+}
+
+@test "8 writers at once: every record is there, none fails on a lock" {
+	# Under valgrind each process is slow; fewer records keep CI short.
+	local n=1000 w
+	[ -n "${LLMPIPE_WRAP:-}" ] && n=50
+	llm-memdb stats >/dev/null
+	for w in 1 2 3 4 5 6 7 8; do
+		(
+			for i in $(seq 1 "$n"); do
+				printf '{"role":"user","content":"writer %d record %d","id":"w%d-%d"}\n' "$w" "$i" "$w" "$i"
+			done >"$BATS_TEST_TMPDIR/in$w"
+			# Half the records one add each, half in one add.
+			head -n $((n / 10)) "$BATS_TEST_TMPDIR/in$w" | while read -r line; do
+				echo "$line" | llm-memdb add -s "w$w" || exit 1
+			done || exit 1
+			llm-memdb add -s "w$w" <"$BATS_TEST_TMPDIR/in$w"
+		) 2>"$BATS_TEST_TMPDIR/err$w" &
+	done
+	for w in 1 2 3 4 5 6 7 8; do
+		wait -n || { cat "$BATS_TEST_TMPDIR"/err*; false; }
+	done
+	cat "$BATS_TEST_TMPDIR"/err* >"$BATS_TEST_TMPDIR/errors"
+	[ ! -s "$BATS_TEST_TMPDIR/errors" ]
+	[ "$(count records)" = $((8 * n)) ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'SELECT count(DISTINCT session) FROM records')" = 8 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
+}
+
+@test "8 writers on a new database create its schema once" {
+	local w
+	for w in 1 2 3 4 5 6 7 8; do
+		echo "{\"role\":\"user\",\"content\":\"$w\"}" | llm-memdb add 2>>"$BATS_TEST_TMPDIR/errors" &
+	done
+	wait
+	[ ! -s "$BATS_TEST_TMPDIR/errors" ]
+	[ "$(count records)" = 8 ]
+}
+
+@test "a writer killed in the middle of a large add leaves all of it or none" {
+	# Enough records that pages spill to the WAL before the commit.
+	local n=200000 pid i
+	[ -n "${LLMPIPE_WRAP:-}" ] && n=20000
+	chat
+	awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
+		printf "{\"role\":\"user\",\"content\":\"killed writer record %d with some words to index\"}\n", i }' \
+		>"$BATS_TEST_TMPDIR/big"
+	${LLMPIPE_WRAP:-} "$LLMPIPE_BIN/llm-memdb" add -s big <"$BATS_TEST_TMPDIR/big" &
+	pid=$!
+	# Wait until it has written into the WAL, then kill it mid-way.
+	for i in $(seq 1 600); do
+		[ "$(stat -c %s "$LLMPIPE_DB-wal" 2>/dev/null || echo 0)" -gt 1000000 ] && break
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
+	[ "$(count records)" = 8 ]
+	run llm-memdb add -s big <"$BATS_TEST_TMPDIR/big"
+	[ "$status" -eq 0 ]
+	[ "$(count records)" = $((n + 8)) ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
+}
+
+@test "usage errors exit 2" {
+	run -2 --separate-stderr llm-memdb
+	[[ "$stderr" =~ ^usage:\ llm-memdb ]]
+	run -2 --separate-stderr llm-memdb frobnicate
+	[ "${stderr%%$'\n'*}" = "llm-memdb: unknown command 'frobnicate'" ]
+	run -2 llm-memdb log
+	run -2 llm-memdb add extra
+	run -2 llm-memdb search
+	run -2 llm-memdb stats extra
+	run -2 llm-memdb log -s s1 --last many
+	run -2 llm-memdb index
+	run -2 llm-memdb context
+	run -2 llm-memdb --frob stats
+	[ ! -e "$LLMPIPE_DB" ]
+}
+
+@test "--help and --version" {
+	run llm-memdb --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^usage:\ llm-memdb ]]
+	run llm-memdb --version
+	[[ "$output" =~ ^llm-memdb\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "the examples of the man page run" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p src
+	echo 'int parse(const char *s);' >src/parse.h
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/llm-memdb.1" |
+		sed -n '/^\.Bd/,/^\.Ed/p' | grep -v '^\.' | grep '^\$ ' |
+		sed 's/^\$ //' >examples
+	[ "$(wc -l <examples)" -ge 8 ]
+	while read -r cmd; do
+		run bash -c "$cmd"
+		[ "$status" -eq 0 ] || { echo "failed: $cmd: $output"; false; }
+	done <examples
+}
