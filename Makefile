@@ -146,6 +146,9 @@ demo: all
 bench: all
 	LLM_COUNT=$(CURDIR)/$(BIN)/llm-count scripts/bench-count
 
+bench-ask: all
+	LLM_ASK=$(CURDIR)/$(BIN)/llm-ask scripts/bench-ask
+
 lint:
 	clang-format --dry-run --Werror cmd/*.c common/*.c \
 		$$(ls common/*.h | grep -v unicode_tab.h) tests/fuzz/*.c \
@@ -169,4 +172,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all demo test sanitize valgrind fuzz bench lint install uninstall clean
+.PHONY: all demo test sanitize valgrind fuzz bench bench-ask lint install uninstall clean

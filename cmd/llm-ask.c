@@ -156,7 +156,8 @@ apply_config(const int *given)
 	size_t i;
 
 	for (i = 0; i < 3; i++)
-		if (!given[i] && (v = config_get(&cfg, "", "", timeouts[i].key)))
+		if (!given[i] &&
+		    (v = config_get(&cfg, "", "", timeouts[i].key)))
 			*timeouts[i].value = parse_long(v, timeouts[i].key, 0);
 	if (!given[3] && (v = config_get(&cfg, "", "", "retries")) != NULL)
 		opt.http.retries = (int)parse_long(v, "retries", 0);
@@ -180,20 +181,21 @@ list_models(void)
 		cJSON_AddNumberToObject(rec, "budget", m->budget);
 		cJSON_AddNumberToObject(rec, "max_output", m->max_output);
 		cJSON_AddStringToObject(rec, "counter",
-		    m->counter == COUNT_CLAUDE ? "claude" :
-		    m->counter == COUNT_DEEPSEEK ? "deepseek" : m->encoding);
+		    m->counter == COUNT_CLAUDE         ? "claude"
+			: m->counter == COUNT_DEEPSEEK ? "deepseek"
+						       : m->encoding);
 		cJSON_AddBoolToObject(rec, "exact", m->counter == COUNT_EXACT);
 		if (m->prices.input >= 0) {
-			cJSON_AddNumberToObject(rec, "price_input",
-			    m->prices.input);
-			cJSON_AddNumberToObject(rec, "price_cached",
-			    m->prices.cached);
-			cJSON_AddNumberToObject(rec, "price_output",
-			    m->prices.output);
+			cJSON_AddNumberToObject(
+			    rec, "price_input", m->prices.input);
+			cJSON_AddNumberToObject(
+			    rec, "price_cached", m->prices.cached);
+			cJSON_AddNumberToObject(
+			    rec, "price_output", m->prices.output);
 		}
 		if (m->prices.as_of != NULL)
-			cJSON_AddStringToObject(rec, "prices_as_of",
-			    m->prices.as_of);
+			cJSON_AddStringToObject(
+			    rec, "prices_as_of", m->prices.as_of);
 		jsonl_write(stdout, rec);
 		cJSON_Delete(rec);
 	}
@@ -225,8 +227,8 @@ load_schema(const char *arg)
 	return schema;
 }
 
-static const char *const roles[] = {"system", "developer", "user",
-    "assistant", "tool", NULL};
+static const char *const roles[] = {
+    "system", "developer", "user", "assistant", "tool", NULL};
 
 static int
 valid_role(const char *role)
@@ -248,8 +250,10 @@ take_message(struct input *in, const struct jsonl *r, cJSON *rec)
 	int has;
 
 	if (!valid_role(role)) {
-		jsonl_error(r, role == NULL ? "a message needs a 'role'" :
-		    "unknown role '%s'", role);
+		jsonl_error(r,
+		    role == NULL ? "a message needs a 'role'"
+				 : "unknown role '%s'",
+		    role);
 		return -1;
 	}
 	if ((has = msg_content(rec, &text, &why)) < 0) {
@@ -257,8 +261,8 @@ take_message(struct input *in, const struct jsonl *r, cJSON *rec)
 		buf_release(&text);
 		return -1;
 	}
-	if (has == 0 && cJSON_GetObjectItemCaseSensitive(rec, "tool_calls") ==
-	    NULL) {
+	if (has == 0 &&
+	    cJSON_GetObjectItemCaseSensitive(rec, "tool_calls") == NULL) {
 		jsonl_error(r, "a message needs 'content'");
 		return -1;
 	}
@@ -293,7 +297,8 @@ insert_doc(cJSON *docs, cJSON *doc)
 			break;
 		i++;
 	}
-	cJSON_InsertItemInArray(docs, i, cJSON_CreateObjectReference(doc->child));
+	cJSON_InsertItemInArray(
+	    docs, i, cJSON_CreateObjectReference(doc->child));
 }
 
 /* Records carry their kind in "type"; only plain messages have none. */
@@ -441,13 +446,15 @@ system_prompt(struct buf *out, const struct input *in, const cJSON *schema,
 	}
 	if (cJSON_GetArraySize(in->docs) > 0)
 		add_section(out, "Documents that may help:");
-	cJSON_ArrayForEach(rec, in->docs)
+	cJSON_ArrayForEach(rec, in->docs) {
 		add_doc(out, rec);
+	}
 	if (schema != NULL && !p->json_schema) {
 		/* No structured output here: ask, and check the reply. */
 		text = cJSON_PrintUnformatted(schema);
-		add_section(out, "Reply with JSON only, without code fences, "
-		                 "valid against this JSON Schema:\n");
+		add_section(out,
+		    "Reply with JSON only, without code fences, "
+		    "valid against this JSON Schema:\n");
 		buf_addstr(out, text);
 		free(text);
 	}
@@ -469,8 +476,8 @@ message_units(const struct counter *c, const cJSON *rec)
 
 /* The request's size in the model's tokens, chat overhead included. */
 static size_t
-request_tokens(const struct counter *c, const struct buf *system,
-    const cJSON *messages)
+request_tokens(
+    const struct counter *c, const struct buf *system, const cJSON *messages)
 {
 	const cJSON *rec;
 	size_t units = counter_units(c, system->s, system->len);
@@ -561,8 +568,9 @@ overflow(const char *message, long *limit, long *actual)
 
 	if ((s = strstr(message, "prompt is too long: ")) != NULL)
 		return sscanf(s, "prompt is too long: %ld tokens > %ld", actual,
-		           limit) == 2 ?
-		    0 : -1;
+			   limit) == 2
+		    ? 0
+		    : -1;
 	if ((s = strstr(message, "maximum context length is ")) == NULL ||
 	    sscanf(s, "maximum context length is %ld", limit) != 1)
 		return -1;
@@ -574,10 +582,10 @@ overflow(const char *message, long *limit, long *actual)
 }
 
 /* Fields of ours the reply sets itself, or that belong to one message. */
-static const char *const own_fields[] = {"role", "content", "id", "ts",
-    "model", "provider", "api_model", "finish", "reasoning", "tokens",
-    "exact", "truncated", "usage", "cost_usd", "latency_ms", "name",
-    "tool_calls", "tool_call_id", "type", NULL};
+static const char *const own_fields[] = {"role", "content", "id", "ts", "model",
+    "provider", "api_model", "finish", "reasoning", "tokens", "exact",
+    "truncated", "usage", "cost_usd", "latency_ms", "name", "tool_calls",
+    "tool_call_id", "type", NULL};
 
 static int
 own_field(const char *name)
@@ -615,8 +623,8 @@ usage_record(const struct reply *r)
 	cJSON_AddNumberToObject(u, "output_tokens", r->usage.output);
 	cJSON_AddNumberToObject(u, "cached_tokens", r->usage.cached);
 	if (r->usage.cache_write > 0)
-		cJSON_AddNumberToObject(u, "cache_write_tokens",
-		    r->usage.cache_write);
+		cJSON_AddNumberToObject(
+		    u, "cache_write_tokens", r->usage.cache_write);
 	return u;
 }
 
@@ -626,8 +634,8 @@ reply_record(const struct reply *r, const struct model *m,
     const struct input *in, long latency_ms)
 {
 	cJSON *rec = cJSON_CreateObject();
-	const cJSON *last = cJSON_GetArrayItem(in->messages,
-	    cJSON_GetArraySize(in->messages) - 1);
+	const cJSON *last = cJSON_GetArrayItem(
+	    in->messages, cJSON_GetArraySize(in->messages) - 1);
 	const cJSON *f;
 	double cost;
 	char ts[32];
@@ -638,8 +646,8 @@ reply_record(const struct reply *r, const struct model *m,
 		cJSON_AddStringToObject(rec, "reasoning", r->reasoning.s);
 	for (f = last != NULL ? last->child : NULL; f != NULL; f = f->next)
 		if (!own_field(f->string))
-			cJSON_AddItemToObject(rec, f->string,
-			    cJSON_Duplicate(f, 1));
+			cJSON_AddItemToObject(
+			    rec, f->string, cJSON_Duplicate(f, 1));
 	cJSON_AddStringToObject(rec, "model", m->name);
 	cJSON_AddStringToObject(rec, "provider", m->provider);
 	if (r->api_model != NULL)
@@ -651,7 +659,8 @@ reply_record(const struct reply *r, const struct model *m,
 		cost = model_cost(m, r->usage.input, r->usage.cached,
 		    r->usage.cache_write, r->usage.output);
 		if (cost >= 0)
-			cJSON_AddNumberToObject(rec, "cost_usd", round_usd(cost));
+			cJSON_AddNumberToObject(
+			    rec, "cost_usd", round_usd(cost));
 	}
 	cJSON_AddNumberToObject(rec, "latency_ms", latency_ms);
 	rfc3339_now(ts, sizeof(ts));
@@ -670,8 +679,8 @@ on_delta(void *arg, const char *text, size_t len)
 	} else {
 		delta = cJSON_CreateObject();
 		cJSON_AddStringToObject(delta, "type", "delta");
-		cJSON_AddItemToObject(delta, "content",
-		    cJSON_CreateString(text));
+		cJSON_AddItemToObject(
+		    delta, "content", cJSON_CreateString(text));
 		jsonl_write(stdout, delta);
 		cJSON_Delete(delta);
 	}
@@ -693,10 +702,14 @@ static int
 exit_status(enum call_end end)
 {
 	switch (end) {
-	case CALL_OK: return 0;
-	case CALL_AUTH: return EXIT_AUTH;
-	case CALL_TRANSIENT: return EXIT_TRANSIENT;
-	default: return 1;
+	case CALL_OK:
+		return 0;
+	case CALL_AUTH:
+		return EXIT_AUTH;
+	case CALL_TRANSIENT:
+		return EXIT_TRANSIENT;
+	default:
+		return 1;
 	}
 }
 
@@ -720,8 +733,9 @@ target_for(struct target *t, const char *name)
 		    name);
 	t->p = provider_find(t->m->provider);
 	if (t->p == NULL)
-		errx(1, "model %s: no provider '%s' (add a [provider %s] "
-		        "section to the configuration)",
+		errx(1,
+		    "model %s: no provider '%s' (add a [provider %s] "
+		    "section to the configuration)",
 		    t->m->name, t->m->provider, t->m->provider);
 	if (counter_for_model(&t->counter, t->m) != 0)
 		errx(1, "model %s: no such encoding '%s'", t->m->name,
@@ -748,8 +762,8 @@ request_body(const struct target *t, const struct input *in,
 	return s;
 }
 
-/* Checks the input against the budget: shrinks it with --fit, or exits. */
-static void
+/* Checks the input against the budget, shrinking it with --fit. */
+static int
 fit_budget(struct input *in, const struct target *t, struct buf *system,
     const cJSON *schema)
 {
@@ -758,19 +772,22 @@ fit_budget(struct input *in, const struct target *t, struct buf *system,
 
 	tokens = request_tokens(&t->counter, system, in->messages);
 	if (tokens <= limit)
-		return;
-	if (!opt.fit)
-		errx(EXIT_OVER_BUDGET, "the input is %zu tokens, %zu over %s's "
-		                       "budget of %zu (--fit drops docs and "
-		                       "old messages)",
+		return 0;
+	if (!opt.fit) {
+		warnx("the input is %zu tokens, %zu over %s's budget of %zu "
+		      "(--fit drops docs and old messages)",
 		    tokens, tokens - limit, t->m->name, limit);
+		return -1;
+	}
 	tokens = shrink(in, &t->counter, system, schema, t->p, limit, &d);
 	report_dropped(&d, t->m, limit);
-	if (tokens > limit)
-		errx(EXIT_OVER_BUDGET, "even with only the latest message the "
-		                       "input is %zu tokens, over %s's budget of "
-		                       "%zu",
+	if (tokens > limit) {
+		warnx("even with only the latest message the input is %zu "
+		      "tokens, over %s's budget of %zu",
 		    tokens, t->m->name, limit);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -790,8 +807,7 @@ shrink_for_provider(struct input *in, const struct target *t,
 	if (overflow(message, &limit, &actual) != 0 || actual <= limit)
 		return -1;
 	target = (size_t)((double)tokens * limit / actual * 0.98);
-	if (shrink(in, &t->counter, system, schema, t->p, target, &d) >
-	    target)
+	if (shrink(in, &t->counter, system, schema, t->p, target, &d) > target)
 		return -1;
 	warnx("%s counts %ld tokens against a window of %ld; retrying once",
 	    t->p->name, actual, limit);
@@ -821,7 +837,10 @@ ask(struct input *in, const struct target *t, const cJSON *schema)
 	char var[256];
 
 	system_prompt(&system, in, schema, t->p);
-	fit_budget(in, t, &system, schema);
+	if (fit_budget(in, t, &system, schema) != 0) {
+		buf_release(&system);
+		return EXIT_OVER_BUDGET;
+	}
 	body = request_body(t, in, &system, schema);
 	if (opt.dry_run) {
 		printf("%s\n", body);
@@ -831,16 +850,19 @@ ask(struct input *in, const struct target *t, const cJSON *schema)
 	}
 	if (t->key == NULL && !t->p->key_optional) {
 		provider_env_var(t->p, "_API_KEY", var, sizeof(var));
-		errx(EXIT_AUTH, "%s: no API key: set %s, or api_key in "
-		                "[provider %s] of the configuration",
+		warnx("%s: no API key: set %s, or api_key in [provider %s] of "
+		      "the configuration",
 		    t->p->name, var, t->p->name);
+		free(body);
+		buf_release(&system);
+		return EXIT_AUTH;
 	}
 	reply_init(&r);
 	if (opt.stream || opt.text)
 		r.on_delta = on_delta;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while ((end = http_call(t->p, t->url.s, t->key, body,
-	            opt.stream || opt.text, &opt.http, &r)) == CALL_TOO_LONG &&
+		    opt.stream || opt.text, &opt.http, &r)) == CALL_TOO_LONG &&
 	    tries++ == 0 &&
 	    shrink_for_provider(in, t, &system, schema, r.err.message.s) == 0) {
 		free(body);
@@ -854,9 +876,11 @@ ask(struct input *in, const struct target *t, const cJSON *schema)
 			putchar('\n');
 		fflush(stdout);
 		if (r.text.len > 0 && opt.text)
-			warnx("%s; the reply above is incomplete", r.err.message.s);
+			warnx("%s; the reply above is incomplete",
+			    r.err.message.s);
 		else if (r.text.len > 0)
-			warnx("%s; the reply so far (%zu bytes, incomplete):\n%s",
+			warnx(
+			    "%s; the reply so far (%zu bytes, incomplete):\n%s",
 			    r.err.message.s, r.text.len, r.text.s);
 		else
 			warnx("%s", r.err.message.s);
@@ -908,6 +932,25 @@ load_config(void)
 		exit(1);
 }
 
+/* What main holds, freed at any exit so that every path ends clean. */
+static struct input in;
+static struct target target = {.url = BUF_INIT};
+static cJSON *schema;
+static int http_ready;
+
+static void
+cleanup(void)
+{
+	if (http_ready)
+		http_cleanup();
+	input_release(&in);
+	cJSON_Delete(schema);
+	buf_release(&target.url);
+	models_release();
+	providers_release();
+	config_release(&cfg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -945,27 +988,40 @@ main(int argc, char *argv[])
 	    {NULL, 0, NULL, 0},
 	};
 	int given[4] = {0, 0, 0, 0}; /* timeouts and retries set by flags */
-	int ch, models = 0, status;
-	struct input in;
-	struct target t = {.url = BUF_INIT};
-	cJSON *schema = NULL;
+	int ch, models = 0;
 
 	while ((ch = getopt_long(argc, argv, "hm:s:t", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'm': opt.model = optarg; break;
-		case 's': opt.system = optarg; break;
-		case 't': opt.text = 1; break;
-		case OPT_FIT: opt.fit = 1; break;
-		case OPT_STREAM: opt.stream = 1; break;
+		case 'm':
+			opt.model = optarg;
+			break;
+		case 's':
+			opt.system = optarg;
+			break;
+		case 't':
+			opt.text = 1;
+			break;
+		case OPT_FIT:
+			opt.fit = 1;
+			break;
+		case OPT_STREAM:
+			opt.stream = 1;
+			break;
 		case OPT_MAX_TOKENS:
 			opt.max_tokens = parse_long(optarg, "--max-tokens", 1);
 			break;
 		case OPT_TEMPERATURE:
 			opt.temperature = parse_temperature(optarg);
 			break;
-		case OPT_JSON_SCHEMA: opt.schema = optarg; break;
-		case OPT_DRY_RUN: opt.dry_run = 1; break;
-		case OPT_MODELS: models = 1; break;
+		case OPT_JSON_SCHEMA:
+			opt.schema = optarg;
+			break;
+		case OPT_DRY_RUN:
+			opt.dry_run = 1;
+			break;
+		case OPT_MODELS:
+			models = 1;
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			opt.http.connect_timeout =
 			    parse_long(optarg, "--connect-timeout", 1);
@@ -977,23 +1033,29 @@ main(int argc, char *argv[])
 			given[1] = 1;
 			break;
 		case OPT_TIMEOUT:
-			opt.http.total_timeout = parse_long(optarg, "--timeout", 0);
+			opt.http.total_timeout =
+			    parse_long(optarg, "--timeout", 0);
 			given[2] = 1;
 			break;
 		case OPT_RETRIES:
-			opt.http.retries = (int)parse_long(optarg, "--retries", 0);
+			opt.http.retries =
+			    (int)parse_long(optarg, "--retries", 0);
 			given[3] = 1;
 			break;
-		case 'h': help(); break;
+		case 'h':
+			help();
+			break;
 		case OPT_VERSION:
 			printf("llm-ask %s\n", LLMPIPE_VERSION);
 			finish(0);
 			break;
-		default: usage();
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || (opt.stream && opt.text))
 		usage();
+	atexit(cleanup);
 	load_config();
 	apply_config(given);
 	if (models)
@@ -1003,19 +1065,14 @@ main(int argc, char *argv[])
 	if (read_input(&in) != 0)
 		errx(1, "nothing sent: the input has bad lines");
 	if (cJSON_GetArraySize(in.messages) == 0)
-		errx(1, "nothing to send: the input has no user, assistant or "
-		        "tool message");
-	target_for(&t, model_name(&in));
-	if (!opt.dry_run && http_init() != 0)
-		errx(1, "cannot set up libcurl");
-	status = ask(&in, &t, schema);
-	if (!opt.dry_run)
-		http_cleanup();
-	input_release(&in);
-	cJSON_Delete(schema);
-	buf_release(&t.url);
-	models_release();
-	providers_release();
-	config_release(&cfg);
-	finish(status);
+		errx(1,
+		    "nothing to send: the input has no user, assistant or "
+		    "tool message");
+	target_for(&target, model_name(&in));
+	if (!opt.dry_run) {
+		if (http_init() != 0)
+			errx(1, "cannot set up libcurl");
+		http_ready = 1;
+	}
+	finish(ask(&in, &target, schema));
 }

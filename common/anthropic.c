@@ -22,10 +22,11 @@ wire_message(const cJSON *rec)
 	const char *role = msg_str(rec, "role");
 	const cJSON *content = cJSON_GetObjectItemCaseSensitive(rec, "content");
 
-	cJSON_AddStringToObject(m, "role",
-	    strcmp(role, "assistant") == 0 ? "assistant" : "user");
-	cJSON_AddItemToObject(m, "content", content != NULL ?
-	    content_for_wire(content) : cJSON_CreateString(""));
+	cJSON_AddStringToObject(
+	    m, "role", strcmp(role, "assistant") == 0 ? "assistant" : "user");
+	cJSON_AddItemToObject(m, "content",
+	    content != NULL ? content_for_wire(content)
+			    : cJSON_CreateString(""));
 	return m;
 }
 
@@ -38,15 +39,17 @@ body(const struct request *rq)
 
 	if (max <= 0)
 		max = rq->model->max_output < DEFAULT_MAX_TOKENS &&
-		        rq->model->max_output > 0 ?
-		    rq->model->max_output : DEFAULT_MAX_TOKENS;
+			rq->model->max_output > 0
+		    ? rq->model->max_output
+		    : DEFAULT_MAX_TOKENS;
 	cJSON_AddStringToObject(b, "model", rq->model->api_id);
 	cJSON_AddNumberToObject(b, "max_tokens", max);
 	if (rq->system != NULL)
 		cJSON_AddStringToObject(b, "system", rq->system);
 	messages = cJSON_AddArrayToObject(b, "messages");
-	cJSON_ArrayForEach(rec, rq->messages)
+	cJSON_ArrayForEach(rec, rq->messages) {
 		cJSON_AddItemToArray(messages, wire_message(rec));
+	}
 	if (rq->temperature >= 0)
 		cJSON_AddNumberToObject(b, "temperature", rq->temperature);
 	if (rq->stream)
@@ -109,7 +112,8 @@ parse(struct reply *r, const cJSON *b)
 		    msg_str(block, "thinking") != NULL)
 			buf_addstr(&r->reasoning, msg_str(block, "thinking"));
 	}
-	reply_set(&r->finish, cJSON_GetObjectItemCaseSensitive(b, "stop_reason"));
+	reply_set(
+	    &r->finish, cJSON_GetObjectItemCaseSensitive(b, "stop_reason"));
 	reply_set(&r->api_model, cJSON_GetObjectItemCaseSensitive(b, "model"));
 	take_usage(r, cJSON_GetObjectItemCaseSensitive(b, "usage"));
 	r->done = 1;
@@ -152,7 +156,8 @@ event(struct reply *r, const char *name, const char *data, size_t len)
 		message = cJSON_GetObjectItemCaseSensitive(ev, "message");
 		reply_set(&r->api_model,
 		    cJSON_GetObjectItemCaseSensitive(message, "model"));
-		take_usage(r, cJSON_GetObjectItemCaseSensitive(message, "usage"));
+		take_usage(
+		    r, cJSON_GetObjectItemCaseSensitive(message, "usage"));
 	} else if (strcmp(type, "content_block_delta") == 0) {
 		take_delta(r, delta);
 	} else if (strcmp(type, "message_delta") == 0) {
@@ -170,11 +175,11 @@ event(struct reply *r, const char *name, const char *data, size_t len)
 }
 
 const struct dialect dialect_anthropic = {
-	.name = "anthropic",
-	.path = "/v1/messages",
-	.auth_header = "x-api-key: ",
-	.fixed = (const char *const[]){"anthropic-version: 2023-06-01", NULL},
-	.body = body,
-	.parse = parse,
-	.event = event,
+    .name = "anthropic",
+    .path = "/v1/messages",
+    .auth_header = "x-api-key: ",
+    .fixed = (const char *const[]){"anthropic-version: 2023-06-01", NULL},
+    .body = body,
+    .parse = parse,
+    .event = event,
 };

@@ -17,8 +17,8 @@ static const char *const top_keys[] = {"model", "system", "retries",
 static const char *const model_keys[] = {"provider", "api_id", "context",
     "budget", "max_output", "counter", "price_input", "price_cached",
     "price_output", "prices_as_of", NULL};
-static const char *const provider_keys[] = {"dialect", "base_url", "api_key",
-    "max_tokens_field", "json_schema", NULL};
+static const char *const provider_keys[] = {
+    "dialect", "base_url", "api_key", "max_tokens_field", "json_schema", NULL};
 
 static int
 known(const char *const *keys, const char *key)
@@ -44,7 +44,8 @@ trim(const char *s, const char *end, const char **trimmed_end)
 {
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+	while (
+	    end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		end--;
 	*trimmed_end = end;
 	return s;
@@ -97,22 +98,25 @@ parse_header(struct parse *ps, const char *s, const char *end)
 	if (end[-1] != ']')
 		return bad(ps, "a section header must end with ']'");
 	s = trim(s + 1, end - 1, &end);
-	for (word_end = s; word_end < end && *word_end != ' ' &&
-	     *word_end != '\t'; word_end++)
+	for (word_end = s;
+	     word_end < end && *word_end != ' ' && *word_end != '\t';
+	     word_end++)
 		;
 	name = trim(word_end, end, &name_end);
 	if (name == name_end || memchr(name, ' ', name_end - name) != NULL ||
 	    memchr(name, '\t', name_end - name) != NULL)
-		return bad(ps, "a section header is [model NAME] or "
-		               "[provider NAME]");
+		return bad(ps,
+		    "a section header is [model NAME] or "
+		    "[provider NAME]");
 	free(ps->section);
 	free(ps->name);
 	ps->section = xstrndup(s, word_end - s);
 	ps->name = xstrndup(name, name_end - name);
 	if (strcmp(ps->section, "model") != 0 &&
 	    strcmp(ps->section, "provider") != 0)
-		return bad(ps, "unknown section; there are [model NAME] and "
-		               "[provider NAME]");
+		return bad(ps,
+		    "unknown section; there are [model NAME] and "
+		    "[provider NAME]");
 	return 0;
 }
 
@@ -132,16 +136,19 @@ parse_setting(struct parse *ps, const char *s, const char *end)
 	key = xstrndup(s, key_end - s);
 	if (!known(keys_of(ps->section), key)) {
 		free(key);
-		return bad(ps, ps->section[0] == '\0' ?
-		    "unknown key (see llm-ask(1), CONFIGURATION)" :
-		    "unknown key for this section (see llm-ask(1))");
+		return bad(ps,
+		    ps->section[0] == '\0'
+			? "unknown key (see llm-ask(1), CONFIGURATION)"
+			: "unknown key for this section (see llm-ask(1))");
 	}
 	if (value < value_end && *value == '"') {
-		v = value_end - value >= 2 && value_end[-1] == '"' ?
-		    unquote(value, value_end) : NULL;
+		v = value_end - value >= 2 && value_end[-1] == '"'
+		    ? unquote(value, value_end)
+		    : NULL;
 		if (v == NULL) {
 			free(key);
-			return bad(ps, "unterminated or malformed quoted value");
+			return bad(
+			    ps, "unterminated or malformed quoted value");
 		}
 	} else {
 		v = xstrndup(value, value_end - value);

@@ -33,8 +33,8 @@ struct config {
 int config_load(struct config *c, const char *path);
 
 /* Parses len bytes of text as config_load does; path names them. */
-int config_parse(struct config *c, const char *path, const char *text,
-    size_t len);
+int
+config_parse(struct config *c, const char *path, const char *text, size_t len);
 
 void config_release(struct config *c);
 

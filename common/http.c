@@ -24,11 +24,11 @@ struct attempt {
 	struct sse sse;
 	int stream;
 	long status;
-	int event_stream;   /* the reply is text/event-stream */
-	struct buf body;    /* a body that is not a stream of events */
+	int event_stream; /* the reply is text/event-stream */
+	struct buf body;  /* a body that is not a stream of events */
 	int too_big;
-	int broken; /* the transfer failed, or the stream had no end */
-	double last_byte;   /* when the last byte came, in seconds */
+	int broken;       /* the transfer failed, or the stream had no end */
+	double last_byte; /* when the last byte came, in seconds */
 	long idle_timeout;
 	int idle_expired;
 	long retry_after_ms; /* -1: not given */
@@ -75,8 +75,8 @@ retry_after(const char *v, int in_ms)
 }
 
 static void
-take_header(struct attempt *a, const char *name, size_t name_len,
-    const char *value)
+take_header(
+    struct attempt *a, const char *name, size_t name_len, const char *value)
 {
 #define IS(s) (name_len == strlen(s) && strncasecmp(name, s, name_len) == 0)
 	if (IS("retry-after-ms"))
@@ -86,7 +86,8 @@ take_header(struct attempt *a, const char *name, size_t name_len,
 	else if (IS("x-should-retry"))
 		a->should_retry = strncmp(value, "true", 4) == 0;
 	else if (IS("content-type"))
-		a->event_stream = strncasecmp(value, "text/event-stream", 17) == 0;
+		a->event_stream =
+		    strncasecmp(value, "text/event-stream", 17) == 0;
 	else if (IS("request-id") || IS("x-request-id"))
 		snprintf(a->request_id, sizeof(a->request_id), "%.*s",
 		    (int)strcspn(value, "\r\n"), value);
@@ -151,8 +152,8 @@ on_body(char *data, size_t size, size_t n, void *arg)
 }
 
 static int
-on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
 {
 	struct attempt *a = arg;
 
@@ -172,8 +173,8 @@ headers_for(const struct dialect *d, const char *key, int stream)
 	struct buf auth = BUF_INIT;
 
 	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, stream ? "Accept: text/event-stream" :
-					  "Accept: application/json");
+	h = curl_slist_append(h,
+	    stream ? "Accept: text/event-stream" : "Accept: application/json");
 	for (fixed = d->fixed; *fixed != NULL; fixed++)
 		h = curl_slist_append(h, *fixed);
 	if (key != NULL) {
@@ -207,8 +208,8 @@ perform(struct attempt *a, const char *url, const char *body,
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(body));
+	curl_easy_setopt(
+	    curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "llmpipe/" LLMPIPE_VERSION);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -305,15 +306,17 @@ take_fault(struct attempt *a, CURLcode rc, const char *errbuf,
 	r->failed = 1;
 	a->broken = 1;
 	if (a->idle_expired)
-		buf_printf(&r->err.message, "no data for %ld s", o->idle_timeout);
+		buf_printf(
+		    &r->err.message, "no data for %ld s", o->idle_timeout);
 	else if (a->too_big)
 		buf_printf(&r->err.message, "a reply over %u bytes", MAX_BODY);
 	else if (rc != CURLE_OK)
 		buf_printf(&r->err.message, "%s",
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
 	else
-		buf_printf(&r->err.message, "the stream ended before its "
-		                            "end marker");
+		buf_printf(&r->err.message,
+		    "the stream ended before its "
+		    "end marker");
 }
 
 /* One attempt: the reply, or what went wrong in r->err. */
@@ -329,8 +332,8 @@ attempt(struct attempt *a, const char *url, const char *body,
 	if (a->status == 0)
 		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &a->status);
 	r->err.status = a->status;
-	if (rc == CURLE_OK && !(a->stream && a->event_stream &&
-	    a->status / 100 == 2))
+	if (rc == CURLE_OK &&
+	    !(a->stream && a->event_stream && a->status / 100 == 2))
 		take_body(a);
 	else if (rc != CURLE_OK || !r->done)
 		take_fault(a, rc, errbuf, o);
@@ -434,8 +437,10 @@ http_call(const struct provider *p, const char *url, const char *key,
 		if (end == CALL_OK || n >= o->retries || !should_retry(&a, end))
 			break;
 		if (a.retry_after_ms > MAX_RETRY_AFTER_MS) {
-			buf_printf(&r->err.message, "; the provider asks to "
-			    "wait %ld s", a.retry_after_ms / 1000);
+			buf_printf(&r->err.message,
+			    "; the provider asks to "
+			    "wait %ld s",
+			    a.retry_after_ms / 1000);
 			break;
 		}
 		wait = backoff_ms(&a, n);

@@ -33,8 +33,8 @@ void http_cleanup(void);
  * delivered.  On failure r->err.message says what happened, naming the
  * provider and the HTTP status, and never holds the key.
  */
-enum call_end http_call(const struct provider *p, const char *url,
-    const char *key, const char *body, int stream,
-    const struct http_opts *o, struct reply *r);
+enum call_end
+http_call(const struct provider *p, const char *url, const char *key,
+    const char *body, int stream, const struct http_opts *o, struct reply *r);
 
 #endif

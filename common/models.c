@@ -16,8 +16,14 @@
  * with the date of the page they were read from; the configuration
  * overrides them (see llm-ask(1)).  -1 marks a price not published.
  */
-#define P(in, cached, out, date) {in, cached, out, date}
-#define UNPRICED {-1, -1, -1, NULL}
+#define P(in, cached, out, date) \
+	{ \
+		in, cached, out, date \
+	}
+#define UNPRICED \
+	{ \
+		-1, -1, -1, NULL \
+	}
 /* clang-format off */
 static const struct model builtin[] = {
 	/* OpenAI, o200k_base; developers.openai.com/api/docs/pricing */
@@ -147,7 +153,8 @@ configured_model(const char *name)
 	for (i = 0; i < nmodels; i++)
 		if (strcmp(configured[i].name, name) == 0)
 			return &configured[i];
-	configured = xreallocarray(configured, nmodels + 1, sizeof(*configured));
+	configured =
+	    xreallocarray(configured, nmodels + 1, sizeof(*configured));
 	models = configured;
 	configured[nmodels] = (struct model){name, NULL, name, COUNT_APPROX,
 	    "o200k_base", 8192, 0, 2048, UNPRICED};
@@ -234,8 +241,8 @@ models_configure(const struct config *c)
 		if (strcmp(e->section, "model") != 0)
 			continue;
 		if (configured == NULL) {
-			configured = xreallocarray(NULL, NBUILTIN,
-			    sizeof(*configured));
+			configured =
+			    xreallocarray(NULL, NBUILTIN, sizeof(*configured));
 			memcpy(configured, builtin, sizeof(builtin));
 			models = configured;
 		}
@@ -253,8 +260,8 @@ models_configure(const struct config *c)
 			    m->name);
 			return -1;
 		}
-		if (m->counter == COUNT_APPROX && strcmp(m->provider,
-		    "openai") == 0)
+		if (m->counter == COUNT_APPROX &&
+		    strcmp(m->provider, "openai") == 0)
 			m->counter = COUNT_EXACT;
 		if (m->budget == 0)
 			m->budget = m->context - m->context / 4;
@@ -286,7 +293,7 @@ model_cost(const struct model *m, long input, long cached, long cache_write,
 	if (p->input < 0 || p->output < 0)
 		return -1;
 	return ((input - cached - cache_write) * p->input +
-	           cached * cached_price + cache_write * p->input * 1.25 +
-	           output * p->output) /
+		   cached * cached_price + cache_write * p->input * 1.25 +
+		   output * p->output) /
 	    1e6;
 }

@@ -8,8 +8,8 @@
 #include "provider.h"
 
 /* The fields of a message the API knows; ours (id, ts, ...) stay home. */
-static const char *const wire_fields[] = {"name", "tool_calls",
-    "tool_call_id", NULL};
+static const char *const wire_fields[] = {
+    "name", "tool_calls", "tool_call_id", NULL};
 
 static cJSON *
 wire_message(const cJSON *rec)
@@ -20,8 +20,8 @@ wire_message(const cJSON *rec)
 
 	cJSON_AddStringToObject(m, "role", msg_str(rec, "role"));
 	v = cJSON_GetObjectItemCaseSensitive(rec, "content");
-	cJSON_AddItemToObject(m, "content",
-	    v != NULL ? content_for_wire(v) : cJSON_CreateNull());
+	cJSON_AddItemToObject(
+	    m, "content", v != NULL ? content_for_wire(v) : cJSON_CreateNull());
 	for (f = wire_fields; *f != NULL; f++) {
 		v = cJSON_GetObjectItemCaseSensitive(rec, *f);
 		if (v != NULL)
@@ -61,15 +61,17 @@ body(const struct request *rq)
 		cJSON_AddStringToObject(m, "content", rq->system);
 		cJSON_AddItemToArray(messages, m);
 	}
-	cJSON_ArrayForEach(rec, rq->messages)
+	cJSON_ArrayForEach(rec, rq->messages) {
 		cJSON_AddItemToArray(messages, wire_message(rec));
+	}
 	if (rq->max_tokens > 0)
-		cJSON_AddNumberToObject(b, rq->provider->max_tokens_field,
-		    rq->max_tokens);
+		cJSON_AddNumberToObject(
+		    b, rq->provider->max_tokens_field, rq->max_tokens);
 	if (rq->temperature >= 0)
 		cJSON_AddNumberToObject(b, "temperature", rq->temperature);
 	if (rq->schema != NULL)
-		cJSON_AddItemToObject(b, "response_format", response_format(rq));
+		cJSON_AddItemToObject(
+		    b, "response_format", response_format(rq));
 	if (rq->stream) {
 		cJSON_AddBoolToObject(b, "stream", 1);
 		m = cJSON_AddObjectToObject(b, "stream_options");
@@ -124,7 +126,8 @@ parse(struct reply *r, const cJSON *b)
 	message = cJSON_GetObjectItemCaseSensitive(choice, "message");
 	if (!cJSON_IsObject(message)) {
 		r->failed = 1;
-		buf_addstr(&r->err.message, "the reply has no choices[0].message");
+		buf_addstr(
+		    &r->err.message, "the reply has no choices[0].message");
 		return -1;
 	}
 	s = cJSON_GetObjectItemCaseSensitive(message, "content");
@@ -177,19 +180,19 @@ event(struct reply *r, const char *name, const char *data, size_t len)
 		reply_delta(r, s->valuestring, strlen(s->valuestring));
 	reply_set(&r->finish,
 	    cJSON_GetObjectItemCaseSensitive(choice, "finish_reason"));
-	reply_set(&r->api_model,
-	    cJSON_GetObjectItemCaseSensitive(chunk, "model"));
+	reply_set(
+	    &r->api_model, cJSON_GetObjectItemCaseSensitive(chunk, "model"));
 	take_usage(r, cJSON_GetObjectItemCaseSensitive(chunk, "usage"));
 	cJSON_Delete(chunk);
 	return 0;
 }
 
 const struct dialect dialect_openai = {
-	.name = "openai",
-	.path = "/chat/completions",
-	.auth_header = "Authorization: Bearer ",
-	.fixed = (const char *const[]){NULL},
-	.body = body,
-	.parse = parse,
-	.event = event,
+    .name = "openai",
+    .path = "/chat/completions",
+    .auth_header = "Authorization: Bearer ",
+    .fixed = (const char *const[]){NULL},
+    .body = body,
+    .parse = parse,
+    .event = event,
 };

@@ -54,11 +54,11 @@ configured_provider(const char *name)
 	for (i = 0; i < nproviders; i++)
 		if (strcmp(configured[i].name, name) == 0)
 			return &configured[i];
-	configured = xreallocarray(configured, nproviders + 1,
-	    sizeof(*configured));
+	configured =
+	    xreallocarray(configured, nproviders + 1, sizeof(*configured));
 	providers = configured;
-	configured[nproviders] = (struct provider){name, &dialect_openai,
-	    NULL, "max_tokens", 0, 1};
+	configured[nproviders] =
+	    (struct provider){name, &dialect_openai, NULL, "max_tokens", 0, 1};
 	return &configured[nproviders++];
 }
 
@@ -121,15 +121,16 @@ providers_release(void)
 }
 
 void
-provider_env_var(const struct provider *p, const char *suffix, char *var,
-    size_t size)
+provider_env_var(
+    const struct provider *p, const char *suffix, char *var, size_t size)
 {
 	size_t i;
 
 	snprintf(var, size, "%s%s", p->name, suffix);
 	for (i = 0; var[i] != '\0'; i++)
-		var[i] = isalnum((unsigned char)var[i]) ?
-		    toupper((unsigned char)var[i]) : '_';
+		var[i] = isalnum((unsigned char)var[i])
+		    ? toupper((unsigned char)var[i])
+		    : '_';
 }
 
 /* $NAME_SUFFIX, with NAME upper-cased and '-' or '.' as '_'. */
@@ -149,7 +150,8 @@ provider_key(const struct provider *p, const struct config *c)
 {
 	const char *key = provider_env(p, "_API_KEY");
 
-	return key != NULL ? key : config_get(c, "provider", p->name, "api_key");
+	return key != NULL ? key
+			   : config_get(c, "provider", p->name, "api_key");
 }
 
 const char *
@@ -258,8 +260,8 @@ content_for_wire(const cJSON *content)
 			/* Responses-API parts become plain text parts. */
 			copy = cJSON_CreateObject();
 			cJSON_AddStringToObject(copy, "type", "text");
-			cJSON_AddStringToObject(copy, "text",
-			    msg_str(part, "text"));
+			cJSON_AddStringToObject(
+			    copy, "text", msg_str(part, "text"));
 		} else {
 			copy = cJSON_Duplicate(part, 1);
 		}

@@ -41,11 +41,11 @@ struct reply {
 struct request {
 	const struct model *model;
 	const struct provider *provider;
-	const char *system;     /* the assembled system prompt, or NULL */
-	const cJSON *messages;  /* plain message records, in order */
-	long max_tokens;        /* 0: the dialect's default */
-	double temperature;     /* negative: the provider's default */
-	const cJSON *schema;    /* a JSON Schema for the reply, or NULL */
+	const char *system;    /* the assembled system prompt, or NULL */
+	const cJSON *messages; /* plain message records, in order */
+	long max_tokens;       /* 0: the dialect's default */
+	double temperature;    /* negative: the provider's default */
+	const cJSON *schema;   /* a JSON Schema for the reply, or NULL */
 	int stream;
 };
 
@@ -56,14 +56,14 @@ struct request {
  */
 struct dialect {
 	const char *name;
-	const char *path;          /* appended to the base URL */
-	const char *auth_header;   /* its value is the key: "x-api-key: " */
-	const char *const *fixed;  /* further headers, NULL-terminated */
+	const char *path;         /* appended to the base URL */
+	const char *auth_header;  /* its value is the key: "x-api-key: " */
+	const char *const *fixed; /* further headers, NULL-terminated */
 	cJSON *(*body)(const struct request *rq);
 	/* Each returns 0, or -1 with r->failed and r->err set. */
 	int (*parse)(struct reply *r, const cJSON *body);
-	int (*event)(struct reply *r, const char *event, const char *data,
-	    size_t len);
+	int (*event)(
+	    struct reply *r, const char *event, const char *data, size_t len);
 };
 
 extern const struct dialect dialect_openai, dialect_anthropic;
@@ -92,11 +92,10 @@ void providers_release(void);
  * from $NAME_BASE_URL, the configuration, the table.
  */
 /* Writes the name of p's variable with suffix ("_API_KEY") into var. */
-void provider_env_var(const struct provider *p, const char *suffix,
-    char *var, size_t size);
+void provider_env_var(
+    const struct provider *p, const char *suffix, char *var, size_t size);
 const char *provider_key(const struct provider *p, const struct config *c);
-const char *provider_base_url(const struct provider *p,
-    const struct config *c);
+const char *provider_base_url(const struct provider *p, const struct config *c);
 
 void reply_init(struct reply *r);
 void reply_release(struct reply *r);

@@ -11,8 +11,8 @@
  * and its data, the data lines joined by "\n".  Returns 0 to go on; any
  * other value stops the parser, and sse_feed returns it.
  */
-typedef int sse_event_fn(void *arg, const char *event, const char *data,
-    size_t len);
+typedef int
+sse_event_fn(void *arg, const char *event, const char *data, size_t len);
 
 struct sse {
 	sse_event_fn *fn;

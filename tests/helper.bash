@@ -24,3 +24,60 @@ json_string() {
 	sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/\r/\\r/g; s/$/\\n/' | tr -d '\n'
 	printf '"'
 }
+
+# Runs the EXAMPLES of a manual page, in the current directory, and sets
+# n to the number run: in each literal block, a line "$ command"
+# (continued by lines ending in a backslash) is run and what follows up
+# to the next command is its expected output, where "..." stands for
+# output that varies (the command must then succeed); a block with no
+# "$" is a script that must print nothing.
+man_examples() {
+	local page=$1 in_examples=0 in_block=0 cmd="" expect="" script="" line
+	n=0
+	check() {
+		[ -n "$cmd" ] || return 0
+		if [ "$expect" = "..." ]; then
+			bash -c "$cmd" >/dev/null 2>&1 ||
+				{ printf 'example failed: %s\n' "$cmd"; return 1; }
+		else
+			got=$(bash -c "$cmd" 2>/dev/null) || true
+			if [ "$got" != "$expect" ]; then
+				printf 'example: %s\nexpected: %s\ngot: %s\n' "$cmd" "$expect" "$got"
+				return 1
+			fi
+		fi
+		n=$((n + 1))
+		cmd="" expect=""
+	}
+	while IFS= read -r line; do
+		line=${line//\\e/\\}
+		line=${line#\\&}
+		case $line in
+		'.Sh EXAMPLES') in_examples=1 ;;
+		'.Sh '*) in_examples=0 ;;
+		'.Bd -literal'*) [ $in_examples = 1 ] && in_block=1 cmd="" expect="" script="" ;;
+		'.Ed')
+			[ $in_block = 1 ] || continue
+			in_block=0
+			check
+			if [ -n "$script" ]; then
+				[ -z "$(bash -c "$script" 2>&1)" ]
+				n=$((n + 1))
+			fi
+			;;
+		*)
+			[ $in_block = 1 ] || continue
+			if [[ $line == '$ '* ]]; then
+				check
+				cmd=${line#\$ }
+			elif [ -n "$cmd" ] && [[ $cmd == *\\ ]]; then
+				cmd=${cmd%\\}${line# }
+			elif [ -n "$cmd" ]; then
+				expect+=${expect:+$'\n'}$line
+			else
+				script+=$line$'\n'
+			fi
+			;;
+		esac
+	done <"$page"
+}

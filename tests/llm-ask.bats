@@ -469,3 +469,12 @@ steady() {
 	run -0 llm-ask --version
 	[[ "$output" == 'llm-ask '[0-9]* ]]
 }
+
+@test "every example of the manual page works as shown" {
+	fake ok ok ok ok
+	export LLMPIPE_DB=$BATS_TEST_TMPDIR/memory.db
+	echo '{"role":"user","content":"Where is the parser?","session":"work"}' |
+		llm-memdb add
+	man_examples "$BATS_TEST_DIRNAME/../man/llm-ask.1"
+	[ "$n" -eq 4 ]
+}

@@ -358,55 +358,9 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	[ "$stderr" = 'llm-count: write error: No space left on device' ]
 }
 
-# Runs the EXAMPLES of man/llm-count.1: in each literal block, a line
-# "$ command" (continued by lines ending in a backslash) is run and what
-# follows up to the next command is its expected output; a block with no
-# "$" is a script, run in a directory with a small ctx.jsonl, that must
-# print nothing.
 @test "every example of the manual page works as shown" {
 	cd "$BATS_TEST_TMPDIR"
 	printf '%s\n' '{"role":"user","content":"hello"}' >ctx.jsonl
-	local page="$BATS_TEST_DIRNAME/../man/llm-count.1"
-	local in_examples=0 in_block=0 cmd="" expect="" script="" n=0 line
-	check() {
-		[ -n "$cmd" ] || return 0
-		got=$(bash -c "$cmd" 2>/dev/null) || true
-		if [ "$got" != "$expect" ]; then
-			printf 'example: %s\nexpected: %s\ngot: %s\n' "$cmd" "$expect" "$got"
-			return 1
-		fi
-		n=$((n + 1))
-		cmd="" expect=""
-	}
-	while IFS= read -r line; do
-		line=${line//\\e/\\}
-		case $line in
-		'.Sh EXAMPLES') in_examples=1 ;;
-		'.Sh '*) in_examples=0 ;;
-		'.Bd -literal'*) [ $in_examples = 1 ] && in_block=1 cmd="" expect="" script="" ;;
-		'.Ed')
-			[ $in_block = 1 ] || continue
-			in_block=0
-			check
-			if [ -n "$script" ]; then
-				[ -z "$(bash -c "$script" 2>&1)" ]
-				n=$((n + 1))
-			fi
-			;;
-		*)
-			[ $in_block = 1 ] || continue
-			if [[ $line == '$ '* ]]; then
-				check
-				cmd=${line#\$ }
-			elif [ -n "$cmd" ] && [[ $cmd == *\\ ]]; then
-				cmd=${cmd%\\}${line# }
-			elif [ -n "$cmd" ]; then
-				expect+=${expect:+$'\n'}$line
-			else
-				script+=$line$'\n'
-			fi
-			;;
-		esac
-	done <"$page"
+	man_examples "$BATS_TEST_DIRNAME/../man/llm-count.1"
 	[ "$n" -eq 9 ]
 }

@@ -54,8 +54,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse(data, size, 0, &whole);
 	parse(data, size, 1, &bytes);
 	parse(data, size, 3, &threes);
-	if (whole.len != bytes.len || memcmp(whole.s, bytes.s, whole.len) != 0 ||
-	    whole.len != threes.len || memcmp(whole.s, threes.s, whole.len) != 0)
+	if (whole.len != bytes.len ||
+	    memcmp(whole.s, bytes.s, whole.len) != 0 ||
+	    whole.len != threes.len ||
+	    memcmp(whole.s, threes.s, whole.len) != 0)
 		abort();
 	buf_release(&whole);
 	buf_release(&bytes);

@@ -231,11 +231,14 @@ test_sse(void)
 		"[message|a][message| b][message|c]"},
 	    {"event: ping\ndata: {}\n\nevent: x\n\n", "[ping|{}]"},
 	    {": keep-alive\n\ndata: 1\ndata: 2\n\n", "[message|1\n2]"},
-	    {"\xef\xbb\xbf" "data: bom\n\n", "[message|bom]"},
+	    {"\xef\xbb\xbf"
+	     "data: bom\n\n",
+		"[message|bom]"},
 	    {"data\n\ndata:\n\n", "[message|][message|]"},
 	    {"id: 7\nretry: 5\nfoo: bar\ndata: x\n\n", "[message|x]"},
 	    {"data: cut\n", ""},
-	    {"data: \xe4\xb8\x96\xe7\x95\x8c\n\n", "[message|\xe4\xb8\x96\xe7\x95\x8c]"},
+	    {"data: \xe4\xb8\x96\xe7\x95\x8c\n\n",
+		"[message|\xe4\xb8\x96\xe7\x95\x8c]"},
 	};
 	struct buf log = BUF_INIT;
 	struct sse s;
