@@ -23,6 +23,8 @@
 #define DEFAULT_SESSION "default"
 #define DEFAULT_HITS 5     /* context --hits */
 #define DEFAULT_RESULTS 10 /* search -n */
+/* Matches of a kind that search ranks: the newest. */
+#define CANDIDATES 2000
 
 static sqlite3 *db;
 static const char *db_arg; /* --db */
@@ -1374,47 +1376,60 @@ enum { K_MESSAGE = 1, K_SUMMARY = 2, K_FACT = 4, K_DOC = 8, K_ALL = 15 };
 enum scope { ANY_SESSION, THE_SESSION, OTHER_SESSIONS };
 
 /*
- * Each kind's best hits, as the same columns.  "ORDER BY rank" lets FTS5
- * sort by BM25 itself and stop at the limit; snippet() then runs only for
- * the rows returned.  Each ends where a condition on the session can
- * follow.
+ * Each kind's candidates, as the same named columns (a compound SELECT
+ * takes the names of whichever kind comes first): the newest matches, up to
+ * CANDIDATES, scored by BM25.  FTS5 ranks by reading every match, which
+ * for a word in half of a million records takes a second; newest first
+ * it reads only as many as it returns.  Each ends where a condition on
+ * the session can follow.  The snippet and the text are read for the
+ * rows returned only.
  */
 static const struct kind {
 	const char *name;
 	unsigned bit;
-	const char *sql;
+	const char *sql, *order, *snippet, *text;
 } kinds[] = {
     {"message", K_MESSAGE,
 	"SELECT 'message' AS kind, bm25(messages_fts) AS score,"
 	" r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
-	" NULL AS last, snippet(messages_fts, 0, '[', ']', '…', 16) AS snip,"
-	" messages_fts.content AS content FROM messages_fts"
+	" NULL AS last, messages_fts.rowid AS row FROM messages_fts"
 	" JOIN records r ON r.seq = messages_fts.rowid"
-	" WHERE messages_fts MATCH ?1"},
+	" WHERE messages_fts MATCH ?1",
+	"messages_fts.rowid",
+	"(SELECT snippet(messages_fts, 0, '[', ']', '…', 16) FROM messages_fts"
+	" WHERE messages_fts MATCH ?1 AND rowid = row)",
+	"(SELECT content FROM messages_fts WHERE rowid = row)"},
     {"summary", K_SUMMARY,
 	"SELECT 'summary' AS kind, bm25(summaries_fts) AS score,"
 	" r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
-	" NULL AS last, snippet(summaries_fts, 0, '[', ']', '…', 16) AS snip,"
-	" summaries_fts.content AS content FROM summaries_fts"
+	" NULL AS last, summaries_fts.rowid AS row FROM summaries_fts"
 	" JOIN records r ON r.seq = summaries_fts.rowid"
-	" WHERE summaries_fts MATCH ?1"},
+	" WHERE summaries_fts MATCH ?1",
+	"summaries_fts.rowid",
+	"(SELECT snippet(summaries_fts, 0, '[', ']', '…', 16) FROM"
+	" summaries_fts WHERE summaries_fts MATCH ?1 AND rowid = row)",
+	"(SELECT content FROM summaries_fts WHERE rowid = row)"},
     {"fact", K_FACT,
 	"SELECT 'fact' AS kind, bm25(facts_fts) AS score, r.session AS session,"
 	" r.id AS id, NULL AS chunk, NULL AS first, NULL AS last,"
-	" snippet(facts_fts, -1, '[', ']', '…', 16) AS snip,"
-	" coalesce(facts_fts.subject || ': ', '') ||"
-	" coalesce(facts_fts.content, '') AS content FROM facts_fts"
+	" facts_fts.rowid AS row FROM facts_fts"
 	" JOIN facts f ON f.id = facts_fts.rowid"
-	" JOIN records r ON r.seq = f.seq"
-	" WHERE facts_fts MATCH ?1"},
+	" JOIN records r ON r.seq = f.seq WHERE facts_fts MATCH ?1",
+	"facts_fts.rowid",
+	"(SELECT snippet(facts_fts, -1, '[', ']', '…', 16) FROM facts_fts"
+	" WHERE facts_fts MATCH ?1 AND rowid = row)",
+	"(SELECT coalesce(subject || ': ', '') || coalesce(content, '')"
+	" FROM facts_fts WHERE rowid = row)"},
     {"doc", K_DOC,
 	"SELECT 'doc' AS kind, bm25(docs_fts) AS score, NULL AS session,"
 	" f.path AS id, d.chunk AS chunk, d.first_line AS first,"
-	" d.last_line AS last, snippet(docs_fts, 0, '[', ']', '…', 16) AS snip,"
-	" docs_fts.content AS content FROM docs_fts"
-	" JOIN docs d ON d.id = docs_fts.rowid"
-	" JOIN files f ON f.id = d.file"
-	" WHERE docs_fts MATCH ?1"},
+	" d.last_line AS last, docs_fts.rowid AS row FROM docs_fts"
+	" JOIN docs d ON d.id = docs_fts.rowid JOIN files f ON f.id = d.file"
+	" WHERE docs_fts MATCH ?1",
+	"docs_fts.rowid",
+	"(SELECT snippet(docs_fts, 0, '[', ']', '…', 16) FROM docs_fts"
+	" WHERE docs_fts MATCH ?1 AND rowid = row)",
+	"(SELECT content FROM docs_fts WHERE rowid = row)"},
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -1442,13 +1457,18 @@ prepare_hits(unsigned mask, enum scope scope)
 {
 	static const char *const where[] = {
 	    "", " AND r.session = ?3", " AND r.session != ?3"};
-	struct buf sql = BUF_INIT;
+	struct buf sql = BUF_INIT, snippet = BUF_INIT, text = BUF_INIT;
+	char limit[64];
 	sqlite3_stmt *st;
 	size_t i;
 
-	buf_addstr(&sql,
+	/* The columns of a hit, the snippet and text of the kind's own. */
+	buf_addstr(&snippet,
 	    "SELECT kind, -score, (SELECT name FROM sessions WHERE id ="
-	    " session), id, chunk, first, last, snip, content FROM (");
+	    " session), id, chunk, first, last, CASE kind");
+	buf_addstr(&text, "CASE kind");
+	buf_addstr(&sql, "SELECT * FROM (");
+	snprintf(limit, sizeof(limit), " DESC LIMIT %d)", CANDIDATES);
 	for (i = 0; i < NKINDS; i++) {
 		if (!(mask & kinds[i].bit) ||
 		    (kinds[i].bit == K_DOC && scope == THE_SESSION))
@@ -1458,10 +1478,26 @@ prepare_hits(unsigned mask, enum scope scope)
 		buf_addstr(&sql, "SELECT * FROM (");
 		buf_addstr(&sql, kinds[i].sql);
 		buf_addstr(&sql, kinds[i].bit == K_DOC ? "" : where[scope]);
-		buf_addstr(&sql, " ORDER BY rank LIMIT ?2)");
+		buf_addstr(&sql, " ORDER BY ");
+		buf_addstr(&sql, kinds[i].order);
+		buf_addstr(&sql, limit);
+		buf_addstr(&snippet, " WHEN '");
+		buf_addstr(&snippet, kinds[i].name);
+		buf_addstr(&snippet, "' THEN ");
+		buf_addstr(&snippet, kinds[i].snippet);
+		buf_addstr(&text, " WHEN '");
+		buf_addstr(&text, kinds[i].name);
+		buf_addstr(&text, "' THEN ");
+		buf_addstr(&text, kinds[i].text);
 	}
-	buf_addstr(&sql, ") ORDER BY 2 DESC LIMIT ?2");
-	st = store_prepare(db, sql.s);
+	buf_addstr(&snippet, " END, ");
+	buf_add(&snippet, text.s, text.len);
+	buf_addstr(&snippet, " END FROM (");
+	buf_add(&snippet, sql.s, sql.len);
+	buf_addstr(&snippet, ") ORDER BY score LIMIT ?2) ORDER BY score");
+	st = store_prepare(db, snippet.s);
+	buf_release(&text);
+	buf_release(&snippet);
 	buf_release(&sql);
 	return st;
 }

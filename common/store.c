@@ -375,6 +375,7 @@ store_open(const char *path, int make_dir)
 	if (check_version(db, &version) < 0 || set_wal(db) < 0 ||
 	    store_exec(db,
 		"PRAGMA synchronous = NORMAL;"
+		"PRAGMA cache_size = -65536;"
 		"PRAGMA foreign_keys = ON") < 0 ||
 	    migrate(db) < 0)
 		goto fail;
