@@ -351,6 +351,15 @@ steady() {
 	[[ "${stderr_lines[1]}" == 'llm-ask: openai: Failed to connect to 127.0.0.1 port 9'* ]]
 }
 
+@test "libcurl's proxy variables are honoured" {
+	fake ok
+	run --separate-stderr env http_proxy="http://127.0.0.1:$(cat port)" \
+		OPENAI_BASE_URL=http://llm.invalid/v1 llm-ask -t <<<"$HI"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'Hello from the fake server.' ]
+	[ "$(logged 'r["path"]')" = '"http://llm.invalid/v1/chat/completions"' ]
+}
+
 @test "over budget: an error that names the overflow, exit 3, nothing sent" {
 	fake ok
 	big=$(printf 'word %.0s' $(seq 12000))
