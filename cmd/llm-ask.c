@@ -56,13 +56,15 @@ struct dropped {
 	size_t tokens;
 };
 
+#define SYNOPSIS \
+	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]\n" \
+	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
+	"               [--dry-run] [--models] [timeouts]\n"
+
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]\n"
-	    "               [--max-tokens n] [--temperature t] [--json-schema s]\n"
-	    "               [--dry-run] [--models] [timeouts]\n");
+	fputs(SYNOPSIS, stderr);
 	exit(2);
 }
 
@@ -77,10 +79,7 @@ finish(int status)
 static void
 help(void)
 {
-	printf(
-	    "usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]\n"
-	    "               [--max-tokens n] [--temperature t] [--json-schema s]\n"
-	    "               [--dry-run] [--models] [timeouts]\n"
+	printf(SYNOPSIS
 	    "\n"
 	    "Sends the conversation read on stdin (JSON lines) to a model and\n"
 	    "prints its reply as an assistant message record.\n"

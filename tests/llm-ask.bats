@@ -153,7 +153,7 @@ steady() {
 	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:1: unterminated or malformed quoted value" ]
 }
 
-@test "a config file holding a key must not be readable by others" {
+@test "a key and base URL from the config, which others must not read" {
 	mkdir -p config/llmpipe
 	printf '[provider openai]\napi_key = %s\n' "$OPENAI_KEY" >config/llmpipe/config
 	chmod 644 config/llmpipe/config
@@ -161,7 +161,8 @@ steady() {
 	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config: holds an API key but others may read it (mode 0644); run: chmod 600 $BATS_TEST_TMPDIR/config/llmpipe/config" ]
 	chmod 600 config/llmpipe/config
 	fake ok
-	unset OPENAI_API_KEY
+	echo "base_url = $OPENAI_BASE_URL" >>config/llmpipe/config
+	unset OPENAI_API_KEY OPENAI_BASE_URL
 	run llm-ask <<<"$HI"
 	[ "$status" -eq 0 ]
 	[ "$(logged 'r["headers"]["authorization"]')" = "\"Bearer $OPENAI_KEY\"" ]
