@@ -149,6 +149,9 @@ bench: all
 bench-ask: all
 	LLM_ASK=$(CURDIR)/$(BIN)/llm-ask scripts/bench-ask
 
+bench-memdb: all
+	LLM_MEMDB=$(CURDIR)/$(BIN)/llm-memdb scripts/bench-memdb
+
 lint:
 	clang-format --dry-run --Werror cmd/*.c common/*.c \
 		$$(ls common/*.h | grep -v unicode_tab.h) tests/fuzz/*.c \
@@ -172,4 +175,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all demo test sanitize valgrind fuzz bench bench-ask lint install uninstall clean
+.PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb lint install uninstall clean
