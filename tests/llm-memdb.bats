@@ -514,7 +514,8 @@ src/long.txt" ]
 }
 
 @test "a writer killed in the middle of a large add leaves all of it or none" {
-	# Enough records that pages spill to the WAL before the commit.
+	# Enough records that pages spill from the 64 MiB cache to the WAL
+	# before the commit.
 	local n=200000 pid i
 	[ -n "${LLMPIPE_WRAP:-}" ] && n=20000
 	chat
@@ -531,7 +532,12 @@ src/long.txt" ]
 	kill -9 "$pid"
 	wait "$pid" || true
 	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
-	[ "$(count records)" = 8 ]
+	# Natively the kill lands mid-way (the cache has spilled to the WAL);
+	# under valgrind it may land in the commit.  Never anything between.
+	case $(count records) in
+	8 | $((n + 8))) ;;
+	*) false ;;
+	esac
 	run llm-memdb add -s big <"$BATS_TEST_TMPDIR/big"
 	[ "$status" -eq 0 ]
 	[ "$(count records)" = $((n + 8)) ]
