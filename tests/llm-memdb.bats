@@ -534,14 +534,20 @@ src/long.txt" ]
 	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
 	# Natively the kill lands mid-way (the cache has spilled to the WAL);
 	# under valgrind it may land in the commit.  Never anything between.
-	case $(count records) in
+	local after
+	after=$(count records)
+	case $after in
 	8 | $((n + 8))) ;;
 	*) false ;;
 	esac
-	run llm-memdb add -s big <"$BATS_TEST_TMPDIR/big"
-	[ "$status" -eq 0 ]
-	[ "$(count records)" = $((n + 8)) ]
-	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
+	# Nothing of it was kept: adding it again adds all of it.  (Had it
+	# been committed, its records, which have no ids, would come twice.)
+	if [ "$after" = 8 ]; then
+		run llm-memdb add -s big <"$BATS_TEST_TMPDIR/big"
+		[ "$status" -eq 0 ]
+		[ "$(count records)" = $((n + 8)) ]
+		[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA integrity_check')" = ok ]
+	fi
 }
 
 @test "usage errors exit 2" {
