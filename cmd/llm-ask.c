@@ -69,14 +69,6 @@ usage(void)
 }
 
 static void
-finish(int status)
-{
-	if (fflush(stdout) == EOF || ferror(stdout))
-		err(1, "write error");
-	exit(status);
-}
-
-static void
 help(void)
 {
 	printf(SYNOPSIS
@@ -104,7 +96,7 @@ help(void)
 	    "\n"
 	    "Exit status: 0 ok, 1 failure, 2 usage, 3 over budget, 4 key or\n"
 	    "billing, 5 transient (overload, rate limit, network, cut stream).\n");
-	finish(0);
+	exit_flushed(0);
 }
 
 static long
@@ -198,7 +190,7 @@ list_models(void)
 		jsonl_write(stdout, rec);
 		cJSON_Delete(rec);
 	}
-	finish(0);
+	exit_flushed(0);
 }
 
 /* --json-schema takes the schema itself, or a file that holds it. */
@@ -1046,7 +1038,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERSION:
 			printf("llm-ask %s\n", LLMPIPE_VERSION);
-			finish(0);
+			exit_flushed(0);
 			break;
 		default:
 			usage();
@@ -1073,5 +1065,5 @@ main(int argc, char *argv[])
 			errx(1, "cannot set up libcurl");
 		http_ready = 1;
 	}
-	finish(ask(&in, &target, schema));
+	exit_flushed(ask(&in, &target, schema));
 }

@@ -39,15 +39,6 @@ usage(void)
 	exit(2);
 }
 
-/* Exits with status, after checking that what was printed was written. */
-static void
-finish(int status)
-{
-	if (fflush(stdout) == EOF || ferror(stdout))
-		err(1, "write error");
-	exit(status);
-}
-
 static void
 help(void)
 {
@@ -70,7 +61,7 @@ help(void)
 	    "      --allow-special <|endoftext|> and the like are special tokens\n"
 	    "  -h, --help          this help\n"
 	    "      --version       the version\n");
-	finish(0);
+	exit_flushed(0);
 }
 
 static size_t
@@ -683,7 +674,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERSION:
 			printf("llm-count %s\n", LLMPIPE_VERSION);
-			finish(0);
+			exit_flushed(0);
 			break;
 		default:
 			usage();
@@ -699,5 +690,5 @@ main(int argc, char *argv[])
 		status = mode == DECODE ? run_decode_text() : run_text();
 	else
 		status = run_records();
-	finish(status);
+	exit_flushed(status);
 }

@@ -51,15 +51,6 @@ usage(void)
 	exit(2);
 }
 
-/* Exits with status, after checking that what was printed was written. */
-static void
-finish(int status)
-{
-	if (fflush(stdout) == EOF || ferror(stdout))
-		err(1, "write error");
-	exit(status);
-}
-
 static void
 help(void)
 {
@@ -76,7 +67,7 @@ help(void)
 	    "      --version  the version\n"
 	    "\n"
 	    "See llm-memdb(1) for each command's options.\n");
-	finish(0);
+	exit_flushed(0);
 }
 
 static long
@@ -2105,7 +2096,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERSION:
 			printf("llm-memdb %s\n", LLMPIPE_VERSION);
-			finish(0);
+			exit_flushed(0);
 			break;
 		default:
 			usage();
@@ -2127,5 +2118,5 @@ main(int argc, char *argv[])
 	store_close(db);
 	sqlite3_shutdown();
 	free(db_default);
-	finish(status);
+	exit_flushed(status);
 }

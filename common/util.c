@@ -62,6 +62,14 @@ buf_addstr(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+void
+exit_flushed(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "write error");
+	exit(status);
+}
+
 char *
 xstrdup(const char *s)
 {

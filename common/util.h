@@ -8,6 +8,9 @@
 void *xmalloc(size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
+
+/* Exits with status, once what went to stdout is known to be written. */
+void exit_flushed(int status) __attribute__((noreturn));
 char *xstrndup(const char *s, size_t n);
 
 /* A byte string that grows as needed; always NUL-terminated once used. */
