@@ -51,7 +51,7 @@ BLOBS = $(ENCODINGS:%=$(VOCAB)/%.bin)
 COMMON = util jsonl msg utf8
 COUNTER = bpe count models vocab
 ASK = config sse http provider openai anthropic
-MEMDB = store docindex ignore
+MEMDB = store rank docindex ignore
 
 all: $(PROGS:%=$(BIN)/%)
 

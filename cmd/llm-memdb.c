@@ -24,7 +24,7 @@
 #define DEFAULT_HITS 5     /* context --hits */
 #define DEFAULT_RESULTS 10 /* search -n */
 /* Matches of a kind that search ranks: the newest. */
-#define CANDIDATES 2000
+#define CANDIDATES 500
 
 static sqlite3 *db;
 static const char *db_arg; /* --db */
@@ -1367,60 +1367,54 @@ enum { K_MESSAGE = 1, K_SUMMARY = 2, K_FACT = 4, K_DOC = 8, K_ALL = 15 };
 enum scope { ANY_SESSION, THE_SESSION, OTHER_SESSIONS };
 
 /*
- * Each kind's candidates, as the same named columns (a compound SELECT
- * takes the names of whichever kind comes first): the newest matches, up to
- * CANDIDATES, scored by BM25.  FTS5 ranks by reading every match, which
- * for a word in half of a million records takes a second; newest first
- * it reads only as many as it returns.  Each ends where a condition on
- * the session can follow.  The snippet and the text are read for the
- * rows returned only.
+ * Where each kind's text is searched, and how a hit becomes the columns
+ * of a result:
+ * - fts: its FTS5 table, whose rowid a hit is;
+ * - in_session: a condition true when that row is in session ?3, read
+ *   from an index so that testing thousands of rows reads few pages
+ *   (NULL: the kind has no session);
+ * - session_rows: a rowid range that holds the session's rows, which
+ *   FTS5 can seek to (NULL: none);
+ * - columns: the session, id, chunk and first and last line of the row,
+ *   from hits and the joins that follow;
+ * - snippet_column: the column that snippet() takes;
+ * - text: the row's whole text.
  */
 static const struct kind {
 	const char *name;
 	unsigned bit;
-	const char *sql, *order, *snippet, *text;
+	const char *fts, *in_session, *session_rows, *columns, *joins,
+	    *snippet_column, *text;
 } kinds[] = {
-    {"message", K_MESSAGE,
-	"SELECT 'message' AS kind, bm25(messages_fts) AS score,"
-	" r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
-	" NULL AS last, messages_fts.rowid AS row FROM messages_fts"
-	" JOIN records r ON r.seq = messages_fts.rowid"
-	" WHERE messages_fts MATCH ?1",
-	"messages_fts.rowid",
-	"(SELECT snippet(messages_fts, 0, '[', ']', '…', 16) FROM messages_fts"
-	" WHERE messages_fts MATCH ?1 AND rowid = row)",
-	"(SELECT content FROM messages_fts WHERE rowid = row)"},
-    {"summary", K_SUMMARY,
-	"SELECT 'summary' AS kind, bm25(summaries_fts) AS score,"
-	" r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
-	" NULL AS last, summaries_fts.rowid AS row FROM summaries_fts"
-	" JOIN records r ON r.seq = summaries_fts.rowid"
-	" WHERE summaries_fts MATCH ?1",
-	"summaries_fts.rowid",
-	"(SELECT snippet(summaries_fts, 0, '[', ']', '…', 16) FROM"
-	" summaries_fts WHERE summaries_fts MATCH ?1 AND rowid = row)",
-	"(SELECT content FROM summaries_fts WHERE rowid = row)"},
-    {"fact", K_FACT,
-	"SELECT 'fact' AS kind, bm25(facts_fts) AS score, r.session AS session,"
-	" r.id AS id, NULL AS chunk, NULL AS first, NULL AS last,"
-	" facts_fts.rowid AS row FROM facts_fts"
-	" JOIN facts f ON f.id = facts_fts.rowid"
-	" JOIN records r ON r.seq = f.seq WHERE facts_fts MATCH ?1",
-	"facts_fts.rowid",
-	"(SELECT snippet(facts_fts, -1, '[', ']', '…', 16) FROM facts_fts"
-	" WHERE facts_fts MATCH ?1 AND rowid = row)",
-	"(SELECT coalesce(subject || ': ', '') || coalesce(content, '')"
-	" FROM facts_fts WHERE rowid = row)"},
-    {"doc", K_DOC,
-	"SELECT 'doc' AS kind, bm25(docs_fts) AS score, NULL AS session,"
-	" f.path AS id, d.chunk AS chunk, d.first_line AS first,"
-	" d.last_line AS last, docs_fts.rowid AS row FROM docs_fts"
-	" JOIN docs d ON d.id = docs_fts.rowid JOIN files f ON f.id = d.file"
-	" WHERE docs_fts MATCH ?1",
-	"docs_fts.rowid",
-	"(SELECT snippet(docs_fts, 0, '[', ']', '…', 16) FROM docs_fts"
-	" WHERE docs_fts MATCH ?1 AND rowid = row)",
-	"(SELECT content FROM docs_fts WHERE rowid = row)"},
+    {"message", K_MESSAGE, "messages_fts",
+	"EXISTS (SELECT 1 FROM records INDEXED BY records_by_session"
+	" WHERE session = ?3 AND seq = messages_fts.rowid)",
+	"messages_fts.rowid BETWEEN (SELECT min(seq) FROM records WHERE"
+	" session = ?3) AND (SELECT max(seq) FROM records WHERE session = ?3)",
+	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
+	" NULL AS last",
+	" JOIN records r ON r.seq = row", "0", "content"},
+    {"summary", K_SUMMARY, "summaries_fts",
+	"EXISTS (SELECT 1 FROM records INDEXED BY records_by_session"
+	" WHERE session = ?3 AND seq = summaries_fts.rowid)",
+	"summaries_fts.rowid BETWEEN (SELECT min(seq) FROM records WHERE"
+	" session = ?3) AND (SELECT max(seq) FROM records WHERE session = ?3)",
+	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
+	" NULL AS last",
+	" JOIN records r ON r.seq = row", "0", "content"},
+    {"fact", K_FACT, "facts_fts",
+	"EXISTS (SELECT 1 FROM facts WHERE id = facts_fts.rowid"
+	" AND session = ?3)",
+	NULL,
+	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
+	" NULL AS last",
+	" JOIN facts f ON f.id = row JOIN records r ON r.seq = f.seq", "-1",
+	"coalesce(subject || ': ', '') || coalesce(content, '')"},
+    {"doc", K_DOC, "docs_fts", NULL, NULL,
+	"NULL AS session, f.path AS id, d.chunk AS chunk, d.first_line AS"
+	" first, d.last_line AS last",
+	" JOIN docs d ON d.id = row JOIN files f ON f.id = d.file", "0",
+	"content"},
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -1439,6 +1433,43 @@ enum {
 };
 
 /*
+ * Appends the best hits of a kind in the scope: the newest matches, up
+ * to CANDIDATES, scored, and the best ?2 of those made into results.
+ * Ordered by score, FTS5 would score every match, which for a word in
+ * half of a million records takes a second; newest first it reads only
+ * as many as it returns.  The snippet and the text are made for those
+ * best ?2 only.
+ */
+static void
+add_kind_hits(struct buf *sql, const struct kind *k, enum scope scope)
+{
+	/*
+	 * rank_bm25 (see rank.h) rather than bm25(), which weighs a word by
+	 * counting every row it is in: 15 ms a word in half of a million
+	 * rows.  It is given the table's rowid range for its estimate.
+	 */
+	buf_printf(sql,
+	    "SELECT * FROM (WITH hits AS (SELECT * FROM (SELECT rank_bm25(%s,"
+	    " (SELECT rowid FROM %s ORDER BY rowid LIMIT 1), (SELECT rowid"
+	    " FROM %s ORDER BY rowid DESC LIMIT 1)) AS score, rowid AS row"
+	    " FROM %s WHERE %s MATCH ?1",
+	    k->fts, k->fts, k->fts, k->fts, k->fts);
+	if (scope == THE_SESSION && k->session_rows != NULL)
+		buf_printf(sql, " AND %s", k->session_rows);
+	if (scope != ANY_SESSION && k->in_session != NULL)
+		buf_printf(sql, " AND %s%s",
+		    scope == OTHER_SESSIONS ? "NOT " : "", k->in_session);
+	buf_printf(sql,
+	    " ORDER BY rowid DESC LIMIT %d) ORDER BY score LIMIT ?2)"
+	    " SELECT '%s' AS kind, score, %s, (SELECT snippet(%s, %s, '[',"
+	    " ']', '…', 16) FROM %s WHERE %s MATCH ?1 AND rowid = row) AS"
+	    " snippet, (SELECT %s FROM %s WHERE rowid = row) AS text"
+	    " FROM hits%s)",
+	    CANDIDATES, k->name, k->columns, k->fts, k->snippet_column, k->fts,
+	    k->fts, k->text, k->fts, k->joins);
+}
+
+/*
  * Prepares the query for the best hits of the kinds in the scope, best
  * first: ?1 the FTS5 query, ?2 the limit, ?3 the session's id.  The
  * caller finalizes it.
@@ -1446,49 +1477,24 @@ enum {
 static sqlite3_stmt *
 prepare_hits(unsigned mask, enum scope scope)
 {
-	static const char *const where[] = {
-	    "", " AND r.session = ?3", " AND r.session != ?3"};
-	struct buf sql = BUF_INIT, snippet = BUF_INIT, text = BUF_INIT;
-	char limit[64];
+	struct buf sql = BUF_INIT;
 	sqlite3_stmt *st;
 	size_t i;
 
-	/* The columns of a hit, the snippet and text of the kind's own. */
-	buf_addstr(&snippet,
-	    "SELECT kind, -score, (SELECT name FROM sessions WHERE id ="
-	    " session), id, chunk, first, last, CASE kind");
-	buf_addstr(&text, "CASE kind");
-	buf_addstr(&sql, "SELECT * FROM (");
-	snprintf(limit, sizeof(limit), " DESC LIMIT %d)", CANDIDATES);
+	buf_addstr(&sql,
+	    "SELECT kind, -score, (SELECT name FROM sessions WHERE"
+	    " id = session), id, chunk, first, last, snippet, text"
+	    " FROM (");
 	for (i = 0; i < NKINDS; i++) {
 		if (!(mask & kinds[i].bit) ||
-		    (kinds[i].bit == K_DOC && scope == THE_SESSION))
+		    (kinds[i].in_session == NULL && scope == THE_SESSION))
 			continue;
 		if (sql.s[sql.len - 1] != '(')
 			buf_addstr(&sql, " UNION ALL ");
-		buf_addstr(&sql, "SELECT * FROM (");
-		buf_addstr(&sql, kinds[i].sql);
-		buf_addstr(&sql, kinds[i].bit == K_DOC ? "" : where[scope]);
-		buf_addstr(&sql, " ORDER BY ");
-		buf_addstr(&sql, kinds[i].order);
-		buf_addstr(&sql, limit);
-		buf_addstr(&snippet, " WHEN '");
-		buf_addstr(&snippet, kinds[i].name);
-		buf_addstr(&snippet, "' THEN ");
-		buf_addstr(&snippet, kinds[i].snippet);
-		buf_addstr(&text, " WHEN '");
-		buf_addstr(&text, kinds[i].name);
-		buf_addstr(&text, "' THEN ");
-		buf_addstr(&text, kinds[i].text);
+		add_kind_hits(&sql, &kinds[i], scope);
 	}
-	buf_addstr(&snippet, " END, ");
-	buf_add(&snippet, text.s, text.len);
-	buf_addstr(&snippet, " END FROM (");
-	buf_add(&snippet, sql.s, sql.len);
-	buf_addstr(&snippet, ") ORDER BY score LIMIT ?2) ORDER BY score");
-	st = store_prepare(db, snippet.s);
-	buf_release(&text);
-	buf_release(&snippet);
+	buf_addstr(&sql, ") ORDER BY score LIMIT ?2");
+	st = store_prepare(db, sql.s);
 	buf_release(&sql);
 	return st;
 }

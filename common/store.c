@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rank.h"
 #include "store.h"
 #include "util.h"
 
@@ -370,14 +371,15 @@ store_open(const char *path, int make_dir)
 	/*
 	 * WAL: readers never wait for the writer, commits are cheap.  It
 	 * rewrites the header, so another program's database is refused
-	 * first.
+	 * first.  Only an old schema takes the write lock, to migrate: a
+	 * reader must not wait for a writer.
 	 */
 	if (check_version(db, &version) < 0 || set_wal(db) < 0 ||
 	    store_exec(db,
 		"PRAGMA synchronous = NORMAL;"
-		"PRAGMA cache_size = -65536;"
 		"PRAGMA foreign_keys = ON") < 0 ||
-	    migrate(db) < 0)
+	    (version < STORE_VERSION && migrate(db) < 0) ||
+	    rank_register(db) < 0)
 		goto fail;
 	return db;
 fail:

@@ -242,6 +242,93 @@ llm-memdb: bad input: nothing added" ]
 	run -2 llm-memdb search -k thing x
 }
 
+# Prints "id score" for each row of FTS5's own bm25() for query, as
+# llm-memdb reports scores: higher for better.
+fts5_bm25() {
+	sqlite3 "$LLMPIPE_DB" "SELECT r.id, -bm25(messages_fts) FROM messages_fts
+		JOIN records r ON r.seq = messages_fts.rowid
+		WHERE messages_fts MATCH '$1'"
+}
+
+# Compares search's "id score" lines (file $1) with bm25()'s (file $2):
+# the same ids, each score within a relative tolerance $3.
+same_scores() {
+	python3 - "$@" <<'PY'
+import json, sys
+ours = {}
+for line in open(sys.argv[1]):
+    hit = json.loads(line)
+    ours[hit["id"]] = hit["score"]
+theirs = dict((l.split("|")[0], float(l.split("|")[1])) for l in open(sys.argv[2]))
+tolerance = float(sys.argv[3])
+assert set(ours) == set(theirs), (len(ours), len(theirs))
+for k, v in ours.items():
+    assert abs(v - theirs[k]) <= tolerance * abs(theirs[k]), (k, v, theirs[k])
+PY
+}
+
+@test "search scores are FTS5's bm25(); a word in over 20,000 records is weighed from a sample" {
+	# 45,000 messages, "alpha" in every other one: more than the 20,000
+	# matches counted.  "zeta" is in 45.  Added without a wrapper:
+	# under valgrind it would take minutes.
+	awk 'BEGIN { for (i = 1; i <= 45000; i++)
+		printf "{\"role\":\"user\",\"content\":\"%s w%d x%d%s\",\"id\":\"m%d\"}\n",
+			i % 2 ? "beta" : "alpha", i % 7, i % 13, i % 1000 ? "" : " zeta", i }' |
+		"$LLMPIPE_BIN/llm-memdb" add
+	run --separate-stderr llm-memdb search -n 100 zeta
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 45 ]
+	echo "$output" >"$BATS_TEST_TMPDIR/ours"
+	fts5_bm25 zeta >"$BATS_TEST_TMPDIR/theirs"
+	same_scores "$BATS_TEST_TMPDIR/ours" "$BATS_TEST_TMPDIR/theirs" 0.0001
+	# alpha's 22,500 matches are estimated from the oldest 20,001: the
+	# scores stay within 1% of bm25()'s.
+	run --separate-stderr llm-memdb search -n 100 alpha zeta
+	[ "${#lines[@]}" -eq 45 ]
+	echo "$output" >"$BATS_TEST_TMPDIR/ours"
+	fts5_bm25 'alpha zeta' >"$BATS_TEST_TMPDIR/theirs"
+	same_scores "$BATS_TEST_TMPDIR/ours" "$BATS_TEST_TMPDIR/theirs" 0.01
+}
+
+@test "search ranks the newest 500 matches of a kind" {
+	awk 'BEGIN { for (i = 1; i <= 600; i++)
+		printf "{\"role\":\"user\",\"content\":\"gamma%s\",\"id\":\"g%d\"}\n",
+			i == 1 ? " gamma gamma" : "", i }' | llm-memdb add
+	# g1 says it three times, but is older than the newest 500.
+	run llm-memdb search -n 600 gamma
+	[ "${#lines[@]}" -eq 500 ]
+	[[ ! "$output" =~ \"id\":\"g1\" ]]
+	[[ "$output" =~ \"id\":\"g600\" ]]
+	[[ "$output" =~ \"id\":\"g101\" ]]
+	[[ ! "$output" =~ \"id\":\"g100\" ]]
+}
+
+@test "a reader does not wait for a writer" {
+	chat
+	# A writer that holds the write lock until its input ends.
+	mkfifo "$BATS_TEST_TMPDIR/writer"
+	sqlite3 "$LLMPIPE_DB" <"$BATS_TEST_TMPDIR/writer" >/dev/null 3>&- &
+	exec 8>"$BATS_TEST_TMPDIR/writer"
+	echo "BEGIN IMMEDIATE; INSERT INTO sessions (name, created) VALUES ('w', 'now');" >&8
+	for i in $(seq 100); do
+		sqlite3 "$LLMPIPE_DB" "BEGIN IMMEDIATE; ROLLBACK" 2>/dev/null || break
+		sleep 0.1
+	done
+	run ! sqlite3 "$LLMPIPE_DB" "BEGIN IMMEDIATE; ROLLBACK"
+	[[ "$output" =~ "database is locked" ]]
+	run llm-memdb search lexer
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	run llm-memdb log -s s1 --last 1
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	run llm-memdb context -s s1 --budget 1000
+	[ "$status" -eq 0 ]
+	echo "ROLLBACK;" >&8
+	exec 8>&-
+	wait
+}
+
 @test "any text is a valid query: FTS5 syntax characters are words" {
 	chat
 	echo '{"role":"user","content":"a \"quoted\" word: x-y AND z* OR (NEAR) ^start","id":"q"}' | llm-memdb add

@@ -1,0 +1,168 @@
+/* rank: BM25 for FTS5 at a cost that does not grow with the table. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "rank.h"
+#include "store.h"
+#include "util.h"
+
+/* BM25's constants, as FTS5's bm25() has them. */
+#define K1 1.2
+#define B 0.75
+
+/* What all rows of a query share, worked out at its first row. */
+struct query_stats {
+	int phrases;
+	double mean_length; /* tokens in a row, all columns */
+	double *idf;        /* each phrase's weight */
+	double *freq;       /* each phrase's matches in the row being scored */
+};
+
+struct sample {
+	sqlite3_int64 matches, last_rowid;
+};
+
+static int
+count_match(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
+{
+	struct sample *s = arg;
+
+	s->last_rowid = api->xRowid(fts);
+	return ++s->matches > RANK_SAMPLE ? SQLITE_DONE : SQLITE_OK;
+}
+
+/*
+ * The number of rows phrase i matches: counted up to RANK_SAMPLE; past
+ * that, the matches counted in rowids first..s.last_rowid, scaled up to
+ * first..last on the guess that they are spread evenly.
+ */
+static int
+phrase_rows(const Fts5ExtensionApi *api, Fts5Context *fts, int i,
+    sqlite3_int64 first, sqlite3_int64 last, double *rows)
+{
+	struct sample s = {0, 0};
+	int rc = api->xQueryPhrase(fts, i, &s, count_match);
+
+	*rows = (double)s.matches;
+	if (rc == SQLITE_OK && s.matches > RANK_SAMPLE &&
+	    s.last_rowid >= first && s.last_rowid < last)
+		*rows *= (double)(last - first + 1) /
+		    (double)(s.last_rowid - first + 1);
+	return rc;
+}
+
+static void
+free_stats(void *p)
+{
+	struct query_stats *q = p;
+
+	free(q->idf);
+	free(q->freq);
+	free(q);
+}
+
+/* IDF as bm25() has it: never below 1e-6, even for a phrase in most rows. */
+static int
+query_stats(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 first,
+    sqlite3_int64 last, struct query_stats **out)
+{
+	struct query_stats *q = xmalloc(sizeof(*q));
+	sqlite3_int64 rows, tokens;
+	double hits;
+	int i, rc;
+
+	q->phrases = api->xPhraseCount(fts);
+	q->idf = xreallocarray(NULL, (size_t)q->phrases + 1, sizeof(double));
+	q->freq = xreallocarray(NULL, (size_t)q->phrases + 1, sizeof(double));
+	rc = api->xRowCount(fts, &rows);
+	if (rc == SQLITE_OK)
+		rc = api->xColumnTotalSize(fts, -1, &tokens);
+	if (rc == SQLITE_OK)
+		q->mean_length = (double)tokens / (double)rows;
+	for (i = 0; rc == SQLITE_OK && i < q->phrases; i++) {
+		rc = phrase_rows(api, fts, i, first, last, &hits);
+		if (hits > (double)rows)
+			hits = (double)rows;
+		q->idf[i] = log(((double)rows - hits + 0.5) / (hits + 0.5));
+		if (q->idf[i] <= 0.0)
+			q->idf[i] = 1e-6;
+	}
+	if (rc == SQLITE_OK)
+		rc = api->xSetAuxdata(fts, q, free_stats);
+	else
+		free_stats(q);
+	*out = rc == SQLITE_OK ? q : NULL;
+	return rc;
+}
+
+static void
+rank_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+    int nargs, sqlite3_value **args)
+{
+	struct query_stats *q = api->xGetAuxdata(fts, 0);
+	int rc = SQLITE_OK, n, i, phrase, column, offset, length;
+	double score = 0.0;
+
+	if (nargs != 2) {
+		sqlite3_result_error(ctx,
+		    "rank_bm25: takes the table, its first and last rowid", -1);
+		return;
+	}
+	if (q == NULL)
+		rc = query_stats(api, fts, sqlite3_value_int64(args[0]),
+		    sqlite3_value_int64(args[1]), &q);
+	if (rc == SQLITE_OK) {
+		memset(q->freq, 0, (size_t)q->phrases * sizeof(double));
+		rc = api->xInstCount(fts, &n);
+	}
+	for (i = 0; rc == SQLITE_OK && i < n; i++)
+		if ((rc = api->xInst(fts, i, &phrase, &column, &offset)) ==
+		    SQLITE_OK)
+			q->freq[phrase] += 1.0;
+	if (rc == SQLITE_OK)
+		rc = api->xColumnSize(fts, -1, &length);
+	if (rc != SQLITE_OK) {
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	/* Grouped as bm25() groups it, so that the two agree to the bit. */
+	for (i = 0; i < q->phrases; i++)
+		score += q->idf[i] *
+		    ((q->freq[i] * (K1 + 1.0)) /
+			(q->freq[i] +
+			    K1 *
+				(1 - B + B * (double)length / q->mean_length)));
+	sqlite3_result_double(ctx, -1.0 * score);
+}
+
+/* FTS5's API, which it hands out through an SQL function. */
+static fts5_api *
+fts5_of(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+
+	if ((st = store_prepare(db, "SELECT fts5(?1)")) == NULL)
+		return NULL;
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return api;
+}
+
+int
+rank_register(sqlite3 *db)
+{
+	fts5_api *api = fts5_of(db);
+
+	if (api == NULL || api->iVersion < 2 ||
+	    api->xCreateFunction(api, "rank_bm25", NULL, rank_bm25, NULL) !=
+		SQLITE_OK) {
+		store_error(db, "cannot register rank_bm25");
+		return -1;
+	}
+	return 0;
+}
