@@ -563,6 +563,22 @@ src/long.txt" ]
 	[ "$stderr" = "llm-memdb: $t: no such file or directory" ]
 }
 
+@test "index shows its progress when standard error is a terminal" {
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	for i in $(seq 1 150); do echo "file $i" >"$t/f$i.txt"; done
+	# script(1) gives the command a terminal; its output is what the
+	# terminal shows.
+	run env SHELL=/bin/bash script -qec "llm-memdb index '$t' >'$BATS_TEST_TMPDIR/out'" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\rindexing: 100 files, 100 new or changed'* ]]
+	[[ "$output" == *$'\rindexing: 150 files, 150 new or changed\r' ]]
+	grep -q '"files":150,"indexed":150' "$BATS_TEST_TMPDIR/out"
+	# Not a terminal: nothing on standard error (as in the test above).
+	run --separate-stderr llm-memdb index "$t"
+	[ "$stderr" = "" ]
+}
+
 @test "8 writers at once: every record is there, none fails on a lock" {
 	# Under valgrind each process is slow; fewer records keep CI short.
 	local n=1000 w
