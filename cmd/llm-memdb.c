@@ -1370,7 +1370,8 @@ enum scope { ANY_SESSION, THE_SESSION, OTHER_SESSIONS };
  * Where each kind's text is searched, and how a hit becomes the columns
  * of a result:
  * - fts: its FTS5 table, whose rowid a hit is;
- * - in_session: a condition true when that row is in session ?3, read
+ * - in_session: a condition true when that row is in session :session,
+ *   read
  *   from an index so that testing thousands of rows reads few pages
  *   (NULL: the kind has no session);
  * - session_rows: a rowid range that holds the session's rows, which
@@ -1388,23 +1389,25 @@ static const struct kind {
 } kinds[] = {
     {"message", K_MESSAGE, "messages_fts",
 	"EXISTS (SELECT 1 FROM records INDEXED BY records_by_session"
-	" WHERE session = ?3 AND seq = messages_fts.rowid)",
+	" WHERE session = :session AND seq = messages_fts.rowid)",
 	"messages_fts.rowid BETWEEN (SELECT min(seq) FROM records WHERE"
-	" session = ?3) AND (SELECT max(seq) FROM records WHERE session = ?3)",
+	" session = :session) AND (SELECT max(seq) FROM records WHERE"
+	" session = :session)",
 	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
 	" NULL AS last",
 	" JOIN records r ON r.seq = row", "0", "content"},
     {"summary", K_SUMMARY, "summaries_fts",
 	"EXISTS (SELECT 1 FROM records INDEXED BY records_by_session"
-	" WHERE session = ?3 AND seq = summaries_fts.rowid)",
+	" WHERE session = :session AND seq = summaries_fts.rowid)",
 	"summaries_fts.rowid BETWEEN (SELECT min(seq) FROM records WHERE"
-	" session = ?3) AND (SELECT max(seq) FROM records WHERE session = ?3)",
+	" session = :session) AND (SELECT max(seq) FROM records WHERE"
+	" session = :session)",
 	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
 	" NULL AS last",
 	" JOIN records r ON r.seq = row", "0", "content"},
     {"fact", K_FACT, "facts_fts",
 	"EXISTS (SELECT 1 FROM facts WHERE id = facts_fts.rowid"
-	" AND session = ?3)",
+	" AND session = :session)",
 	NULL,
 	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
 	" NULL AS last",
@@ -1434,11 +1437,11 @@ enum {
 
 /*
  * Appends the best hits of a kind in the scope: the newest matches, up
- * to CANDIDATES, scored, and the best ?2 of those made into results.
+ * to CANDIDATES, scored, and the best :limit of those made into results.
  * Ordered by score, FTS5 would score every match, which for a word in
  * half of a million records takes a second; newest first it reads only
  * as many as it returns.  The snippet and the text are made for those
- * best ?2 only.
+ * best only.
  */
 static void
 add_kind_hits(struct buf *sql, const struct kind *k, enum scope scope)
@@ -1452,27 +1455,28 @@ add_kind_hits(struct buf *sql, const struct kind *k, enum scope scope)
 	    "SELECT * FROM (WITH hits AS (SELECT * FROM (SELECT rank_bm25(%s,"
 	    " (SELECT rowid FROM %s ORDER BY rowid LIMIT 1), (SELECT rowid"
 	    " FROM %s ORDER BY rowid DESC LIMIT 1)) AS score, rowid AS row"
-	    " FROM %s WHERE %s MATCH ?1",
-	    k->fts, k->fts, k->fts, k->fts, k->fts);
+	    " FROM %s WHERE %s MATCH :%s",
+	    k->fts, k->fts, k->fts, k->fts, k->fts, k->name);
 	if (scope == THE_SESSION && k->session_rows != NULL)
 		buf_printf(sql, " AND %s", k->session_rows);
 	if (scope != ANY_SESSION && k->in_session != NULL)
 		buf_printf(sql, " AND %s%s",
 		    scope == OTHER_SESSIONS ? "NOT " : "", k->in_session);
 	buf_printf(sql,
-	    " ORDER BY rowid DESC LIMIT %d) ORDER BY score LIMIT ?2)"
+	    " ORDER BY rowid DESC LIMIT %d) ORDER BY score LIMIT :limit)"
 	    " SELECT '%s' AS kind, score, %s, (SELECT snippet(%s, %s, '[',"
-	    " ']', '…', 16) FROM %s WHERE %s MATCH ?1 AND rowid = row) AS"
+	    " ']', '…', 16) FROM %s WHERE %s MATCH :%s AND rowid = row) AS"
 	    " snippet, (SELECT %s FROM %s WHERE rowid = row) AS text"
 	    " FROM hits%s)",
 	    CANDIDATES, k->name, k->columns, k->fts, k->snippet_column, k->fts,
-	    k->fts, k->text, k->fts, k->joins);
+	    k->fts, k->name, k->text, k->fts, k->joins);
 }
 
 /*
  * Prepares the query for the best hits of the kinds in the scope, best
- * first: ?1 the FTS5 query, ?2 the limit, ?3 the session's id.  The
- * caller finalizes it.
+ * first: :message, :summary, :fact and :doc the FTS5 query of each kind
+ * (see bind_query), :limit the number of hits, :session the session's
+ * id.  The caller finalizes it.
  */
 static sqlite3_stmt *
 prepare_hits(unsigned mask, enum scope scope)
@@ -1493,21 +1497,28 @@ prepare_hits(unsigned mask, enum scope scope)
 			buf_addstr(&sql, " UNION ALL ");
 		add_kind_hits(&sql, &kinds[i], scope);
 	}
-	buf_addstr(&sql, ") ORDER BY score LIMIT ?2");
+	buf_addstr(&sql, ") ORDER BY score LIMIT :limit");
 	st = store_prepare(db, sql.s);
 	buf_release(&sql);
 	return st;
 }
 
 /*
- * Appends text to q as an FTS5 query that finds its words: each
- * whitespace-separated word a quoted string (with '"' doubled), so that
- * no character of the user's is FTS5 syntax; joined by sep: " " (all
- * words) or " OR " (any).
+ * What to search for: words, each a quoted FTS5 string (with '"'
+ * doubled), so that no character of the user's is FTS5 syntax; all of
+ * them wanted, or any.
  */
+struct query {
+	char **words;
+	size_t n, cap;
+	int any;
+};
+
+/* Adds the whitespace-separated words of text to q. */
 static void
-fts_query(struct buf *q, const char *text, const char *sep)
+query_add(struct query *q, const char *text)
 {
+	struct buf word = BUF_INIT;
 	const char *p = text;
 	size_t n;
 
@@ -1515,16 +1526,127 @@ fts_query(struct buf *q, const char *text, const char *sep)
 		p += strspn(p, " \t\r\n\f\v");
 		if (*p == '\0')
 			break;
-		if (q->len > 0)
-			buf_addstr(q, sep);
-		buf_add(q, "\"", 1);
+		buf_reset(&word);
+		buf_add(&word, "\"", 1);
 		for (n = strcspn(p, " \t\r\n\f\v"); n > 0; n--, p++) {
 			if (*p == '"')
-				buf_add(q, "\"", 1);
-			buf_add(q, p, 1);
+				buf_add(&word, "\"", 1);
+			buf_add(&word, p, 1);
 		}
-		buf_add(q, "\"", 1);
+		buf_add(&word, "\"", 1);
+		if (q->n == q->cap)
+			q->words = xreallocarray(q->words,
+			    q->cap = q->cap ? 2 * q->cap : 8, sizeof(char *));
+		q->words[q->n++] = xstrdup(word.s);
 	}
+	buf_release(&word);
+}
+
+static void
+query_release(struct query *q)
+{
+	while (q->n > 0)
+		free(q->words[--q->n]);
+	free(q->words);
+}
+
+/*
+ * Finds whether word is too common in kind k to choose hits by: its
+ * newest CANDIDATES matches lie in the kind's newest 10 * CANDIDATES
+ * rowids, so that in an any-word query it would fill the ranked matches
+ * by itself, crowding out the records that hold the rarer words.  Its
+ * weight in BM25 is small anyway (a word in a tenth of the rows weighs
+ * under a third of one in a thousandth).  Returns 0 or -1, reported.
+ */
+static int
+too_common(sqlite3_stmt *st, const char *word, int *common)
+{
+	int rc;
+
+	sqlite3_bind_text(st, 1, word, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*common =
+	    rc == SQLITE_ROW && sqlite3_column_int64(st, 0) < 10 * CANDIDATES;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(db, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The FTS5 query of q for kind k, in out: its words joined by " " (all)
+ * or " OR " (any).  Of an any-word query the words too common in the
+ * kind are left out, unless all of them are.
+ */
+static int
+kind_query(const struct kind *k, const struct query *q, struct buf *out)
+{
+	struct buf sql = BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int *common = xreallocarray(NULL, q->n, sizeof(int)), all = 1, rv = -1;
+	size_t i;
+
+	memset(common, 0, q->n * sizeof(int));
+	if (q->any && q->n > 1) {
+		buf_printf(&sql,
+		    "SELECT (SELECT rowid FROM %s ORDER BY rowid DESC LIMIT 1)"
+		    " - rowid FROM %s WHERE %s MATCH ?1 ORDER BY rowid DESC"
+		    " LIMIT 1 OFFSET %d",
+		    k->fts, k->fts, k->fts, CANDIDATES - 1);
+		if ((st = store_prepare(db, sql.s)) == NULL)
+			goto out;
+		for (i = 0; i < q->n; i++) {
+			if (too_common(st, q->words[i], &common[i]) < 0)
+				goto out;
+			all &= common[i];
+		}
+	}
+	buf_reset(out);
+	for (i = 0; i < q->n; i++) {
+		if (common[i] && !all)
+			continue;
+		if (out->len > 0)
+			buf_addstr(out, q->any ? " OR " : " ");
+		buf_addstr(out, q->words[i]);
+	}
+	rv = 0;
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	free(common);
+	return rv;
+}
+
+/*
+ * Binds to st, from prepare_hits, the FTS5 query of q for each kind it
+ * searches, the limit n and the session's id.  Returns 0 or -1,
+ * reported.
+ */
+static int
+bind_query(
+    sqlite3_stmt *st, const struct query *q, long n, sqlite3_int64 session)
+{
+	struct buf text = BUF_INIT, name = BUF_INIT;
+	size_t i;
+	int p, rv = 0;
+
+	for (i = 0; i < NKINDS && rv == 0; i++) {
+		buf_reset(&name);
+		buf_printf(&name, ":%s", kinds[i].name);
+		if ((p = sqlite3_bind_parameter_index(st, name.s)) == 0)
+			continue;
+		if ((rv = kind_query(&kinds[i], q, &text)) == 0)
+			sqlite3_bind_text(
+			    st, p, text.s, (int)text.len, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), n);
+	if ((p = sqlite3_bind_parameter_index(st, ":session")) > 0)
+		sqlite3_bind_int64(st, p, session);
+	buf_release(&name);
+	buf_release(&text);
+	return rv;
 }
 
 /* BM25 to four significant digits, higher for better hits. */
@@ -1629,8 +1751,9 @@ cmd_search(int argc, char *argv[])
 	    {"session", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct buf q = BUF_INIT, source = BUF_INIT;
-	const char *session = NULL, *sep = " ";
+	struct buf source = BUF_INIT;
+	struct query q = {NULL, 0, 0, 0};
+	const char *session = NULL;
 	sqlite3_int64 id = 0;
 	sqlite3_stmt *st = NULL;
 	unsigned mask = 0;
@@ -1649,7 +1772,7 @@ cmd_search(int argc, char *argv[])
 			session = optarg;
 			break;
 		case OPT_ANY:
-			sep = " OR ";
+			q.any = 1;
 			break;
 		default:
 			usage();
@@ -1657,30 +1780,26 @@ cmd_search(int argc, char *argv[])
 	}
 	if (optind == argc)
 		usage();
-	buf_reset(&q);
 	for (i = optind; i < argc; i++)
-		fts_query(&q, argv[i], sep);
+		query_add(&q, argv[i]);
 	if (open_db() < 0 ||
 	    (session != NULL && (id = need_session(session)) < 0))
 		goto out;
 	status = 0;
-	if (q.len == 0 || n == 0)
+	if (q.n == 0 || n == 0)
 		goto out;
+	status = 1;
 	if ((st = prepare_hits(mask ? mask : K_ALL,
-		 session ? THE_SESSION : ANY_SESSION)) == NULL) {
-		status = 1;
+		 session ? THE_SESSION : ANY_SESSION)) == NULL ||
+	    bind_query(st, &q, n, id) < 0)
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, q.s, (int)q.len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_int64(st, 3, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		emit(search_result(st, &source));
 	status = done(st, rc) < 0;
 out:
 	sqlite3_finalize(st);
 	buf_release(&source);
-	buf_release(&q);
+	query_release(&q);
 	return status;
 }
 
@@ -1825,31 +1944,29 @@ static int
 load_hits(const char *query, sqlite3_int64 session, long n, struct items *l,
     struct fit *f)
 {
-	struct buf q = BUF_INIT, source = BUF_INIT;
-	sqlite3_stmt *st;
+	struct buf source = BUF_INIT;
+	struct query q = {NULL, 0, 0, 1};
+	sqlite3_stmt *st = NULL;
 	cJSON *doc;
 	int rc, rv = 0;
 
-	buf_reset(&q);
-	fts_query(&q, query, " OR ");
-	if (q.len == 0 || n == 0)
+	query_add(&q, query);
+	if (q.n == 0 || n == 0)
 		goto out;
 	rv = -1;
-	if ((st = prepare_hits(K_ALL, OTHER_SESSIONS)) == NULL)
+	if ((st = prepare_hits(K_ALL, OTHER_SESSIONS)) == NULL ||
+	    bind_query(st, &q, n, session) < 0)
 		goto out;
-	sqlite3_bind_text(st, 1, q.s, (int)q.len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_int64(st, 3, session);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		doc = hit_doc(st, &source);
 		items_add(l, f, cJSON_PrintUnformatted(doc), doc);
 		cJSON_Delete(doc);
 	}
 	rv = done(st, rc);
-	sqlite3_finalize(st);
 out:
+	sqlite3_finalize(st);
 	buf_release(&source);
-	buf_release(&q);
+	query_release(&q);
 	return rv;
 }
 

@@ -303,6 +303,26 @@ PY
 	[[ ! "$output" =~ \"id\":\"g100\" ]]
 }
 
+@test "any-word queries choose by the rarer words: common ones do not crowd them out" {
+	echo '{"role":"user","content":"the sqlite lock is held","id":"rare","session":"old"}' | llm-memdb add
+	awk 'BEGIN { for (i = 1; i <= 600; i++)
+		printf "{\"role\":\"user\",\"content\":\"the code %d\",\"id\":\"c%d\",\"session\":\"busy\"}\n", i, i }' |
+		llm-memdb add
+	# "the" is in every record, so its newest 500 matches would be all
+	# that is ranked; the record with the rare words is older.
+	run llm-memdb search -n 1 --any the sqlite lock
+	[[ "$output" =~ \"id\":\"rare\" ]]
+	run llm-memdb context -s new --budget 10000 --hits 1 -q "how is the sqlite lock held"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ \"source\":\"old#rare\" ]]
+	# Only common words: they are what there is to search by.
+	run llm-memdb search -n 1 --any the code
+	[[ "$output" =~ \"id\":\"c[0-9]+\" ]]
+	# All words required: nothing is left out.
+	run llm-memdb search the code sqlite
+	[ "$output" = "" ]
+}
+
 @test "a reader does not wait for a writer" {
 	chat
 	# A writer that holds the write lock until its input ends.
