@@ -1454,8 +1454,8 @@ add_kind_hits(struct buf *sql, const struct kind *k, enum scope scope)
 	buf_printf(sql,
 	    "SELECT * FROM (WITH hits AS (SELECT * FROM (SELECT rank_bm25(%s,"
 	    " (SELECT rowid FROM %s ORDER BY rowid LIMIT 1), (SELECT rowid"
-	    " FROM %s ORDER BY rowid DESC LIMIT 1)) AS score, rowid AS row"
-	    " FROM %s WHERE %s MATCH :%s",
+	    " FROM %s ORDER BY rowid DESC LIMIT 1), :limit) AS score,"
+	    " rowid AS row FROM %s WHERE %s MATCH :%s",
 	    k->fts, k->fts, k->fts, k->fts, k->fts, k->name);
 	if (scope == THE_SESSION && k->session_rows != NULL)
 		buf_printf(sql, " AND %s", k->session_rows);

@@ -19,6 +19,8 @@ struct query_stats {
 	double mean_length; /* tokens in a row, all columns */
 	double *idf;        /* each phrase's weight */
 	double *freq;       /* each phrase's matches in the row being scored */
+	double *best;       /* the best scores so far, when pruning */
+	int nbest, kept;
 };
 
 struct sample {
@@ -61,13 +63,14 @@ free_stats(void *p)
 
 	free(q->idf);
 	free(q->freq);
+	free(q->best);
 	free(q);
 }
 
 /* IDF as bm25() has it: never below 1e-6, even for a phrase in most rows. */
 static int
 query_stats(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 first,
-    sqlite3_int64 last, struct query_stats **out)
+    sqlite3_int64 last, sqlite3_int64 best, struct query_stats **out)
 {
 	struct query_stats *q = xmalloc(sizeof(*q));
 	sqlite3_int64 rows, tokens;
@@ -77,6 +80,9 @@ query_stats(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 first,
 	q->phrases = api->xPhraseCount(fts);
 	q->idf = xreallocarray(NULL, (size_t)q->phrases + 1, sizeof(double));
 	q->freq = xreallocarray(NULL, (size_t)q->phrases + 1, sizeof(double));
+	q->nbest = best > 0 && best <= RANK_BEST_MAX ? (int)best : 0;
+	q->best = xreallocarray(NULL, (size_t)q->nbest + 1, sizeof(double));
+	q->kept = 0;
 	rc = api->xRowCount(fts, &rows);
 	if (rc == SQLITE_OK)
 		rc = api->xColumnTotalSize(fts, -1, &tokens);
@@ -98,44 +104,111 @@ query_stats(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 first,
 	return rc;
 }
 
+/* BM25 of a row of length tokens, from the phrases' counts in q->freq. */
+static double
+score(const struct query_stats *q, double length)
+{
+	double sum = 0.0;
+	int i;
+
+	/* Grouped as bm25() groups it, so that the two agree to the bit. */
+	for (i = 0; i < q->phrases; i++)
+		sum += q->idf[i] *
+		    ((q->freq[i] * (K1 + 1.0)) /
+			(q->freq[i] +
+			    K1 * (1 - B + B * length / q->mean_length)));
+	return sum;
+}
+
+/*
+ * Whether a row that scores at most bound cannot be among the best
+ * q->nbest: as many rows seen before score more.
+ */
+static int
+cannot_be_best(const struct query_stats *q, double bound)
+{
+	int i;
+
+	if (q->nbest == 0 || q->kept < q->nbest)
+		return 0;
+	for (i = 0; i < q->kept; i++)
+		if (q->best[i] <= bound)
+			return 0;
+	return 1;
+}
+
+/* Keeps score if it is among the best q->nbest so far. */
+static void
+keep_best(struct query_stats *q, double score)
+{
+	int i, least = 0;
+
+	if (q->nbest == 0)
+		return;
+	if (q->kept < q->nbest) {
+		q->best[q->kept++] = score;
+		return;
+	}
+	for (i = 1; i < q->kept; i++)
+		if (q->best[i] < q->best[least])
+			least = i;
+	if (score > q->best[least])
+		q->best[least] = score;
+}
+
+/*
+ * rank_bm25(table, first, last, best): see rank.h.  A row's length is a
+ * read of its own, one page when the matches are spread over the file,
+ * so it is skipped for a row that cannot be among the best: scored as
+ * if no longer than its last match reaches (BM25 falls as length
+ * grows), it still scores below the best seen so far.  It is given that
+ * bound, which keeps it below them.
+ */
 static void
 rank_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
     int nargs, sqlite3_value **args)
 {
 	struct query_stats *q = api->xGetAuxdata(fts, 0);
-	int rc = SQLITE_OK, n, i, phrase, column, offset, length;
-	double score = 0.0;
+	int rc = SQLITE_OK, n, i, phrase, column, offset, length, reach = 0;
+	double bound, exact;
 
-	if (nargs != 2) {
+	if (nargs != 3) {
 		sqlite3_result_error(ctx,
-		    "rank_bm25: takes the table, its first and last rowid", -1);
+		    "rank_bm25: takes the table, its first and last rowid and"
+		    " the number of best rows wanted",
+		    -1);
 		return;
 	}
 	if (q == NULL)
 		rc = query_stats(api, fts, sqlite3_value_int64(args[0]),
-		    sqlite3_value_int64(args[1]), &q);
+		    sqlite3_value_int64(args[1]), sqlite3_value_int64(args[2]),
+		    &q);
 	if (rc == SQLITE_OK) {
 		memset(q->freq, 0, (size_t)q->phrases * sizeof(double));
 		rc = api->xInstCount(fts, &n);
 	}
 	for (i = 0; rc == SQLITE_OK && i < n; i++)
 		if ((rc = api->xInst(fts, i, &phrase, &column, &offset)) ==
-		    SQLITE_OK)
+		    SQLITE_OK) {
 			q->freq[phrase] += 1.0;
-	if (rc == SQLITE_OK)
+			if (offset + 1 > reach)
+				reach = offset + 1;
+		}
+	if (rc == SQLITE_OK) {
+		bound = score(q, (double)reach);
+		if (cannot_be_best(q, bound)) {
+			sqlite3_result_double(ctx, -1.0 * bound);
+			return;
+		}
 		rc = api->xColumnSize(fts, -1, &length);
+	}
 	if (rc != SQLITE_OK) {
 		sqlite3_result_error_code(ctx, rc);
 		return;
 	}
-	/* Grouped as bm25() groups it, so that the two agree to the bit. */
-	for (i = 0; i < q->phrases; i++)
-		score += q->idf[i] *
-		    ((q->freq[i] * (K1 + 1.0)) /
-			(q->freq[i] +
-			    K1 *
-				(1 - B + B * (double)length / q->mean_length)));
-	sqlite3_result_double(ctx, -1.0 * score);
+	exact = score(q, (double)length);
+	keep_best(q, exact);
+	sqlite3_result_double(ctx, -1.0 * exact);
 }
 
 /* FTS5's API, which it hands out through an SQL function. */
