@@ -451,9 +451,14 @@ system_prompt(struct buf *out, const struct input *in, const cJSON *schema,
 	}
 }
 
+/*
+ * A message's units as OpenAI counts one, and llm-count --total: its
+ * content, its role and its name.
+ */
 static size_t
 message_units(const struct counter *c, const cJSON *rec)
 {
+	const char *role = msg_str(rec, "role"), *name = msg_str(rec, "name");
 	struct buf text = BUF_INIT;
 	const char *why;
 	size_t units;
@@ -461,8 +466,45 @@ message_units(const struct counter *c, const cJSON *rec)
 	buf_reset(&text);
 	msg_content(rec, &text, &why);
 	units = counter_units(c, text.s, text.len);
+	if (role != NULL)
+		units += counter_units(c, role, strlen(role));
+	if (name != NULL)
+		units += counter_units(c, name, strlen(name));
 	buf_release(&text);
 	return units;
+}
+
+/* Besides its units, a message costs 3 tokens, and 1 for a name. */
+static size_t
+message_overhead(const cJSON *rec)
+{
+	return PER_MESSAGE + (msg_str(rec, "name") != NULL);
+}
+
+/* A request's size: the counter's units of its text, and chat overhead. */
+struct size {
+	size_t system, messages, overhead;
+};
+
+static struct size
+request_size(
+    const struct counter *c, const struct buf *system, const cJSON *messages)
+{
+	struct size s = {counter_units(c, system->s, system->len), 0,
+	    PER_REPLY + (system->len > 0 ? PER_MESSAGE : 0)};
+	const cJSON *rec;
+
+	cJSON_ArrayForEach(rec, messages) {
+		s.messages += message_units(c, rec);
+		s.overhead += message_overhead(rec);
+	}
+	return s;
+}
+
+static size_t
+size_tokens(const struct counter *c, const struct size *s)
+{
+	return counter_tokens(c, s->system + s->messages) + s->overhead;
 }
 
 /* The request's size in the model's tokens, chat overhead included. */
@@ -470,15 +512,23 @@ static size_t
 request_tokens(
     const struct counter *c, const struct buf *system, const cJSON *messages)
 {
-	const cJSON *rec;
-	size_t units = counter_units(c, system->s, system->len);
-	size_t overhead = PER_REPLY + (system->len > 0 ? PER_MESSAGE : 0);
+	struct size s = request_size(c, system, messages);
 
-	cJSON_ArrayForEach(rec, messages) {
-		units += message_units(c, rec);
-		overhead += PER_MESSAGE;
-	}
-	return counter_tokens(c, units) + overhead;
+	return size_tokens(c, &s);
+}
+
+/* The units of doc as the system prompt holds it. */
+static size_t
+doc_units(const struct counter *c, const cJSON *doc)
+{
+	struct buf text = BUF_INIT;
+	size_t units;
+
+	buf_reset(&text);
+	add_doc(&text, doc);
+	units = counter_units(c, text.s, text.len);
+	buf_release(&text);
+	return units;
 }
 
 /*
@@ -506,33 +556,54 @@ oldest_group(const cJSON *messages)
 /*
  * Drops docs, worst first, then the oldest messages, until the request
  * fits limit tokens.  The latest message always stays.  Returns the
- * request's tokens, over limit only if nothing more could go.
+ * request's tokens, over limit only if nothing more could go.  Each
+ * message is counted once, not the whole request after each drop: a
+ * conversation of thousands of messages far over the budget would take
+ * minutes.
  */
 static size_t
 shrink(struct input *in, const struct counter *c, struct buf *system,
     const cJSON *schema, const struct provider *p, size_t limit,
     struct dropped *d)
 {
-	size_t tokens = request_tokens(c, system, in->messages), before;
-	int n, size;
+	struct size s = request_size(c, system, in->messages);
+	size_t before = size_tokens(c, &s), tokens = before, units;
+	int n, left, docs, had_system;
 
-	while (tokens > limit) {
-		before = tokens;
-		if ((size = cJSON_GetArraySize(in->docs)) > 0) {
-			cJSON_DeleteItemFromArray(in->docs, size - 1);
+	/*
+	 * Docs go by their own counts; then the prompt is counted again,
+	 * for text counts a token more or less than its parts.
+	 */
+	while (tokens > limit && (docs = cJSON_GetArraySize(in->docs)) > 0) {
+		do {
+			units =
+			    doc_units(c, cJSON_GetArrayItem(in->docs, --docs));
+			s.system -= units < s.system ? units : s.system;
+			cJSON_DeleteItemFromArray(in->docs, docs);
 			d->docs++;
-			system_prompt(system, in, schema, p);
-		} else {
-			n = oldest_group(in->messages);
-			if (n >= cJSON_GetArraySize(in->messages))
-				break;
-			d->messages += n;
-			while (n-- > 0)
-				cJSON_DeleteItemFromArray(in->messages, 0);
-		}
-		tokens = request_tokens(c, system, in->messages);
-		d->tokens += before - tokens;
+		} while (docs > 0 && size_tokens(c, &s) > limit);
+		had_system = system->len > 0;
+		system_prompt(system, in, schema, p);
+		s.system = counter_units(c, system->s, system->len);
+		if (had_system && system->len == 0)
+			s.overhead -= PER_MESSAGE;
+		tokens = size_tokens(c, &s);
 	}
+	left = cJSON_GetArraySize(in->messages);
+	while (tokens > limit) {
+		n = oldest_group(in->messages);
+		if (n >= left)
+			break;
+		d->messages += n;
+		left -= n;
+		while (n-- > 0) {
+			s.messages -= message_units(c, in->messages->child);
+			s.overhead -= message_overhead(in->messages->child);
+			cJSON_DeleteItemFromArray(in->messages, 0);
+		}
+		tokens = size_tokens(c, &s);
+	}
+	d->tokens += before > tokens ? before - tokens : 0;
 	return tokens;
 }
 

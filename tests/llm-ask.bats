@@ -385,8 +385,29 @@ steady() {
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == "llm-ask: dropped 2 docs and 2 messages ("*" tokens) to fit deepseek-coder's limit of 10000 tokens" ]]
 	[ "$(logged '[m["role"] for m in r["body"]["messages"]]')" = '["user", "assistant", "user"]' ]
-	run -3 --separate-stderr llm-ask -m deepseek-coder --fit < <(echo "{\"role\":\"user\",\"content\":\"$part $part $part\"}")
-	[ "$stderr" = "llm-ask: even with only the latest message the input is 13507 tokens, over deepseek-coder's budget of 10000" ]
+	echo "{\"role\":\"user\",\"content\":\"$part $part $part\"}" >big.jsonl
+	tokens=$(llm-count --total -m deepseek-coder <big.jsonl | sed 's/.*"tokens":\([0-9]*\).*/\1/')
+	run -3 --separate-stderr llm-ask -m deepseek-coder --fit <big.jsonl
+	[ "$stderr" = "llm-ask: even with only the latest message the input is $tokens tokens, over deepseek-coder's budget of 10000" ]
+}
+
+@test "--fit counts as llm-count --total, and keeps all the newest messages that fit" {
+	awk 'BEGIN { for (i = 1; i <= 20000; i++)
+		printf "{\"role\":\"%s\",\"content\":\"message %d of a long conversation\"%s}\n",
+			i % 2 ? "user" : "assistant", i, i % 7 ? "" : ",\"name\":\"n" i "\"" }' >long.jsonl
+	run --separate-stderr llm-ask -m deepseek-coder --fit --dry-run <long.jsonl
+	[ "$status" -eq 0 ]
+	kept=$(python3 -c 'import json, sys; print(len(json.load(sys.stdin)["messages"]))' <<<"$output")
+	[ "$kept" -gt 100 ]
+	[[ "$stderr" == "llm-ask: dropped 0 docs and $((20000 - kept)) messages ("* ]]
+	[[ "$output" == *'"content":"message 20000 of a long conversation"'* ]]
+	# What is kept fits by llm-count's measure; one message more would not.
+	run llm-count --total -m deepseek-coder < <(tail -n "$kept" long.jsonl)
+	[[ "$output" =~ \"tokens\":([0-9]+) ]]
+	[ "${BASH_REMATCH[1]}" -le 10000 ]
+	run llm-count --total -m deepseek-coder < <(tail -n "$((kept + 1))" long.jsonl)
+	[[ "$output" =~ \"tokens\":([0-9]+) ]]
+	[ "${BASH_REMATCH[1]}" -gt 10000 ]
 }
 
 @test "the provider's 'context length exceeded': shrink by its measure, retry once" {
