@@ -198,8 +198,6 @@ static cJSON *
 load_schema(const char *arg)
 {
 	struct buf text = BUF_INIT;
-	char chunk[8192];
-	size_t n;
 	FILE *fp;
 	cJSON *schema;
 
@@ -208,9 +206,7 @@ load_schema(const char *arg)
 	if ((fp = fopen(arg, "r")) == NULL)
 		err(2, "--json-schema: %s", arg);
 	buf_reset(&text);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(&text, chunk, n);
-	if (ferror(fp))
+	if (buf_read(&text, fp) < 0)
 		err(2, "--json-schema: %s", arg);
 	fclose(fp);
 	schema = cJSON_ParseWithLength(text.s, text.len);

@@ -1,12 +1,10 @@
 /* config: the one configuration file, $XDG_CONFIG_HOME/llmpipe/config. */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "util.h"
@@ -215,35 +213,31 @@ config_load(struct config *c, const char *path)
 {
 	struct buf text = BUF_INIT;
 	struct stat st;
-	char chunk[8192];
-	ssize_t n;
-	int fd, rc;
+	FILE *fp;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	if (path == NULL)
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if ((fp = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		warn("%s", path);
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
 		warnx("%s: not a regular file", path);
-		close(fd);
+		fclose(fp);
 		return -1;
 	}
 	buf_reset(&text);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_add(&text, chunk, n);
-	if (n < 0) {
+	if (buf_read(&text, fp) < 0) {
 		warn("%s", path);
-		close(fd);
+		fclose(fp);
 		buf_release(&text);
 		return -1;
 	}
-	close(fd);
+	fclose(fp);
 	c->path = xstrdup(path);
 	rc = config_parse(c, path, text.s, text.len);
 	buf_release(&text);

@@ -76,30 +76,20 @@ hash_hex(const char *s, size_t len, char out[17])
 
 /* Reads path whole into ix->data; returns 0, or -1 (warned). */
 static int
-read_file(struct indexer *ix, const char *path, size_t size)
+read_file(struct indexer *ix, const char *path)
 {
 	FILE *fp = fopen(path, "rb");
-	size_t got;
+	int rv;
 
 	buf_reset(&ix->data);
 	if (fp == NULL) {
 		warn("%s", path);
 		return -1;
 	}
-	buf_grow(&ix->data, size);
-	while ((got = fread(ix->data.s + ix->data.len, 1,
-		    ix->data.cap - ix->data.len - 1, fp)) > 0) {
-		ix->data.len += got;
-		buf_grow(&ix->data, 65536);
-	}
-	if (ferror(fp)) {
+	if ((rv = buf_read(&ix->data, fp)) < 0)
 		warn("%s", path);
-		fclose(fp);
-		return -1;
-	}
 	fclose(fp);
-	ix->data.s[ix->data.len] = '\0';
-	return 0;
+	return rv;
 }
 
 static int
@@ -214,8 +204,7 @@ index_file(struct indexer *ix, const char *path, const struct stat *st)
 		ix->unchanged++;
 		return mark_seen(ix, id);
 	}
-	if (read_file(ix, path, (size_t)st->st_size) < 0 ||
-	    is_binary(&ix->data)) {
+	if (read_file(ix, path) < 0 || is_binary(&ix->data)) {
 		ix->skipped++;
 		return 0;
 	}

@@ -62,6 +62,20 @@ buf_addstr(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+int
+buf_read(struct buf *b, FILE *fp)
+{
+	size_t got;
+
+	do {
+		buf_grow(b, 65536);
+		got = fread(b->s + b->len, 1, b->cap - b->len - 1, fp);
+		b->len += got;
+		b->s[b->len] = '\0';
+	} while (got > 0);
+	return ferror(fp) ? -1 : 0;
+}
+
 void
 exit_flushed(int status)
 {

@@ -3,6 +3,7 @@
 #define UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Each exits with "out of memory" rather than return NULL. */
 void *xmalloc(size_t size);
@@ -30,6 +31,9 @@ void buf_addstr(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
+
+/* Appends the rest of fp to b; returns 0, or -1 on a read error. */
+int buf_read(struct buf *b, FILE *fp);
 void buf_release(struct buf *b);
 
 /*

@@ -12,6 +12,6 @@ load helper
 		run --separate-stderr "$unit"
 	fi
 	[ "$status" -eq 0 ]
-	[ "${lines[${#lines[@]} - 1]}" = "247 passed, 0 failed" ]
+	[ "${lines[${#lines[@]} - 1]}" = "252 passed, 0 failed" ]
 	[ "$stderr" = 'test-common: line 4: line too long (over 16 bytes)' ]
 }

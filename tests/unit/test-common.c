@@ -192,6 +192,31 @@ test_reader(void)
 	fclose(fp);
 }
 
+/* buf_read appends a whole stream, longer than its read size, or none. */
+static void
+test_buf_read(void)
+{
+	static char input[200001];
+	struct buf b = BUF_INIT;
+	FILE *fp;
+	size_t i;
+
+	for (i = 0; i < sizeof(input) - 1; i++)
+		input[i] = (char)('a' + i % 26);
+	if ((fp = fmemopen(input, sizeof(input) - 1, "r")) == NULL) {
+		expect_num("fmemopen", 0, 1);
+		return;
+	}
+	buf_addstr(&b, ">");
+	expect_num("buf_read", buf_read(&b, fp), 0);
+	expect_num("length", (long)b.len, (long)sizeof(input));
+	expect_num("appended", memcmp(b.s + 1, input, sizeof(input) - 1), 0);
+	expect_num("again, at the end", buf_read(&b, fp), 0);
+	expect_num("nothing more", (long)b.len, (long)sizeof(input));
+	fclose(fp);
+	buf_release(&b);
+}
+
 static void
 test_content(void)
 {
@@ -267,6 +292,7 @@ main(void)
 	test_special();
 	test_models();
 	test_reader();
+	test_buf_read();
 	test_content();
 	test_sse();
 	printf("%d passed, %d failed\n", passed, failed);
