@@ -3,6 +3,7 @@
 
 #include "msg.h"
 #include "provider.h"
+#include "util.h"
 
 /*
  * max_tokens is required.  Large values need streaming (the SDKs refuse
@@ -11,29 +12,108 @@
  */
 #define DEFAULT_MAX_TOKENS 8192
 
+static cJSON *
+text_part(const char *text)
+{
+	cJSON *part = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(part, "type", "text");
+	cJSON_AddStringToObject(part, "text", text);
+	return part;
+}
+
+/*
+ * Tool calls, as text after the message's own.  The Messages API takes
+ * tool_use blocks only in a request that defines the tools, and llm-ask
+ * defines none; as text, the model still reads what it asked for.
+ */
+static void
+add_tool_calls(struct buf *text, const cJSON *calls)
+{
+	const cJSON *call, *function;
+	const char *id, *name, *arguments;
+
+	cJSON_ArrayForEach(call, calls) {
+		function = cJSON_GetObjectItemCaseSensitive(call, "function");
+		id = msg_str(call, "id");
+		name = msg_str(function, "name");
+		arguments = msg_str(function, "arguments");
+		buf_printf(text, "%s[tool call %s: %s(%s)]",
+		    text->len > 0 ? "\n" : "", id ? id : "?", name ? name : "?",
+		    arguments ? arguments : "");
+	}
+}
+
+/*
+ * content with the text before and after it: a string, or parts; NULL
+ * when there is no text at all, for the API refuses an empty message.
+ */
+static cJSON *
+content_between(
+    const cJSON *content, const struct buf *before, const struct buf *after)
+{
+	struct buf text = BUF_INIT;
+	cJSON *parts;
+
+	if (cJSON_IsArray(content) && cJSON_GetArraySize(content) > 0) {
+		parts = content_for_wire(content);
+		if (before->len > 0)
+			cJSON_InsertItemInArray(parts, 0, text_part(before->s));
+		if (after->len > 0)
+			cJSON_AddItemToArray(parts, text_part(after->s));
+		return parts;
+	}
+	buf_reset(&text);
+	buf_addstr(&text, before->s);
+	if (cJSON_IsString(content))
+		buf_addstr(&text, content->valuestring);
+	if (after->len > 0 && text.len > 0)
+		buf_addstr(&text, "\n");
+	buf_addstr(&text, after->s);
+	parts = text.len > 0 ? cJSON_CreateString(text.s) : NULL;
+	buf_release(&text);
+	return parts;
+}
+
 /*
  * There is no system role (the system prompt is a top-level field) and
- * no tool role here: a tool's output goes back as the user's turn.
+ * no tool role here: a tool's output goes back as the user's turn, after
+ * a line that says which call it answers.  Consecutive turns of one
+ * role are joined by the API.  NULL for a message with no text.
  */
 static cJSON *
 wire_message(const cJSON *rec)
 {
-	cJSON *m = cJSON_CreateObject();
-	const char *role = msg_str(rec, "role");
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(rec, "content");
+	const char *role = msg_str(rec, "role"), *id;
+	struct buf before = BUF_INIT, after = BUF_INIT;
+	cJSON *m = NULL, *content;
 
-	cJSON_AddStringToObject(
-	    m, "role", strcmp(role, "assistant") == 0 ? "assistant" : "user");
-	cJSON_AddItemToObject(m, "content",
-	    content != NULL ? content_for_wire(content)
-			    : cJSON_CreateString(""));
+	buf_reset(&before);
+	buf_reset(&after);
+	if (strcmp(role, "tool") == 0) {
+		id = msg_str(rec, "tool_call_id");
+		buf_printf(
+		    &before, "[result of tool call %s]\n", id ? id : "?");
+	}
+	add_tool_calls(
+	    &after, cJSON_GetObjectItemCaseSensitive(rec, "tool_calls"));
+	content = content_between(
+	    cJSON_GetObjectItemCaseSensitive(rec, "content"), &before, &after);
+	if (content != NULL) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role",
+		    strcmp(role, "assistant") == 0 ? "assistant" : "user");
+		cJSON_AddItemToObject(m, "content", content);
+	}
+	buf_release(&before);
+	buf_release(&after);
 	return m;
 }
 
 static cJSON *
 body(const struct request *rq)
 {
-	cJSON *b = cJSON_CreateObject(), *messages;
+	cJSON *b = cJSON_CreateObject(), *messages, *m;
 	const cJSON *rec;
 	long max = rq->max_tokens;
 
@@ -48,7 +128,8 @@ body(const struct request *rq)
 		cJSON_AddStringToObject(b, "system", rq->system);
 	messages = cJSON_AddArrayToObject(b, "messages");
 	cJSON_ArrayForEach(rec, rq->messages) {
-		cJSON_AddItemToArray(messages, wire_message(rec));
+		if ((m = wire_message(rec)) != NULL)
+			cJSON_AddItemToArray(messages, m);
 	}
 	if (rq->temperature >= 0)
 		cJSON_AddNumberToObject(b, "temperature", rq->temperature);

@@ -410,6 +410,25 @@ steady() {
 	[ "${BASH_REMATCH[1]}" -gt 10000 ]
 }
 
+@test "to Anthropic, tool calls and their results go as text, and no message is empty" {
+	fake ok ok
+	cat >in.jsonl <<'EOF'
+{"role":"user","content":"What is in config.h?"}
+{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"read_file","arguments":"{\"path\":\"config.h\"}"}}]}
+{"role":"tool","tool_call_id":"call_1","content":"#define MAX 10"}
+{"role":"assistant","content":""}
+{"role":"user","content":[{"type":"text","text":"And MAX?"}]}
+EOF
+	run --separate-stderr llm-ask -m claude-sonnet <in.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(logged 'r["body"]["messages"]')" = '[{"role": "user", "content": "What is in config.h?"}, {"role": "assistant", "content": "[tool call call_1: read_file({\"path\":\"config.h\"})]"}, {"role": "user", "content": "[result of tool call call_1]\n#define MAX 10"}, {"role": "user", "content": [{"type": "text", "text": "And MAX?"}]}]' ]
+	# OpenAI takes them as they are.
+	: >log
+	run --separate-stderr llm-ask -m gpt-4o <in.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(logged '[m.get("tool_calls", [{}])[0].get("id") for m in r["body"]["messages"]]')" = '[null, "call_1", null, null, null]' ]
+}
+
 @test "the provider's 'context length exceeded': shrink by its measure, retry once" {
 	fake 'context-exceeded 8000 12000' ok
 	part=$(printf 'word %.0s' $(seq 1500))
