@@ -32,7 +32,7 @@ static struct {
 	const char *schema;
 	long max_tokens;
 	double temperature;
-	int fit, stream, text, dry_run;
+	int fit, stream, text, dry_run, count;
 	struct http_opts http;
 } opt = {.temperature = -1,
     .http = {.connect_timeout = 10, .idle_timeout = 600, .retries = 2}};
@@ -59,7 +59,7 @@ struct dropped {
 #define SYNOPSIS \
 	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]\n" \
 	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
-	"               [--dry-run] [--models] [timeouts]\n"
+	"               [--count] [--dry-run] [--models] [timeouts]\n"
 
 static void
 usage(void)
@@ -86,6 +86,8 @@ help(void)
 	    "      --max-tokens N    the longest reply\n"
 	    "      --temperature T   sampling temperature\n"
 	    "      --json-schema S   a JSON Schema (text or file) for the reply\n"
+	    "      --count           the input's tokens, by the provider's count\n"
+	    "                        endpoint where it has one; send no request\n"
 	    "      --dry-run         print the request body; send nothing\n"
 	    "      --models          list the model table\n"
 	    "      --connect-timeout S, --idle-timeout S, --timeout S\n"
@@ -777,7 +779,8 @@ struct target {
 	const struct provider *p;
 	struct counter counter;
 	const char *key;
-	struct buf url;
+	struct buf base; /* the base URL, without a final '/' */
+	struct buf url;  /* base and the dialect's path */
 };
 
 static void
@@ -800,20 +803,21 @@ target_for(struct target *t, const char *name)
 		    t->m->encoding);
 	t->key = provider_key(t->p, &cfg);
 	base = provider_base_url(t->p, &cfg);
+	buf_reset(&t->base);
+	buf_add(&t->base, base, strlen(base) - (base[strlen(base) - 1] == '/'));
 	buf_reset(&t->url);
-	buf_add(&t->url, base, strlen(base) - (base[strlen(base) - 1] == '/'));
-	buf_addstr(&t->url, t->p->dialect->path);
+	buf_printf(&t->url, "%s%s", t->base.s, t->p->dialect->path);
 }
 
-/* The body for the request as the input stands now. */
+/* The body in dialect d for the request as the input stands now. */
 static char *
-request_body(const struct target *t, const struct input *in,
-    const struct buf *system, const cJSON *schema)
+request_body(const struct target *t, const struct dialect *d,
+    const struct input *in, const struct buf *system, const cJSON *schema)
 {
 	struct request rq = {t->m, t->p, system->len > 0 ? system->s : NULL,
 	    in->messages, opt.max_tokens, opt.temperature, schema,
 	    opt.stream || opt.text};
-	cJSON *body = t->p->dialect->body(&rq);
+	cJSON *body = d->body(&rq);
 	char *s = cJSON_PrintUnformatted(body);
 
 	cJSON_Delete(body);
@@ -882,6 +886,84 @@ is_json(const char *text)
 	return json != NULL;
 }
 
+/* Says so on stderr if t's provider needs a key and has none. */
+static int
+have_key(const struct target *t)
+{
+	char var[256];
+
+	if (t->key != NULL || t->p->key_optional)
+		return 1;
+	provider_env_var(t->p, "_API_KEY", var, sizeof(var));
+	warnx("%s: no API key: set %s, or api_key in [provider %s] of the "
+	      "configuration",
+	    t->p->name, var, t->p->name);
+	return 0;
+}
+
+static void
+print_count(
+    const struct target *t, const struct input *in, size_t tokens, int exact)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	msg_set_number(rec, "tokens", (double)tokens);
+	msg_set_number(rec, "messages", cJSON_GetArraySize(in->messages));
+	if (!exact) /* as llm-count marks an estimate */
+		msg_set(rec, "exact", cJSON_CreateFalse());
+	msg_set_string(rec, "model", t->m->name);
+	msg_set_string(rec, "provider", t->p->name);
+	jsonl_write(stdout, rec);
+	cJSON_Delete(rec);
+}
+
+/*
+ * --count: the request's input tokens, as the provider counts them where
+ * it has a count endpoint (Anthropic's count_tokens, whose count is
+ * exact where llm-count can only estimate), else by the model's counter
+ * as llm-count --total counts.  No budget applies.
+ */
+static int
+count(struct input *in, const struct target *t, const cJSON *schema)
+{
+	const struct dialect *d = t->p->dialect->count;
+	struct buf system = BUF_INIT, url = BUF_INIT;
+	struct provider counter_of = *t->p;
+	struct reply r;
+	enum call_end end;
+	char *body;
+
+	system_prompt(&system, in, schema, t->p);
+	if (d == NULL) {
+		print_count(t, in,
+		    request_tokens(&t->counter, &system, in->messages),
+		    counter_exact(&t->counter));
+		buf_release(&system);
+		return 0;
+	}
+	body = request_body(t, d, in, &system, schema);
+	buf_release(&system);
+	if (opt.dry_run || !have_key(t)) {
+		if (opt.dry_run)
+			printf("%s\n", body);
+		free(body);
+		return opt.dry_run ? 0 : EXIT_AUTH;
+	}
+	counter_of.dialect = d;
+	buf_reset(&url);
+	buf_printf(&url, "%s%s", t->base.s, d->path);
+	reply_init(&r);
+	end = http_call(&counter_of, url.s, t->key, body, 0, &opt.http, &r);
+	free(body);
+	buf_release(&url);
+	if (end == CALL_OK)
+		print_count(t, in, (size_t)r.usage.input, 1);
+	else
+		warnx("%s", r.err.message.s);
+	reply_release(&r);
+	return end == CALL_OK ? 0 : exit_status(end);
+}
+
 static int
 ask(struct input *in, const struct target *t, const cJSON *schema)
 {
@@ -892,25 +974,20 @@ ask(struct input *in, const struct target *t, const cJSON *schema)
 	char *body;
 	cJSON *rec;
 	int tries = 0;
-	char var[256];
 
 	system_prompt(&system, in, schema, t->p);
 	if (fit_budget(in, t, &system, schema) != 0) {
 		buf_release(&system);
 		return EXIT_OVER_BUDGET;
 	}
-	body = request_body(t, in, &system, schema);
+	body = request_body(t, t->p->dialect, in, &system, schema);
 	if (opt.dry_run) {
 		printf("%s\n", body);
 		free(body);
 		buf_release(&system);
 		return 0;
 	}
-	if (t->key == NULL && !t->p->key_optional) {
-		provider_env_var(t->p, "_API_KEY", var, sizeof(var));
-		warnx("%s: no API key: set %s, or api_key in [provider %s] of "
-		      "the configuration",
-		    t->p->name, var, t->p->name);
+	if (!have_key(t)) {
 		free(body);
 		buf_release(&system);
 		return EXIT_AUTH;
@@ -924,7 +1001,7 @@ ask(struct input *in, const struct target *t, const cJSON *schema)
 	    tries++ == 0 &&
 	    shrink_for_provider(in, t, &system, schema, r.err.message.s) == 0) {
 		free(body);
-		body = request_body(t, in, &system, schema);
+		body = request_body(t, t->p->dialect, in, &system, schema);
 		reply_reset(&r);
 	}
 	free(body);
@@ -992,7 +1069,7 @@ load_config(void)
 
 /* What main holds, freed at any exit so that every path ends clean. */
 static struct input in;
-static struct target target = {.url = BUF_INIT};
+static struct target target = {.base = BUF_INIT, .url = BUF_INIT};
 static cJSON *schema;
 static int http_ready;
 
@@ -1003,6 +1080,7 @@ cleanup(void)
 		http_cleanup();
 	input_release(&in);
 	cJSON_Delete(schema);
+	buf_release(&target.base);
 	buf_release(&target.url);
 	models_release();
 	providers_release();
@@ -1019,6 +1097,7 @@ main(int argc, char *argv[])
 		OPT_TEMPERATURE,
 		OPT_JSON_SCHEMA,
 		OPT_DRY_RUN,
+		OPT_COUNT,
 		OPT_MODELS,
 		OPT_CONNECT_TIMEOUT,
 		OPT_IDLE_TIMEOUT,
@@ -1036,6 +1115,7 @@ main(int argc, char *argv[])
 	    {"temperature", required_argument, NULL, OPT_TEMPERATURE},
 	    {"json-schema", required_argument, NULL, OPT_JSON_SCHEMA},
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"count", no_argument, NULL, OPT_COUNT},
 	    {"models", no_argument, NULL, OPT_MODELS},
 	    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
@@ -1076,6 +1156,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DRY_RUN:
 			opt.dry_run = 1;
+			break;
+		case OPT_COUNT:
+			opt.count = 1;
 			break;
 		case OPT_MODELS:
 			models = 1;
@@ -1132,5 +1215,6 @@ main(int argc, char *argv[])
 			errx(1, "cannot set up libcurl");
 		http_ready = 1;
 	}
-	exit_flushed(ask(&in, &target, schema));
+	exit_flushed(opt.count ? count(&in, &target, schema)
+			       : ask(&in, &target, schema));
 }

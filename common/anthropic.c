@@ -255,12 +255,52 @@ event(struct reply *r, const char *name, const char *data, size_t len)
 	return rc;
 }
 
+/* count_tokens takes a Messages body less what shapes the reply. */
+static cJSON *
+count_body(const struct request *rq)
+{
+	cJSON *b = body(rq);
+
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "max_tokens");
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "stream");
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "temperature");
+	return b;
+}
+
+static int
+parse_count(struct reply *r, const cJSON *b)
+{
+	long n;
+
+	if (!number(b, "input_tokens", &n)) {
+		r->failed = 1;
+		buf_addstr(&r->err.message, "the reply has no input_tokens");
+		return -1;
+	}
+	r->usage.input = n;
+	r->has_usage = 1;
+	r->done = 1;
+	return 0;
+}
+
+static const char *const headers[] = {"anthropic-version: 2023-06-01", NULL};
+
+static const struct dialect count_tokens = {
+    .name = "anthropic",
+    .path = "/v1/messages/count_tokens",
+    .auth_header = "x-api-key: ",
+    .fixed = headers,
+    .body = count_body,
+    .parse = parse_count,
+};
+
 const struct dialect dialect_anthropic = {
     .name = "anthropic",
     .path = "/v1/messages",
     .auth_header = "x-api-key: ",
-    .fixed = (const char *const[]){"anthropic-version: 2023-06-01", NULL},
+    .fixed = headers,
     .body = body,
     .parse = parse,
     .event = event,
+    .count = &count_tokens,
 };

@@ -64,6 +64,11 @@ struct dialect {
 	int (*parse)(struct reply *r, const cJSON *body);
 	int (*event)(
 	    struct reply *r, const char *event, const char *data, size_t len);
+	/*
+	 * The provider's token-count endpoint, a dialect of its own whose
+	 * parse puts the count in usage.input; NULL if there is none.
+	 */
+	const struct dialect *count;
 };
 
 extern const struct dialect dialect_openai, dialect_anthropic;

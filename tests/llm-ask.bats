@@ -410,6 +410,31 @@ steady() {
 	[ "${BASH_REMATCH[1]}" -gt 10000 ]
 }
 
+@test "--count asks Anthropic's count_tokens, retrying as a call does; others count as llm-count --total" {
+	fake 'status 529' 'usage 1234'
+	printf '%s\n' '{"role":"user","content":"Count me."}' '{"role":"assistant","content":"Done."}' '{"role":"user","content":"Again?"}' >in.jsonl
+	run --separate-stderr llm-ask --count -m claude-sonnet -s "Be brief." <in.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"tokens":1234,"messages":3,"model":"claude-sonnet","provider":"anthropic"}' ]
+	[[ "$stderr" == *"HTTP 529 overloaded_error"*"retrying"* ]]
+	[ "$(logged 'r["path"]')" = '"/v1/messages/count_tokens"
+"/v1/messages/count_tokens"' ]
+	[ "$(logged '[sorted(r["body"]), r["body"]["system"]]' | tail -1)" = '[["messages", "model", "system"], "Be brief."]' ]
+	# No key: nothing is sent.
+	: >log
+	ANTHROPIC_API_KEY= run -4 --separate-stderr llm-ask --count -m claude-sonnet <in.jsonl
+	[[ "$stderr" == *"no API key: set ANTHROPIC_API_KEY"* ]]
+	[ ! -s log ]
+	# OpenAI and DeepSeek have no count endpoint: counted here, as
+	# llm-count counts, and nothing is sent.
+	run --separate-stderr llm-ask --count -m gpt-4o <in.jsonl
+	[ "$output" = "$(llm-count --total -m gpt-4o <in.jsonl | sed 's/}$/,"model":"gpt-4o","provider":"openai"}/')" ]
+	run --separate-stderr llm-ask --count -m deepseek-coder <in.jsonl
+	[ "$output" = "$(llm-count --total -m deepseek-coder <in.jsonl | sed 's/}$/,"model":"deepseek-coder","provider":"deepseek"}/')" ]
+	[[ "$output" == *'"exact":false'* ]]
+	[ ! -s log ]
+}
+
 @test "to Anthropic, tool calls and their results go as text, and no message is empty" {
 	fake ok ok
 	cat >in.jsonl <<'EOF'
