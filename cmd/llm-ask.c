@@ -22,10 +22,6 @@
 #define EXIT_AUTH 4
 #define EXIT_TRANSIENT 5
 
-/* OpenAI's chat overhead: per message, and to prime the reply. */
-#define PER_MESSAGE 3
-#define PER_REPLY 3
-
 static struct {
 	const char *model;
 	const char *system;
@@ -450,33 +446,23 @@ system_prompt(struct buf *out, const struct input *in, const cJSON *schema,
 }
 
 /*
- * A message's units as OpenAI counts one, and llm-count --total: its
- * content, its role and its name.
+ * Adds a message's size to *units and *overhead as llm-count --total
+ * counts it: its content, then its role and name (see
+ * counter_add_message).
  */
-static size_t
-message_units(const struct counter *c, const cJSON *rec)
+static void
+add_message(
+    const struct counter *c, const cJSON *rec, size_t *units, size_t *overhead)
 {
-	const char *role = msg_str(rec, "role"), *name = msg_str(rec, "name");
 	struct buf text = BUF_INIT;
 	const char *why;
-	size_t units;
 
 	buf_reset(&text);
 	msg_content(rec, &text, &why);
-	units = counter_units(c, text.s, text.len);
-	if (role != NULL)
-		units += counter_units(c, role, strlen(role));
-	if (name != NULL)
-		units += counter_units(c, name, strlen(name));
+	*units += counter_units(c, text.s, text.len);
+	counter_add_message(
+	    c, msg_str(rec, "role"), msg_str(rec, "name"), units, overhead);
 	buf_release(&text);
-	return units;
-}
-
-/* Besides its units, a message costs 3 tokens, and 1 for a name. */
-static size_t
-message_overhead(const cJSON *rec)
-{
-	return PER_MESSAGE + (msg_str(rec, "name") != NULL);
 }
 
 /* A request's size: the counter's units of its text, and chat overhead. */
@@ -489,12 +475,11 @@ request_size(
     const struct counter *c, const struct buf *system, const cJSON *messages)
 {
 	struct size s = {counter_units(c, system->s, system->len), 0,
-	    PER_REPLY + (system->len > 0 ? PER_MESSAGE : 0)};
+	    COUNT_PER_REPLY + (system->len > 0 ? COUNT_PER_MESSAGE : 0)};
 	const cJSON *rec;
 
 	cJSON_ArrayForEach(rec, messages) {
-		s.messages += message_units(c, rec);
-		s.overhead += message_overhead(rec);
+		add_message(c, rec, &s.messages, &s.overhead);
 	}
 	return s;
 }
@@ -565,7 +550,7 @@ shrink(struct input *in, const struct counter *c, struct buf *system,
     struct dropped *d)
 {
 	struct size s = request_size(c, system, in->messages);
-	size_t before = size_tokens(c, &s), tokens = before, units;
+	size_t before = size_tokens(c, &s), tokens = before, units, overhead;
 	int n, left, docs, had_system;
 
 	/*
@@ -584,7 +569,7 @@ shrink(struct input *in, const struct counter *c, struct buf *system,
 		system_prompt(system, in, schema, p);
 		s.system = counter_units(c, system->s, system->len);
 		if (had_system && system->len == 0)
-			s.overhead -= PER_MESSAGE;
+			s.overhead -= COUNT_PER_MESSAGE;
 		tokens = size_tokens(c, &s);
 	}
 	left = cJSON_GetArraySize(in->messages);
@@ -595,8 +580,10 @@ shrink(struct input *in, const struct counter *c, struct buf *system,
 		d->messages += n;
 		left -= n;
 		while (n-- > 0) {
-			s.messages -= message_units(c, in->messages->child);
-			s.overhead -= message_overhead(in->messages->child);
+			units = overhead = 0;
+			add_message(c, in->messages->child, &units, &overhead);
+			s.messages -= units;
+			s.overhead -= overhead;
 			cJSON_DeleteItemFromArray(in->messages, 0);
 		}
 		tokens = size_tokens(c, &s);
@@ -928,7 +915,7 @@ count(struct input *in, const struct target *t, const cJSON *schema)
 {
 	const struct dialect *d = t->p->dialect->count;
 	struct buf system = BUF_INIT, url = BUF_INIT;
-	struct provider counter_of = *t->p;
+	struct provider counting = *t->p;
 	struct reply r;
 	enum call_end end;
 	char *body;
@@ -949,11 +936,11 @@ count(struct input *in, const struct target *t, const cJSON *schema)
 		free(body);
 		return opt.dry_run ? 0 : EXIT_AUTH;
 	}
-	counter_of.dialect = d;
+	counting.dialect = d;
 	buf_reset(&url);
 	buf_printf(&url, "%s%s", t->base.s, d->path);
 	reply_init(&r);
-	end = http_call(&counter_of, url.s, t->key, body, 0, &opt.http, &r);
+	end = http_call(&counting, url.s, t->key, body, 0, &opt.http, &r);
 	free(body);
 	buf_release(&url);
 	if (end == CALL_OK)

@@ -430,8 +430,8 @@ truncate_record(struct records *r, cJSON *rec, size_t tokens)
 
 /*
  * --total and --budget: adds rec to the count of a chat request as OpenAI
- * counts one: each message costs 3 tokens besides its role and content, a
- * name 1 more; records without a role (docs, facts) count their content.
+ * counts one (see counter_add_message); records without a role (docs,
+ * facts) count their content.
  */
 static void
 add_to_total(struct records *r, const cJSON *rec)
@@ -441,12 +441,7 @@ add_to_total(struct records *r, const cJSON *rec)
 	r->units += counter_units(&counter, r->text.s, r->text.len);
 	if (role == NULL)
 		return;
-	r->units += counter_units(&counter, role, strlen(role));
-	r->overhead += 3;
-	if (name != NULL) {
-		r->units += counter_units(&counter, name, strlen(name));
-		r->overhead += 1;
-	}
+	counter_add_message(&counter, role, name, &r->units, &r->overhead);
 	r->messages++;
 }
 
@@ -454,7 +449,7 @@ static size_t
 total_tokens(const struct records *r)
 {
 	return counter_tokens(&counter, r->units) + r->overhead +
-	    (r->messages > 0 ? 3 : 0);
+	    (r->messages > 0 ? COUNT_PER_REPLY : 0);
 }
 
 /* Does the work of the mode on one record; -1 if it was reported bad. */

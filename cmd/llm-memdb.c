@@ -1371,9 +1371,8 @@ enum scope { ANY_SESSION, THE_SESSION, OTHER_SESSIONS };
  * of a result:
  * - fts: its FTS5 table, whose rowid a hit is;
  * - in_session: a condition true when that row is in session :session,
- *   read
- *   from an index so that testing thousands of rows reads few pages
- *   (NULL: the kind has no session);
+ *   read from an index so that testing thousands of rows reads few
+ *   pages (NULL: the kind has no session);
  * - session_rows: a rowid range that holds the session's rows, which
  *   FTS5 can seek to (NULL: none);
  * - columns: the session, id, chunk and first and last line of the row,

@@ -1,5 +1,6 @@
 /* count: token counts for any model, exact or estimated. */
 #include <stdint.h>
+#include <string.h>
 
 #include "bpe.h"
 #include "count.h"
@@ -97,4 +98,16 @@ size_t
 counter_count(const struct counter *c, const char *text, size_t len)
 {
 	return counter_tokens(c, counter_units(c, text, len));
+}
+
+void
+counter_add_message(const struct counter *c, const char *role, const char *name,
+    size_t *units, size_t *overhead)
+{
+	*units += counter_units(c, role, strlen(role));
+	*overhead += COUNT_PER_MESSAGE;
+	if (name != NULL) {
+		*units += counter_units(c, name, strlen(name));
+		*overhead += COUNT_PER_NAME;
+	}
 }

@@ -32,6 +32,19 @@ int counter_exact(const struct counter *c);
 size_t counter_units(const struct counter *c, const char *text, size_t len);
 size_t counter_tokens(const struct counter *c, size_t units);
 
+/* OpenAI's chat overhead, which every budget here counts by. */
+#define COUNT_PER_MESSAGE 3 /* tokens each message costs besides its text */
+#define COUNT_PER_NAME 1    /* and one with a name */
+#define COUNT_PER_REPLY 3   /* tokens that prime the reply */
+
+/*
+ * Adds to *units and *overhead what a chat message costs besides its
+ * content, as OpenAI counts one: its role and name (NULL: none) as text,
+ * COUNT_PER_MESSAGE tokens, and COUNT_PER_NAME with a name.
+ */
+void counter_add_message(const struct counter *c, const char *role,
+    const char *name, size_t *units, size_t *overhead);
+
 /* Returns the number of tokens in len bytes of text. */
 size_t counter_count(const struct counter *c, const char *text, size_t len);
 

@@ -120,6 +120,18 @@ score(const struct query_stats *q, double length)
 	return sum;
 }
 
+/* The index of the least of the best scores kept. */
+static int
+least_best(const struct query_stats *q)
+{
+	int i, least = 0;
+
+	for (i = 1; i < q->kept; i++)
+		if (q->best[i] < q->best[least])
+			least = i;
+	return least;
+}
+
 /*
  * Whether a row that scores at most bound cannot be among the best
  * q->nbest: as many rows seen before score more.
@@ -127,33 +139,25 @@ score(const struct query_stats *q, double length)
 static int
 cannot_be_best(const struct query_stats *q, double bound)
 {
-	int i;
-
-	if (q->nbest == 0 || q->kept < q->nbest)
-		return 0;
-	for (i = 0; i < q->kept; i++)
-		if (q->best[i] <= bound)
-			return 0;
-	return 1;
+	return q->nbest > 0 && q->kept == q->nbest &&
+	    bound < q->best[least_best(q)];
 }
 
 /* Keeps score if it is among the best q->nbest so far. */
 static void
 keep_best(struct query_stats *q, double score)
 {
-	int i, least = 0;
+	int least;
 
-	if (q->nbest == 0)
-		return;
 	if (q->kept < q->nbest) {
 		q->best[q->kept++] = score;
 		return;
 	}
-	for (i = 1; i < q->kept; i++)
-		if (q->best[i] < q->best[least])
-			least = i;
-	if (score > q->best[least])
-		q->best[least] = score;
+	if (q->nbest > 0) {
+		least = least_best(q);
+		if (score > q->best[least])
+			q->best[least] = score;
+	}
 }
 
 /*
