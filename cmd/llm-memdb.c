@@ -1838,7 +1838,7 @@ items_release(struct items *l)
 /*
  * Adds rec, printed as json (which the list now owns), to l with its
  * cost: the tokens of its content (and a fact's subject); a message's
- * role and its 3 tokens of overhead besides.
+ * role, name and overhead besides (see counter_add_message).
  */
 static void
 items_add(struct items *l, struct fit *f, char *json, const cJSON *rec)
@@ -1860,8 +1860,8 @@ items_add(struct items *l, struct fit *f, char *json, const cJSON *rec)
 		buf_addstr(&f->text, subject);
 	it->units = counter_units(&f->counter, f->text.s, f->text.len);
 	if (role != NULL && msg_str(rec, "type") == NULL) {
-		it->units += counter_units(&f->counter, role, strlen(role));
-		it->overhead = 3;
+		counter_add_message(&f->counter, role, msg_str(rec, "name"),
+		    &it->units, &it->overhead);
 		it->tool = strcmp(role, "tool") == 0;
 	}
 }
@@ -1973,9 +1973,8 @@ out:
 static int
 fit_take(struct fit *f, struct item *it)
 {
-	/* 3 tokens prime the reply, as OpenAI counts a request. */
 	if (counter_tokens(&f->counter, f->units + it->units) + f->overhead +
-		it->overhead + 3 >
+		it->overhead + COUNT_PER_REPLY >
 	    f->budget)
 		return 0;
 	f->units += it->units;

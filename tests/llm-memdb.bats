@@ -443,6 +443,21 @@ PY
 	[ "$output" = "" ]
 }
 
+@test "context counts a message's name, as llm-count --total does" {
+	llm-memdb add -s n <<-'EOF'
+	{"role":"user","name":"alice","content":"one two three four five"}
+	{"role":"user","name":"bob","content":"six seven"}
+	EOF
+	llm-memdb context -s n >all.jsonl
+	[ "$(wc -l <all.jsonl)" -eq 2 ]
+	total=$(llm-count --total <all.jsonl | sed 's/.*"tokens":\([0-9]*\).*/\1/')
+	run --separate-stderr llm-memdb context -s n --budget "$total"
+	[ "${#lines[@]}" -eq 2 ]
+	run --separate-stderr llm-memdb context -s n --budget "$((total - 1))"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" =~ \"name\":\"bob\" ]]
+}
+
 @test "context drops a tool result whose call did not fit" {
 	llm-memdb add -s tool <<-'EOF'
 	{"role":"assistant","content":"one two three four five six seven eight nine ten eleven twelve","tool_calls":[]}
