@@ -448,9 +448,9 @@ PY
 	{"role":"user","name":"alice","content":"one two three four five"}
 	{"role":"user","name":"bob","content":"six seven"}
 	EOF
-	llm-memdb context -s n >all.jsonl
-	[ "$(wc -l <all.jsonl)" -eq 2 ]
-	total=$(llm-count --total <all.jsonl | sed 's/.*"tokens":\([0-9]*\).*/\1/')
+	llm-memdb context -s n >"$BATS_TEST_TMPDIR/all.jsonl"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/all.jsonl")" -eq 2 ]
+	total=$(llm-count --total <"$BATS_TEST_TMPDIR/all.jsonl" | sed 's/.*"tokens":\([0-9]*\).*/\1/')
 	run --separate-stderr llm-memdb context -s n --budget "$total"
 	[ "${#lines[@]}" -eq 2 ]
 	run --separate-stderr llm-memdb context -s n --budget "$((total - 1))"
