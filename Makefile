@@ -41,52 +41,61 @@ MAN1 += man/llm-ask.1
 MAN7 = man/llmpipe.7
 
 # The vocabularies are checked against their pinned SHA-256 and turned
-# into blobs that common/vocab.S assembles in; the path is fixed there.
+# into blobs that common/tok/vocab.S assembles in; the path is fixed there.
 VOCAB = build/vocab
 ENCODINGS = cl100k_base o200k_base
 BLOBS = $(ENCODINGS:%=$(VOCAB)/%.bin)
 
-# Each program links only what it uses: the offline ones neither libcurl
-# nor SQLite (linking libcurl costs every process start milliseconds).
-COMMON = util jsonl msg utf8
-COUNTER = bpe count models vocab
-ASK = config sse http provider openai anthropic
-MEMDB = store rank docindex ignore
+# The layers of common/, one link group each (see README, Layout): a
+# program links only what it uses, so the offline ones carry neither
+# libcurl nor SQLite (linking libcurl costs every process start
+# milliseconds).
+CORE = core/util core/jsonl core/msg core/utf8 core/config core/models
+TOK = tok/bpe tok/count tok/vocab
+NET = net/sse net/http net/provider net/openai net/anthropic
+DB = db/store db/rank db/docindex db/ignore
+
+CORE_O = $(CORE:%=$(BUILD)/%.o)
+TOK_O = $(TOK:%=$(BUILD)/%.o)
+NET_O = $(NET:%=$(BUILD)/%.o)
+DB_O = $(DB:%=$(BUILD)/%.o)
 
 all: $(PROGS:%=$(BIN)/%)
 
 DEP_CFLAGS = $(CJSON_CFLAGS) $(CURL_CFLAGS) $(SQLITE_CFLAGS)
+HEADERS = common/*/*.h
 
-$(BUILD)/%.o: common/%.c common/*.h | $(BUILD)
+$(BUILD)/%.o: common/%.c $(HEADERS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: cmd/%.c common/*.h | $(BUILD)
+$(BUILD)/cmd/%.o: cmd/%.c $(HEADERS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
 
-$(BUILD)/vocab.o: common/vocab.S $(BLOBS) | $(BUILD)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) -c -o $@ common/vocab.S
+$(BUILD)/tok/vocab.o: common/tok/vocab.S $(BLOBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) -c -o $@ common/tok/vocab.S
 
-$(BIN)/llm-count: $(BUILD)/llm-count.o $(COMMON:%=$(BUILD)/%.o) \
-		$(COUNTER:%=$(BUILD)/%.o) | $(BIN)
+$(BIN)/llm-count: $(BUILD)/cmd/llm-count.o $(CORE_O) $(TOK_O) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
-$(BIN)/llm-ask: $(BUILD)/llm-ask.o $(COMMON:%=$(BUILD)/%.o) \
-		$(COUNTER:%=$(BUILD)/%.o) $(ASK:%=$(BUILD)/%.o) | $(BIN)
+$(BIN)/llm-ask: $(BUILD)/cmd/llm-ask.o $(CORE_O) $(TOK_O) $(NET_O) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) \
 		$(CJSON_LIBS) -lm
 
-$(BIN)/llm-memdb: $(BUILD)/llm-memdb.o $(COMMON:%=$(BUILD)/%.o) \
-		$(COUNTER:%=$(BUILD)/%.o) $(MEMDB:%=$(BUILD)/%.o) | $(BIN)
+$(BIN)/llm-memdb: $(BUILD)/cmd/llm-memdb.o $(CORE_O) $(TOK_O) $(DB_O) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) \
 		$(CJSON_LIBS) -lm
 
-$(VOCAB)/mkvocab: common/mkvocab.c common/bpe_table.h | $(VOCAB)
-	$(CC) $(ALL_CFLAGS) -o $@ common/mkvocab.c
+# A build tool, not part of any program: .tiktoken text to a hash table.
+$(VOCAB)/mkvocab: scripts/mkvocab.c common/tok/bpe_table.h | $(VOCAB)
+	$(CC) $(ALL_CFLAGS) -o $@ scripts/mkvocab.c
 
-$(VOCAB)/%.bin: common/vocab/%.tiktoken.xz common/vocab/SHA256SUMS \
+$(VOCAB)/%.bin: common/tok/vocab/%.tiktoken.xz common/tok/vocab/SHA256SUMS \
 		$(VOCAB)/mkvocab
-	xz -dc common/vocab/$*.tiktoken.xz >$(VOCAB)/$*.tiktoken
-	cd $(VOCAB) && grep ' $*.tiktoken$$' ../../common/vocab/SHA256SUMS | \
+	xz -dc common/tok/vocab/$*.tiktoken.xz >$(VOCAB)/$*.tiktoken
+	cd $(VOCAB) && grep ' $*.tiktoken$$' ../../common/tok/vocab/SHA256SUMS | \
 		sha256sum -c --quiet
 	$(VOCAB)/mkvocab <$(VOCAB)/$*.tiktoken >$@.tmp
 	rm -f $(VOCAB)/$*.tiktoken
@@ -95,8 +104,8 @@ $(VOCAB)/%.bin: common/vocab/%.tiktoken.xz common/vocab/SHA256SUMS \
 $(BUILD) $(BIN) $(VOCAB):
 	mkdir -p $@
 
-$(BUILD)/test-common: tests/unit/test-common.c $(COMMON:%=$(BUILD)/%.o) \
-		$(COUNTER:%=$(BUILD)/%.o) $(BUILD)/sse.o
+$(BUILD)/test-common: tests/unit/test-common.c $(CORE_O) $(TOK_O) \
+		$(BUILD)/net/sse.o
 	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 test: all $(BUILD)/test-common
@@ -122,8 +131,9 @@ valgrind: all $(BUILD)/test-common
 # SSE parser (which must not care how a stream is cut) and the
 # configuration parser.
 FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config
-FUZZ_SOURCES = common/bpe.c common/utf8.c common/util.c common/jsonl.c \
-	common/sse.c common/config.c common/vocab.S
+FUZZ_SOURCES = common/tok/bpe.c common/core/utf8.c common/core/util.c \
+	common/core/jsonl.c common/net/sse.c common/core/config.c \
+	common/tok/vocab.S
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon
 fuzz: $(BLOBS) | $(BUILD)
@@ -153,9 +163,9 @@ bench-memdb: all
 	LLM_MEMDB=$(CURDIR)/$(BIN)/llm-memdb scripts/bench-memdb
 
 lint:
-	clang-format --dry-run --Werror cmd/*.c common/*.c \
-		$$(ls common/*.h | grep -v unicode_tab.h) tests/fuzz/*.c \
-		tests/unit/*.c
+	clang-format --dry-run --Werror cmd/*.c common/*/*.c \
+		$$(ls common/*/*.h | grep -v unicode_tab.h) tests/fuzz/*.c \
+		tests/unit/*.c scripts/*.c
 	cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 -D_GNU_SOURCE \
 		-Icommon --suppress=missingIncludeSystem cmd common
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "count.h"
-#include "http.h"
-#include "jsonl.h"
-#include "models.h"
-#include "msg.h"
-#include "provider.h"
-#include "util.h"
+#include "core/config.h"
+#include "tok/count.h"
+#include "net/http.h"
+#include "core/jsonl.h"
+#include "core/models.h"
+#include "core/msg.h"
+#include "net/provider.h"
+#include "core/util.h"
 
 /* Exit statuses beyond 0, 1 and 2; llm-ask(1) lists them. */
 #define EXIT_OVER_BUDGET 3

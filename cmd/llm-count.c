@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpe.h"
-#include "count.h"
-#include "jsonl.h"
-#include "models.h"
-#include "msg.h"
-#include "utf8.h"
-#include "util.h"
+#include "tok/bpe.h"
+#include "tok/count.h"
+#include "core/jsonl.h"
+#include "core/models.h"
+#include "core/msg.h"
+#include "core/utf8.h"
+#include "core/util.h"
 
 #define EXIT_OVER_BUDGET 3
 /* Text mode reads this much at a time and encodes whole pieces of it. */

@@ -11,13 +11,13 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "count.h"
-#include "docindex.h"
-#include "jsonl.h"
-#include "models.h"
-#include "msg.h"
-#include "store.h"
-#include "util.h"
+#include "tok/count.h"
+#include "db/docindex.h"
+#include "core/jsonl.h"
+#include "core/models.h"
+#include "core/msg.h"
+#include "db/store.h"
+#include "core/util.h"
 
 #define MAX_NAME 256 /* bytes in a session name */
 #define DEFAULT_SESSION "default"
@@ -2142,6 +2142,7 @@ cmd_index(int argc, char *argv[])
 	const char *name = MODEL_DEFAULT;
 	const struct model *model;
 	struct counter counter;
+	struct docindex_report rep;
 	long chunk = DOCINDEX_CHUNK;
 	int ch;
 
@@ -2167,10 +2168,15 @@ cmd_index(int argc, char *argv[])
 		warnx("model '%s' has no counter", model->name);
 		return 1;
 	}
-	if (open_db() < 0)
+	if (open_db() < 0 ||
+	    docindex_run(db, argv + optind, argc - optind, &counter,
+		(size_t)chunk, &rep) < 0)
 		return 1;
-	return docindex_run(db, argv + optind, argc - optind, &counter,
-		   (size_t)chunk) < 0;
+	printf("{\"files\":%zu,\"indexed\":%zu,\"unchanged\":%zu,"
+	       "\"removed\":%zu,\"skipped\":%zu,\"docs\":%zu}\n",
+	    rep.files, rep.indexed, rep.unchanged, rep.removed, rep.skipped,
+	    rep.docs);
+	return 0;
 }
 
 static const struct command {

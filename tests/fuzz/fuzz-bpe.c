@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpe.h"
-#include "utf8.h"
-#include "util.h"
+#include "tok/bpe.h"
+#include "core/utf8.h"
+#include "core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

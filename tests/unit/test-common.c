@@ -2,13 +2,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bpe.h"
-#include "jsonl.h"
-#include "models.h"
-#include "msg.h"
-#include "sse.h"
-#include "utf8.h"
-#include "util.h"
+#include "tok/bpe.h"
+#include "core/jsonl.h"
+#include "core/models.h"
+#include "core/msg.h"
+#include "net/sse.h"
+#include "core/utf8.h"
+#include "core/util.h"
 
 static int passed, failed;
 

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "utf8.h"
+#include "core/utf8.h"
 
 /*
  * Returns the length of the well-formed sequence at s (1-4), or 0 when s

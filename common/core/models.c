@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "models.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/models.h"
+#include "core/util.h"
 
 /*
  * Windows and output limits from the providers' model pages.  The input

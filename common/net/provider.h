@@ -4,8 +4,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "models.h"
-#include "util.h"
+#include "core/models.h"
+#include "core/util.h"
 
 struct config;
 

@@ -4,7 +4,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* Returns 1 if part, an element of a content array, is one with text. */
 int msg_text_part(const cJSON *part);

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "models.h"
+#include "core/models.h"
 
 struct bpe;
 

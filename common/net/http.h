@@ -2,7 +2,7 @@
 #ifndef HTTP_H
 #define HTTP_H
 
-#include "provider.h"
+#include "net/provider.h"
 
 struct http_opts {
 	long connect_timeout; /* seconds to connect */

@@ -2,7 +2,7 @@
 #include <err.h>
 #include <string.h>
 
-#include "msg.h"
+#include "core/msg.h"
 
 /*
  * The part types that hold text: chat completions' "text" and the

@@ -1,4 +1,4 @@
-/* The built-in vocabularies: blobs made by common/mkvocab at build time. */
+/* The built-in vocabularies: blobs made by scripts/mkvocab at build time. */
 	.section .rodata
 	.balign 64
 	.globl	bpe_blob_cl100k_base

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "msg.h"
-#include "provider.h"
+#include "core/msg.h"
+#include "net/provider.h"
 
 /* The fields of a message the API knows; ours (id, ts, ...) stay home. */
 static const char *const wire_fields[] = {

@@ -1,7 +1,7 @@
 /* sse: a parser for text/event-stream, as the WHATWG HTML standard says. */
 #include <string.h>
 
-#include "sse.h"
+#include "net/sse.h"
 
 void
 sse_init(struct sse *s, sse_event_fn *fn, void *arg)

@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bpe.h"
-#include "count.h"
+#include "tok/bpe.h"
+#include "tok/count.h"
 
 int
 counter_for_encoding(struct counter *c, const char *encoding)

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /*
  * Returns the length of the longest valid UTF-8 prefix of s, so len when

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpe.h"
-#include "bpe_table.h"
-#include "unicode_tab.h"
-#include "utf8.h"
-#include "util.h"
+#include "tok/bpe.h"
+#include "tok/bpe_table.h"
+#include "tok/unicode_tab.h"
+#include "core/utf8.h"
+#include "core/util.h"
 
 /* The blobs common/vocab.S embeds; see bpe_table.h for their layout. */
 extern const uint32_t bpe_blob_cl100k_base[];

@@ -6,7 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* The longest line a reader accepts, in bytes, without its line end. */
 #define JSONL_MAX_LINE (64u << 20)

@@ -1,9 +1,9 @@
 /* anthropic: the Messages API dialect. */
 #include <string.h>
 
-#include "msg.h"
-#include "provider.h"
-#include "util.h"
+#include "core/msg.h"
+#include "net/provider.h"
+#include "core/util.h"
 
 /*
  * max_tokens is required.  Large values need streaming (the SDKs refuse

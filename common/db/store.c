@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rank.h"
-#include "store.h"
-#include "util.h"
+#include "db/rank.h"
+#include "db/store.h"
+#include "core/util.h"
 
 /*
  * Long enough for another writer's whole input to commit: a writer holds
@@ -378,9 +378,12 @@ store_open(const char *path, int make_dir)
 	    store_exec(db,
 		"PRAGMA synchronous = NORMAL;"
 		"PRAGMA foreign_keys = ON") < 0 ||
-	    (version < STORE_VERSION && migrate(db) < 0) ||
-	    rank_register(db) < 0)
+	    (version < STORE_VERSION && migrate(db) < 0))
 		goto fail;
+	if (rank_register(db) < 0) {
+		warnx("%s: this SQLite has no FTS5", path);
+		goto fail;
+	}
 	return db;
 fail:
 	store_close(db);

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/util.h"
 
 /* The keys each section may hold; anything else is a typo to report. */
 static const char *const top_keys[] = {"model", "system", "retries",

@@ -12,12 +12,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "docindex.h"
-#include "ignore.h"
-#include "jsonl.h"
-#include "store.h"
-#include "utf8.h"
-#include "util.h"
+#include "db/docindex.h"
+#include "db/ignore.h"
+#include "core/jsonl.h"
+#include "db/store.h"
+#include "core/utf8.h"
+#include "core/util.h"
 
 #define MAX_FILE (8u << 20)
 /* git's test for binary: a NUL in the first 8000 bytes. */
@@ -58,7 +58,7 @@ struct indexer {
 	size_t chunk;
 	struct ignore ignore;
 	struct buf data, text, path;
-	size_t files, indexed, unchanged, removed, skipped, docs;
+	struct docindex_report *rep;
 	int progress;
 };
 
@@ -109,7 +109,7 @@ add_doc(struct indexer *ix, sqlite3_int64 file, long chunk, long first,
 		return -1;
 	sqlite3_bind_int64(t, 1, sqlite3_last_insert_rowid(ix->db));
 	sqlite3_bind_text(t, 2, s, (int)len, SQLITE_STATIC);
-	ix->docs++;
+	ix->rep->docs++;
 	return store_run(t);
 }
 
@@ -183,7 +183,7 @@ index_file(struct indexer *ix, const char *path, const struct stat *st)
 	mtime = (sqlite3_int64)st->st_mtim.tv_sec * 1000000 +
 	    st->st_mtim.tv_nsec / 1000;
 	if (st->st_size > (off_t)MAX_FILE) {
-		ix->skipped++;
+		ix->rep->skipped++;
 		return 0;
 	}
 	store_bind_text(find, 1, path);
@@ -200,15 +200,15 @@ index_file(struct indexer *ix, const char *path, const struct stat *st)
 		return -1;
 	}
 	if (same) {
-		ix->files++;
-		ix->unchanged++;
+		ix->rep->files++;
+		ix->rep->unchanged++;
 		return mark_seen(ix, id);
 	}
 	if (read_file(ix, path) < 0 || is_binary(&ix->data)) {
-		ix->skipped++;
+		ix->rep->skipped++;
 		return 0;
 	}
-	ix->files++;
+	ix->rep->files++;
 	if (id != 0) {
 		char now[17];
 
@@ -218,7 +218,7 @@ index_file(struct indexer *ix, const char *path, const struct stat *st)
 			sqlite3_bind_int64(q, 1, id);
 			sqlite3_bind_int64(q, 2, st->st_size);
 			sqlite3_bind_int64(q, 3, mtime);
-			ix->unchanged++;
+			ix->rep->unchanged++;
 			return store_run(q) < 0 ? -1 : mark_seen(ix, id);
 		}
 	}
@@ -232,17 +232,17 @@ index_file(struct indexer *ix, const char *path, const struct stat *st)
 		return -1;
 	buf_reset(&ix->text);
 	utf8_sanitize(ix->data.s, ix->data.len, &ix->text);
-	ix->indexed++;
+	ix->rep->indexed++;
 	return add_docs(ix, id);
 }
 
 static void
 show_progress(const struct indexer *ix, int last)
 {
-	if (!ix->progress || (!last && ix->files % 100 != 0))
+	if (!ix->progress || (!last && ix->rep->files % 100 != 0))
 		return;
 	fprintf(stderr, "\rindexing: %zu files, %zu new or changed%s",
-	    ix->files, ix->indexed, last ? "\n" : "");
+	    ix->rep->files, ix->rep->indexed, last ? "\n" : "");
 }
 
 static int walk(struct indexer *ix, const char *dir);
@@ -378,7 +378,7 @@ index_root(struct indexer *ix, const char *arg)
 	if (rv == 0) {
 		store_bind_text(ix->q[Q_PRUNE], 1, root);
 		rv = store_run(ix->q[Q_PRUNE]);
-		ix->removed += (size_t)sqlite3_changes(ix->db);
+		ix->rep->removed += (size_t)sqlite3_changes(ix->db);
 	}
 	if (rv == 0 && gone && sqlite3_changes(ix->db) == 0) {
 		warnx("%s: no such file or directory", arg);
@@ -388,23 +388,16 @@ index_root(struct indexer *ix, const char *arg)
 	return rv;
 }
 
-static void
-report(const struct indexer *ix)
-{
-	printf("{\"files\":%zu,\"indexed\":%zu,\"unchanged\":%zu,"
-	       "\"removed\":%zu,\"skipped\":%zu,\"docs\":%zu}\n",
-	    ix->files, ix->indexed, ix->unchanged, ix->removed, ix->skipped,
-	    ix->docs);
-}
-
 int
 docindex_run(sqlite3 *db, char **paths, int npaths, const struct counter *c,
-    size_t chunk)
+    size_t chunk, struct docindex_report *rep)
 {
 	struct indexer ix;
 	int i, rv = -1;
 
 	memset(&ix, 0, sizeof(ix));
+	memset(rep, 0, sizeof(*rep));
+	ix.rep = rep;
 	ix.db = db;
 	ix.counter = c;
 	ix.chunk = chunk;
@@ -422,9 +415,7 @@ docindex_run(sqlite3 *db, char **paths, int npaths, const struct counter *c,
 out:
 	for (i = 0; i < NQUERIES; i++)
 		sqlite3_finalize(ix.q[i]);
-	if (rv == 0 && store_exec(db, "COMMIT") == 0)
-		report(&ix);
-	else
+	if (rv != 0 || (rv = store_exec(db, "COMMIT")) != 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	ignore_release(&ix.ignore);
 	buf_release(&ix.path);

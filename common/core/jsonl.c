@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonl.h"
-#include "utf8.h"
+#include "core/jsonl.h"
+#include "core/utf8.h"
 
 #define READ_SIZE 65536
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "msg.h"
-#include "provider.h"
+#include "core/config.h"
+#include "core/msg.h"
+#include "net/provider.h"
 
 /* clang-format off */
 static const struct provider builtin[] = {

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "sse.h"
+#include "net/http.h"
+#include "net/sse.h"
 
 /* An error page or a non-streamed reply larger than this is refused. */
 #define MAX_BODY (64u << 20)

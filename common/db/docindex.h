@@ -6,7 +6,12 @@
 
 #include <sqlite3.h>
 
-#include "count.h"
+#include "tok/count.h"
+
+/* What a run did, file by file. */
+struct docindex_report {
+	size_t files, indexed, unchanged, removed, skipped, docs;
+};
 
 /* Tokens in a doc, by default. */
 #define DOCINDEX_CHUNK 400
@@ -19,10 +24,10 @@
  * .git and what .gitignore files name are left out; a file whose size,
  * time and then content hash are unchanged is left as it is; files
  * indexed under paths that are gone leave the index.  One transaction.
- * Prints a report record on stdout and progress on stderr when it is a
- * terminal.  Returns 0 or -1, reported.
+ * Shows progress on stderr when it is a terminal and counts what it did
+ * in *rep.  Returns 0 or -1, reported.
  */
 int docindex_run(sqlite3 *db, char **paths, int npaths, const struct counter *c,
-    size_t chunk);
+    size_t chunk, struct docindex_report *rep);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpe_table.h"
+#include "tok/bpe_table.h"
 
 struct token {
 	unsigned char *bytes;

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ignore.h"
-#include "util.h"
+#include "db/ignore.h"
+#include "core/util.h"
 
 /*
  * Matches the class that p (just after '[') opens against c.  Returns

@@ -5,9 +5,8 @@
 
 #include <sqlite3.h>
 
-#include "rank.h"
-#include "store.h"
-#include "util.h"
+#include "db/rank.h"
+#include "core/util.h"
 
 /* BM25's constants, as FTS5's bm25() has them. */
 #define K1 1.2
@@ -222,7 +221,8 @@ fts5_of(sqlite3 *db)
 	fts5_api *api = NULL;
 	sqlite3_stmt *st;
 
-	if ((st = store_prepare(db, "SELECT fts5(?1)")) == NULL)
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return NULL;
 	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
 	sqlite3_step(st);
@@ -235,11 +235,10 @@ rank_register(sqlite3 *db)
 {
 	fts5_api *api = fts5_of(db);
 
-	if (api == NULL || api->iVersion < 2 ||
-	    api->xCreateFunction(api, "rank_bm25", NULL, rank_bm25, NULL) !=
-		SQLITE_OK) {
-		store_error(db, "cannot register rank_bm25");
+	if (api == NULL || api->iVersion < 2)
 		return -1;
-	}
-	return 0;
+	return api->xCreateFunction(api, "rank_bm25", NULL, rank_bm25, NULL) ==
+		SQLITE_OK
+	    ? 0
+	    : -1;
 }
