@@ -2,18 +2,23 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tok/bpe.h"
-#include "tok/count.h"
+#include "core/config.h"
+#include "core/context.h"
 #include "core/jsonl.h"
 #include "core/models.h"
 #include "core/msg.h"
+#include "core/record.h"
 #include "core/utf8.h"
 #include "core/util.h"
+#include "tok/bpe.h"
+#include "tok/budget.h"
+#include "tok/count.h"
 
 #define EXIT_OVER_BUDGET 3
 /* Text mode reads this much at a time and encodes whole pieces of it. */
@@ -29,29 +34,34 @@ static struct counter counter;
 static const struct model *model;
 static size_t limit; /* of --truncate or --budget */
 static const char *budget_arg;
+static struct config cfg;
+static struct inputs inputs;
 
-static void
+#define SYNOPSIS \
+	"usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]\n" \
+	"                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n" \
+	"                 [file ...]\n"
+
+void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]\n"
-	    "                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n");
+	fputs(SYNOPSIS, stderr);
 	exit(2);
 }
 
 static void
 help(void)
 {
-	printf(
-	    "usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]\n"
-	    "                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n"
+	printf(SYNOPSIS
 	    "\n"
-	    "Adds \"tokens\" to each JSON-lines record read on stdin.\n"
+	    "Adds \"tokens\" to each JSON-lines record of the files, or of\n"
+	    "standard input (also \"-\").\n"
 	    "\n"
 	    "  -e, --encoding ENC  count with cl100k_base or o200k_base\n"
 	    "  -m, --model MODEL   count as MODEL does (default gpt-4o)\n"
-	    "  -t, --text          stdin is plain text, not records\n"
-	    "      --total         one record: all tokens, with chat overhead\n"
+	    "  -t, --text          the input is plain text, not records\n"
+	    "      --total         one record: the tokens of the request, as\n"
+	    "                      llm-ask would send it, chat overhead included\n"
 	    "      --encode        token ids (\"ids\", or a line of numbers)\n"
 	    "      --decode        ids back to text\n"
 	    "      --truncate N    keep the first N tokens of each text\n"
@@ -62,22 +72,6 @@ help(void)
 	    "  -h, --help          this help\n"
 	    "      --version       the version\n");
 	exit_flushed(0);
-}
-
-static size_t
-parse_count(const char *s, const char *opt)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 ||
-	    v > SIZE_MAX / 2) {
-		warnx("%s: invalid number '%s'", opt, s);
-		usage();
-	}
-	return (size_t)v;
 }
 
 static void
@@ -190,40 +184,61 @@ report_over(size_t tokens)
 	warnx("over budget: %zu tokens, limit %zu", tokens, limit);
 }
 
+/*
+ * Encodes one input in pieces as it is read, each up to a point where
+ * what follows cannot matter, so that memory stays small; a file's end
+ * ends its text (no token spans two files).
+ */
+static void
+text_input_file(struct text_state *st, FILE *fp, struct buf *in)
+{
+	size_t got, cut, from;
+	int eof = 0;
+
+	in->len = 0;
+	while (!eof && !st->done) {
+		buf_grow(in, CHUNK);
+		got = fread(in->s + in->len, 1, CHUNK, fp);
+		/* Only the new bytes and the one before them can split. */
+		from = in->len > 0 ? in->len - 1 : 0;
+		in->len += got;
+		if (got < CHUNK) {
+			if (ferror(fp))
+				err(1, "%s",
+				    inputs.name ? inputs.name : "read error");
+			eof = feof(fp);
+		}
+		if (eof) {
+			cut = in->len;
+		} else {
+			cut = bpe_split_point(in->s + from, in->len - from);
+			if (cut == 0)
+				continue;
+			cut += from;
+		}
+		text_chunk(st, in->s, cut);
+		memmove(in->s, in->s + cut, in->len - cut);
+		in->len -= cut;
+	}
+}
+
 static int
 run_text(void)
 {
 	struct text_state st = {.first = 1};
 	struct buf in = BUF_INIT;
-	size_t got, cut, from, tokens;
-	int eof = 0, status = 0;
+	size_t tokens;
+	FILE *fp;
+	int status = 0;
 
-	while (!eof && !st.done) {
-		buf_grow(&in, CHUNK);
-		got = fread(in.s + in.len, 1, CHUNK, stdin);
-		/* Only the new bytes and the one before them can split. */
-		from = in.len > 0 ? in.len - 1 : 0;
-		in.len += got;
-		if (got < CHUNK) {
-			if (ferror(stdin))
-				err(1, "read error");
-			eof = feof(stdin);
-		}
-		/* Encode up to a point where what follows cannot matter. */
-		if (eof) {
-			cut = in.len;
-		} else {
-			cut = bpe_split_point(in.s + from, in.len - from);
-			if (cut == 0)
-				continue;
-			cut += from;
-		}
-		text_chunk(&st, in.s, cut);
-		memmove(in.s, in.s + cut, in.len - cut);
-		in.len -= cut;
-	}
+	while (!st.done && (fp = inputs_next(&inputs)) != NULL)
+		text_input_file(&st, fp, &in);
 	tokens = counter_tokens(&counter, st.units);
-	if (mode == ENCODE) {
+	if (inputs.failed && mode != ENCODE && mode != TRUNCATE) {
+		warnx("an input could not be read: %s",
+		    mode == BUDGET ? "nothing passed through" : "no count");
+		status = 1;
+	} else if (mode == ENCODE) {
 		putchar('\n');
 	} else if (mode == BUDGET && tokens > limit) {
 		report_over(tokens);
@@ -285,17 +300,17 @@ run_decode_text(void)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct bpe_ids ids = {NULL, 0, 0};
-	char chunk[65536];
-	size_t got;
 	int status = 0;
+	FILE *fp;
 
-	buf_reset(&in);
-	while ((got = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
-		buf_add(&in, chunk, got);
-	if (ferror(stdin))
-		err(1, "read error");
-	buf_reset(&out);
-	if (parse_ids(in.s, in.len, &ids) < 0 ||
+	while ((fp = inputs_next(&inputs)) != NULL) {
+		if (buf_read(&in, fp) < 0)
+			err(1, "%s", inputs.name ? inputs.name : "read error");
+		buf_add(&in, " ", 1); /* ids do not run across files */
+	}
+	if (inputs.failed)
+		status = 1;
+	else if (parse_ids(in.s, in.len, &ids) < 0 ||
 	    decode_ids(ids.v, ids.n, &out, NULL) < 0)
 		status = 1;
 	else
@@ -322,13 +337,20 @@ ids_array(const struct bpe_ids *ids)
 	return a;
 }
 
-/* The state of a run over records. */
+/*
+ * The state of a run over records.  --total and --budget count the
+ * request llm-ask would make of them: the system prompt that folds in
+ * system messages, summaries, the live facts and docs (kept in ctx),
+ * and the conversation's messages, counted as they pass.
+ */
 struct records {
 	struct jsonl in;
 	struct buf text, out;
 	struct bpe_ids ids;
-	size_t units, overhead, messages; /* --total and --budget */
-	struct buf held;                  /* --budget: the lines, as read */
+	struct context ctx; /* what the system prompt is made of */
+	struct cost cost;   /* of the messages, and of text in no message */
+	size_t messages;
+	struct buf held; /* --budget: the lines, as read */
 };
 
 /*
@@ -429,33 +451,65 @@ truncate_record(struct records *r, cJSON *rec, size_t tokens)
 }
 
 /*
- * --total and --budget: adds rec to the count of a chat request as OpenAI
- * counts one (see counter_add_message); records without a role (docs,
- * facts) count their content.
+ * --total and --budget: a conversation's message is counted now, what
+ * the system prompt holds kept for the end; a record that is neither
+ * (no role, no type) counts its content.  Returns -1 (reported) for a
+ * record that llm-ask would refuse.
  */
-static void
-add_to_total(struct records *r, const cJSON *rec)
-{
-	const char *role = msg_str(rec, "role"), *name = msg_str(rec, "name");
-
-	r->units += counter_units(&counter, r->text.s, r->text.len);
-	if (role == NULL)
-		return;
-	counter_add_message(&counter, role, name, &r->units, &r->overhead);
-	r->messages++;
-}
-
-static size_t
-total_tokens(const struct records *r)
-{
-	return counter_tokens(&counter, r->units) + r->overhead +
-	    (r->messages > 0 ? COUNT_PER_REPLY : 0);
-}
-
-/* Does the work of the mode on one record; -1 if it was reported bad. */
 static int
-process_record(struct records *r, cJSON *rec)
+add_to_total(struct records *r, cJSON **rec)
 {
+	const char *role = msg_str(*rec, "role"), *why;
+
+	if (role == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(*rec, "type") == NULL) {
+		r->cost.units +=
+		    counter_units(&counter, r->text.s, r->text.len);
+		return 0;
+	}
+	if ((why = record_check(*rec)) != NULL) {
+		jsonl_error(&r->in, "%s", why);
+		return -1;
+	}
+	if (record_type(*rec) == REC_MESSAGE && !record_role_system(role)) {
+		budget_add_message(&counter, *rec, &r->cost);
+		r->messages++;
+		return 0;
+	}
+	context_add(&r->ctx, *rec);
+	*rec = NULL; /* the context has it */
+	return 0;
+}
+
+/* The request's tokens: its messages, and a system prompt if any. */
+static size_t
+total_tokens(struct records *r, size_t *messages)
+{
+	struct buf system = BUF_INIT;
+	struct cost cost = r->cost, more;
+
+	context_system(&r->ctx, NULL, NULL, &system);
+	*messages = r->messages + (system.len > 0);
+	if (r->messages > 0) {
+		more = budget_system(&counter, system.s, system.len);
+		cost.units += more.units;
+		cost.overhead += more.overhead;
+	} else {
+		/* No request without a message: the text alone. */
+		cost.units += counter_units(&counter, system.s, system.len);
+	}
+	buf_release(&system);
+	return budget_tokens(&counter, &cost);
+}
+
+/*
+ * Does the work of the mode on one record; -1 if it was reported bad.
+ * --total and --budget may take the record over (*rec set to NULL).
+ */
+static int
+process_record(struct records *r, cJSON **recp)
+{
+	cJSON *rec = *recp;
 	const char *why = NULL;
 	size_t n;
 	int has, truncated = 0;
@@ -467,10 +521,8 @@ process_record(struct records *r, cJSON *rec)
 		jsonl_error(&r->in, "%s", why);
 		return -1;
 	}
-	if (mode == TOTAL || mode == BUDGET) {
-		add_to_total(r, rec);
-		return 0;
-	}
+	if (mode == TOTAL || mode == BUDGET)
+		return add_to_total(r, recp);
 	if (has == 0)
 		return 0;
 	r->ids.n = 0;
@@ -501,14 +553,13 @@ process_record(struct records *r, cJSON *rec)
 static int
 finish_total(struct records *r, int status)
 {
-	size_t total = total_tokens(r);
+	size_t messages, total = total_tokens(r, &messages);
 
 	if (status != 0) {
 		warnx("bad input: %s",
 		    mode == TOTAL ? "no total" : "nothing passed through");
 	} else if (mode == TOTAL) {
-		printf("{\"tokens\":%zu,\"messages\":%zu%s}\n", total,
-		    r->messages,
+		printf("{\"tokens\":%zu,\"messages\":%zu%s}\n", total, messages,
 		    counter_exact(&counter) ? "" : ",\"exact\":false");
 	} else if (total > limit) {
 		report_over(total);
@@ -527,10 +578,13 @@ run_records(void)
 	int rv, status = 0;
 
 	memset(&r, 0, sizeof(r));
+	buf_reset(&r.text);
+	buf_reset(&r.out);
 	buf_reset(&r.held);
-	jsonl_init(&r.in, stdin);
+	context_init(&r.ctx);
+	jsonl_init_inputs(&r.in, &inputs);
 	while ((rv = jsonl_read(&r.in, &rec)) != 0) {
-		if (rv < 0 || process_record(&r, rec) < 0) {
+		if (rv < 0 || process_record(&r, &rec) < 0) {
 			status = 1;
 		} else if (mode == BUDGET) {
 			buf_add(&r.held, r.in.line.s, r.in.line.len);
@@ -540,8 +594,11 @@ run_records(void)
 		}
 		cJSON_Delete(rec);
 	}
+	if (inputs.failed)
+		status = 1;
 	if (mode == TOTAL || mode == BUDGET)
 		status = finish_total(&r, status);
+	context_release(&r.ctx);
 	buf_release(&r.held);
 	bpe_ids_release(&r.ids);
 	buf_release(&r.out);
@@ -585,7 +642,8 @@ check_mode(void)
 	if (mode == BUDGET)
 		limit = strcmp(budget_arg, "auto") == 0
 		    ? (size_t)model->budget
-		    : parse_count(budget_arg, "--budget");
+		    : (size_t)option_number(
+			  "--budget", budget_arg, 0, LONG_MAX);
 	if (mode == TOTAL && text_input) {
 		warnx(
 		    "--total counts records; without it --text counts the text");
@@ -665,7 +723,8 @@ main(int argc, char *argv[])
 			break;
 		case OPT_TRUNCATE:
 			set_mode(TRUNCATE);
-			limit = parse_count(optarg, "--truncate");
+			limit = (size_t)option_number(
+			    "--truncate", optarg, 0, LONG_MAX);
 			break;
 		case OPT_VERSION:
 			printf("llm-count %s\n", LLMPIPE_VERSION);
@@ -675,15 +734,17 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind < argc) {
-		warnx("unexpected argument '%s'", argv[optind]);
-		usage();
-	}
+	if (models_load(&cfg) != 0)
+		exit(1);
 	setup_counter(encoding, model_name, flags);
 	check_mode();
+	inputs_init(&inputs, argv + optind, argc - optind);
 	if (text_input)
 		status = mode == DECODE ? run_decode_text() : run_text();
 	else
 		status = run_records();
+	inputs_release(&inputs);
+	models_release();
+	config_release(&cfg);
 	exit_flushed(status);
 }

@@ -44,7 +44,7 @@ static char *db_default;   /* else this */
 	"       llm-memdb [--db path] index [-m model] [--chunk n] path ...\n" \
 	"       llm-memdb [--db path] stats | export | import\n"
 
-static void
+void
 usage(void)
 {
 	fputs(USAGE, stderr);

@@ -110,7 +110,7 @@ steady() {
 	run llm-ask --models
 	[ "$status" -eq 0 ]
 	assert_line '{"model":"deepseek-coder","provider":"deepseek","api_id":"deepseek-v4-flash","context":16384,"budget":10000,"max_output":4096,"counter":"deepseek","exact":false,"price_input":0.14,"price_cached":0.0028,"price_output":0.28,"prices_as_of":"2026-04-26"}'
-	assert_line '{"model":"claude-sonnet","provider":"anthropic","api_id":"claude-sonnet-5-5","context":200000,"budget":150000,"max_output":128000,"counter":"claude","exact":false,"price_input":2,"price_cached":0.2,"price_output":10,"prices_as_of":"2026-11-01"}'
+	assert_line '{"model":"claude-sonnet","provider":"anthropic","api_id":"claude-sonnet-5-5","context":200000,"budget":150000,"max_output":128000,"counter":"claude","factor":1.4,"exact":false,"price_input":2,"price_cached":0.2,"price_output":10,"prices_as_of":"2026-11-01"}'
 	assert_line --partial '{"model":"local","provider":"local",'
 }
 
@@ -144,10 +144,16 @@ steady() {
 	mkdir -p config/llmpipe
 	printf 'model = gpt-4o\ncolour = blue\n' >config/llmpipe/config
 	run -1 llm-ask --dry-run <<<"$HI"
-	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:2: unknown key (see llm-ask(1), CONFIGURATION)" ]
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:2: unknown key 'colour' before the first section" ]
 	printf '[model x]\ncontext = many\n' >config/llmpipe/config
 	run -1 llm-ask --dry-run <<<"$HI"
-	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:2: bad value for context" ]
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:2: bad value 'many' for 'context' in [model x]: expected a whole number of at least 1" ]
+	printf '[model qwen]\ncolour = blue\n' >config/llmpipe/config
+	run -1 llm-ask --dry-run <<<"$HI"
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:2: unknown key 'colour' in [model qwen]" ]
+	printf 'retries = many\n' >config/llmpipe/config
+	run -1 llm-ask --dry-run <<<"$HI"
+	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:1: bad value 'many' for 'retries': expected a whole number from 0 to 100" ]
 	printf 'system = "unterminated\n' >config/llmpipe/config
 	run -1 llm-ask --dry-run <<<"$HI"
 	[ "$output" = "llm-ask: $BATS_TEST_TMPDIR/config/llmpipe/config:1: unterminated or malformed quoted value" ]
@@ -172,7 +178,7 @@ steady() {
 	fake 'usage 1000 50 400'
 	run --separate-stderr llm-ask -m gpt-4o <<<'{"role":"user","content":"hi","session":"s1","id":"m1","tokens":1}'
 	[ "$status" -eq 0 ]
-	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","session":"s1","model":"gpt-4o","provider":"openai","api_model":"gpt-4o","finish":"stop","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400},"cost_usd":0.0025}' ]
+	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","session":"s1","model":"gpt-4o","provider":"openai","api_model":"gpt-4o","finish":"stop","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400,"counted_input_tokens":8},"cost_usd":0.0025}' ]
 	[ "$stderr" = "" ]
 	[ "$(logged 'r["path"]')" = '"/v1/chat/completions"' ]
 	[ "$(logged 'r["headers"]["authorization"]')" = "\"Bearer $OPENAI_KEY\"" ]
@@ -183,7 +189,7 @@ steady() {
 	fake 'usage 1000 50 400'
 	run llm-ask -m claude-sonnet -s 'Be brief.' <<<"$HI"
 	[ "$status" -eq 0 ]
-	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","model":"claude-sonnet","provider":"anthropic","api_model":"claude-sonnet-5-5","finish":"end_turn","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400},"cost_usd":0.00178}' ]
+	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","model":"claude-sonnet","provider":"anthropic","api_model":"claude-sonnet-5-5","finish":"end_turn","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400,"counted_input_tokens":18},"cost_usd":0.00178}' ]
 	[ "$(logged 'r["path"]')" = '"/v1/messages"' ]
 	[ "$(logged 'r["headers"]["x-api-key"]')" = "\"$ANTHROPIC_KEY\"" ]
 	[ "$(logged 'r["headers"]["anthropic-version"]')" = '"2023-06-01"' ]
@@ -194,7 +200,7 @@ steady() {
 	fake 'usage 1000 50 400'
 	run llm-ask -m deepseek-coder <<<"$HI"
 	[ "$status" -eq 0 ]
-	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","model":"deepseek-coder","provider":"deepseek","api_model":"deepseek-v4-flash","finish":"stop","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400},"cost_usd":9.912e-05}' ]
+	[ "$(steady <<<"$output")" = '{"role":"assistant","content":"Hello from the fake server.","model":"deepseek-coder","provider":"deepseek","api_model":"deepseek-v4-flash","finish":"stop","usage":{"input_tokens":1000,"output_tokens":50,"cached_tokens":400,"counted_input_tokens":8},"cost_usd":9.912e-05}' ]
 	[ "$(logged 'r["path"]')" = '"/chat/completions"' ]
 }
 
@@ -205,12 +211,12 @@ steady() {
 	[ "${#lines[@]}" -eq 6 ]
 	[ "${lines[0]}" = '{"type":"delta","content":"Hello"}' ]
 	[ "${lines[4]}" = '{"type":"delta","content":" server."}' ]
-	[[ "${lines[5]}" == '{"role":"assistant","content":"Hello from the fake server.","model":"gpt-4o",'*'"usage":{"input_tokens":1,"output_tokens":5,"cached_tokens":0}'* ]]
+	[[ "${lines[5]}" == '{"role":"assistant","content":"Hello from the fake server.","model":"gpt-4o",'*'"usage":{"input_tokens":1,"output_tokens":5,"cached_tokens":0,"counted_input_tokens":8}'* ]]
 	[ "$(logged 'r["body"]["stream_options"]')" = '{"include_usage": true}' ]
 	run llm-ask --stream -m claude-sonnet <<<"$HI"
 	[ "$status" -eq 0 ]
 	[ "${lines[1]}" = '{"type":"delta","content":" from"}' ]
-	[[ "${lines[5]}" == *'"finish":"end_turn","usage":{"input_tokens":1,"output_tokens":5,"cached_tokens":0}'* ]]
+	[[ "${lines[5]}" == *'"finish":"end_turn","usage":{"input_tokens":1,"output_tokens":5,"cached_tokens":0,"counted_input_tokens":9}'* ]]
 }
 
 @test "-t prints only the text, even split 1-3 bytes at a time" {
@@ -341,7 +347,7 @@ steady() {
 	[ "$stderr" = 'llm-ask: openai: no data for 1 s (request req_fake1); the reply above is incomplete' ]
 	run --separate-stderr llm-ask --timeout 1 --retries 0 <<<"$HI"
 	[ "$status" -eq 5 ]
-	[[ "$stderr" == 'llm-ask: openai: Operation timed out after '* ]]
+	[ "$stderr" = 'llm-ask: openai: no reply within 1 s (--timeout)' ]
 }
 
 @test "a refused connection is retried, then exit 5" {
@@ -383,7 +389,7 @@ steady() {
 	} >in.jsonl
 	run --separate-stderr llm-ask -m deepseek-coder --fit <in.jsonl
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == "llm-ask: dropped 2 docs and 2 messages ("*" tokens) to fit deepseek-coder's limit of 10000 tokens" ]]
+	[[ "$stderr" == "llm-ask: dropped 2 docs, 0 facts and 2 messages ("*" tokens) to fit deepseek-coder's limit of 10000 tokens" ]]
 	[ "$(logged '[m["role"] for m in r["body"]["messages"]]')" = '["user", "assistant", "user"]' ]
 	echo "{\"role\":\"user\",\"content\":\"$part $part $part\"}" >big.jsonl
 	tokens=$(llm-count --total -m deepseek-coder <big.jsonl | sed 's/.*"tokens":\([0-9]*\).*/\1/')
@@ -399,7 +405,7 @@ steady() {
 	[ "$status" -eq 0 ]
 	kept=$(python3 -c 'import json, sys; print(len(json.load(sys.stdin)["messages"]))' <<<"$output")
 	[ "$kept" -gt 100 ]
-	[[ "$stderr" == "llm-ask: dropped 0 docs and $((20000 - kept)) messages ("* ]]
+	[[ "$stderr" == "llm-ask: dropped 0 docs, 0 facts and $((20000 - kept)) messages ("* ]]
 	[[ "$output" == *'"content":"message 20000 of a long conversation"'* ]]
 	# What is kept fits by llm-count's measure; one message more would not.
 	run llm-count --total -m deepseek-coder < <(tail -n "$kept" long.jsonl)
@@ -415,7 +421,7 @@ steady() {
 	printf '%s\n' '{"role":"user","content":"Count me."}' '{"role":"assistant","content":"Done."}' '{"role":"user","content":"Again?"}' >in.jsonl
 	run --separate-stderr llm-ask --count -m claude-sonnet -s "Be brief." <in.jsonl
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"tokens":1234,"messages":3,"model":"claude-sonnet","provider":"anthropic"}' ]
+	[ "$output" = '{"tokens":1234,"messages":4,"model":"claude-sonnet","provider":"anthropic"}' ]
 	[[ "$stderr" == *"HTTP 529 overloaded_error"*"retrying"* ]]
 	[ "$(logged 'r["path"]')" = '"/v1/messages/count_tokens"
 "/v1/messages/count_tokens"' ]
@@ -490,8 +496,8 @@ EOF
 	{"role":"user","content":[{"type":"text"}]}
 	EOF
 	[ "${stderr_lines[0]}" = 'llm-ask: line 2: invalid JSON: syntax error at column 25' ]
-	[ "${stderr_lines[1]}" = "llm-ask: line 3: unknown role 'wizard'" ]
-	[ "${stderr_lines[2]}" = "llm-ask: line 4: a message needs a 'role'" ]
+	[ "${stderr_lines[1]}" = "llm-ask: line 3: unknown role 'wizard' (system, user, assistant, tool or developer)" ]
+	[ "${stderr_lines[2]}" = "llm-ask: line 4: a message needs a 'role' (or a record a 'type')" ]
 	[ "${stderr_lines[3]}" = "llm-ask: line 5: a 'content' text part has no 'text' string" ]
 	[ "${stderr_lines[4]}" = 'llm-ask: nothing sent: the input has bad lines' ]
 	[ "$(wc -l <log)" -eq 0 ]

@@ -1,40 +1,153 @@
 /* config: the one configuration file, $XDG_CONFIG_HOME/llmpipe/config. */
 #include <err.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/config.h"
+#include "core/record.h"
 #include "core/util.h"
 
-/* The keys each section may hold; anything else is a typo to report. */
-static const char *const top_keys[] = {"model", "system", "retries",
-    "connect_timeout", "idle_timeout", "timeout", NULL};
-static const char *const model_keys[] = {"provider", "api_id", "context",
-    "budget", "max_output", "counter", "price_input", "price_cached",
-    "price_output", "prices_as_of", NULL};
-static const char *const provider_keys[] = {
-    "dialect", "base_url", "api_key", "max_tokens_field", "json_schema", NULL};
+/* The shape a value must have. */
+enum shape {
+	TEXT,   /* anything */
+	LINE,   /* text without a line break: it goes into a header */
+	NUMBER, /* a whole number from min to max */
+	PRICE,  /* USD per million tokens, 0 or more */
+	FACTOR, /* a positive decimal, three places at most */
+	DATE,   /* YYYY-MM-DD */
+	CHOICE  /* one of the words of choices */
+};
+
+/*
+ * Every key the file may hold, by section ("" for the lines before the
+ * first header); anything else is a typo to report.  The programs read
+ * the values, which are known to be well formed.
+ */
+static const struct rule {
+	const char *section, *key;
+	enum shape shape;
+	long min, max;
+	const char *choices;
+} rules[] = {
+    {"", "model", LINE, 0, 0, NULL},
+    {"", "system", TEXT, 0, 0, NULL},
+    {"", "retries", NUMBER, 0, 100, NULL},
+    {"", "connect_timeout", NUMBER, 1, 86400, NULL},
+    {"", "idle_timeout", NUMBER, 0, 86400, NULL},
+    {"", "timeout", NUMBER, 0, 86400, NULL},
+    {"", "max_event_bytes", NUMBER, 1024, 1L << 30, NULL},
+    {"", "max_reply_bytes", NUMBER, 1024, 1L << 30, NULL},
+    {"model", "provider", LINE, 0, 0, NULL},
+    {"model", "api_id", LINE, 0, 0, NULL},
+    {"model", "context", NUMBER, 1, LONG_MAX, NULL},
+    {"model", "budget", NUMBER, 1, LONG_MAX, NULL},
+    {"model", "max_output", NUMBER, 1, LONG_MAX, NULL},
+    {"model", "counter", CHOICE, 0, 0,
+	"o200k_base cl100k_base claude deepseek"},
+    {"model", "factor", FACTOR, 0, 0, NULL},
+    {"model", "price_input", PRICE, 0, 0, NULL},
+    {"model", "price_cached", PRICE, 0, 0, NULL},
+    {"model", "price_output", PRICE, 0, 0, NULL},
+    {"model", "prices_as_of", DATE, 0, 0, NULL},
+    {"provider", "dialect", CHOICE, 0, 0, "openai anthropic"},
+    {"provider", "base_url", LINE, 0, 0, NULL},
+    {"provider", "api_key", LINE, 0, 0, NULL},
+    {"provider", "max_tokens_field", LINE, 0, 0, NULL},
+    {"provider", "json_schema", CHOICE, 0, 0, "yes no"},
+};
+
+/* The sections, and whether each is named: [model NAME]. */
+static const struct {
+	const char *name;
+	int named;
+} sections[] = {{"model", 1}, {"provider", 1}};
+
+#define NRULES (sizeof(rules) / sizeof(rules[0]))
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static const struct rule *
+rule_for(const char *section, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NRULES; i++)
+		if (strcmp(rules[i].section, section) == 0 &&
+		    strcmp(rules[i].key, key) == 0)
+			return &rules[i];
+	return NULL;
+}
 
 static int
-known(const char *const *keys, const char *key)
+one_of(const char *choices, const char *v)
 {
-	for (; *keys != NULL; keys++)
-		if (strcmp(*keys, key) == 0)
-			return 1;
+	size_t n = strlen(v);
+	const char *p;
+
+	for (p = choices; (p = strstr(p, v)) != NULL; p += n)
+		if ((p == choices || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return n > 0;
 	return 0;
 }
 
-static const char *const *
-keys_of(const char *section)
+/* Returns 1 if v is a decimal from 0.001 up with at most 3 places. */
+static int
+valid_factor(const char *v)
 {
-	if (strcmp(section, "model") == 0)
-		return model_keys;
-	if (strcmp(section, "provider") == 0)
-		return provider_keys;
-	return top_keys;
+	size_t whole = strspn(v, "0123456789"), frac = 0;
+
+	if (v[whole] == '.')
+		frac = strspn(v + whole + 1, "0123456789");
+	if (whole == 0 || whole > 6 || frac > 3 ||
+	    v[whole + (v[whole] == '.' ? 1 + frac : 0)] != '\0' ||
+	    (v[whole] == '.' && frac == 0))
+		return 0;
+	return strtod(v, NULL) > 0;
+}
+
+/* Returns why v does not have the shape r asks, or NULL. */
+static const char *
+check_value(const struct rule *r, const char *v)
+{
+	static char why[128];
+	char *end;
+	long n;
+	double d;
+
+	switch (r->shape) {
+	case LINE:
+		return strpbrk(v, "\r\n") != NULL ? "it holds a line break"
+						  : NULL;
+	case NUMBER:
+		return number_check(v, r->min, r->max, &n);
+	case PRICE:
+		errno = 0;
+		d = strtod(v, &end);
+		return errno == 0 && end != v && *end == '\0' && d >= 0 &&
+			d < 1e9
+		    ? NULL
+		    : "expected a price, USD per million tokens";
+	case FACTOR:
+		return valid_factor(v) ? NULL
+				       : "expected a positive number such as "
+					 "1.25 (three decimals at most)";
+	case DATE:
+		return record_date_valid(v) && strlen(v) == 10
+		    ? NULL
+		    : "expected a date, YYYY-MM-DD";
+	case CHOICE:
+		if (one_of(r->choices, v))
+			return NULL;
+		snprintf(why, sizeof(why), "expected one of: %s", r->choices);
+		return why;
+	default:
+		return NULL;
+	}
 }
 
 static const char *
@@ -55,7 +168,6 @@ unquote(const char *s, const char *end)
 {
 	struct buf out = BUF_INIT;
 
-	buf_reset(&out);
 	for (s++, end--; s < end; s++) {
 		if (*s == '"')
 			goto malformed; /* a quote before the closing one */
@@ -67,7 +179,7 @@ unquote(const char *s, const char *end)
 			goto malformed;
 		buf_add(&out, *s == 'n' ? "\n" : *s == 't' ? "\t" : s, 1);
 	}
-	return out.s;
+	return buf_detach(&out);
 malformed:
 	buf_release(&out);
 	return NULL;
@@ -78,16 +190,38 @@ struct parse {
 	const char *path;
 	unsigned line;
 	char *section, *name;
+	struct buf where; /* " in [model qwen]", or "" before any header */
 };
 
+static int bad(const struct parse *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
-bad(const struct parse *ps, const char *what)
+bad(const struct parse *ps, const char *fmt, ...)
 {
-	warnx("%s:%u: %s", ps->path, ps->line, what);
+	va_list ap;
+
+	fprintf(stderr, "%s: %s:%u: ", program_invocation_short_name, ps->path,
+	    ps->line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	return -1;
 }
 
-/* "[model NAME]" or "[provider NAME]". */
+static int
+known_section(const char *name, int named)
+{
+	size_t i;
+
+	for (i = 0; i < NSECTIONS; i++)
+		if (strcmp(sections[i].name, name) == 0)
+			return sections[i].named == named;
+	return 0;
+}
+
+/* "[model NAME]", "[provider NAME]". */
 static int
 parse_header(struct parse *ps, const char *s, const char *end)
 {
@@ -101,28 +235,46 @@ parse_header(struct parse *ps, const char *s, const char *end)
 	     word_end++)
 		;
 	name = trim(word_end, end, &name_end);
-	if (name == name_end || memchr(name, ' ', name_end - name) != NULL ||
+	if (memchr(name, ' ', name_end - name) != NULL ||
 	    memchr(name, '\t', name_end - name) != NULL)
-		return bad(ps,
-		    "a section header is [model NAME] or "
-		    "[provider NAME]");
+		return bad(ps, "a section's name is one word");
 	free(ps->section);
 	free(ps->name);
 	ps->section = xstrndup(s, word_end - s);
 	ps->name = xstrndup(name, name_end - name);
-	if (strcmp(ps->section, "model") != 0 &&
-	    strcmp(ps->section, "provider") != 0)
+	if (!known_section(ps->section, name < name_end))
 		return bad(ps,
-		    "unknown section; there are [model NAME] and "
-		    "[provider NAME]");
+		    "unknown section '[%.*s]'; there are [model NAME] and "
+		    "[provider NAME]",
+		    (int)(end - s), s);
+	buf_reset(&ps->where);
+	buf_printf(&ps->where, " in [%.*s]", (int)(end - s), s);
 	return 0;
+}
+
+/* The value after '=', unquoted; NULL (reported) if malformed. */
+static char *
+parse_value(struct parse *ps, const char *value, const char *value_end)
+{
+	char *v;
+
+	if (value == value_end || *value != '"')
+		return xstrndup(value, value_end - value);
+	v = value_end - value >= 2 && value_end[-1] == '"'
+	    ? unquote(value, value_end)
+	    : NULL;
+	if (v == NULL)
+		bad(ps, "unterminated or malformed quoted value");
+	return v;
 }
 
 static int
 parse_setting(struct parse *ps, const char *s, const char *end)
 {
 	const char *eq = memchr(s, '=', end - s), *key_end, *value, *value_end;
+	const struct rule *r;
 	struct config_entry *e;
+	const char *why;
 	char *key, *v;
 
 	if (eq == NULL)
@@ -132,26 +284,30 @@ parse_setting(struct parse *ps, const char *s, const char *end)
 	if (s == key_end)
 		return bad(ps, "a setting needs a key before '='");
 	key = xstrndup(s, key_end - s);
-	if (!known(keys_of(ps->section), key)) {
+	if ((r = rule_for(ps->section, key)) == NULL) {
+		bad(ps, "unknown key '%s'%s", key,
+		    ps->where.len > 0 ? ps->where.s
+				      : " before the first section");
 		free(key);
-		return bad(ps,
-		    ps->section[0] == '\0'
-			? "unknown key (see llm-ask(1), CONFIGURATION)"
-			: "unknown key for this section (see llm-ask(1))");
+		return -1;
 	}
-	if (value < value_end && *value == '"') {
-		v = value_end - value >= 2 && value_end[-1] == '"'
-		    ? unquote(value, value_end)
-		    : NULL;
-		if (v == NULL) {
-			free(key);
-			return bad(
-			    ps, "unterminated or malformed quoted value");
-		}
-	} else {
-		v = xstrndup(value, value_end - value);
+	if ((v = parse_value(ps, value, value_end)) == NULL) {
+		free(key);
+		return -1;
 	}
-	ps->c->v = xreallocarray(ps->c->v, ps->c->n + 1, sizeof(*ps->c->v));
+	if ((why = check_value(r, v)) != NULL) {
+		/* Never a key in a message, not even a bad one. */
+		if (strcmp(key, "api_key") == 0)
+			bad(ps, "bad value for 'api_key'%s: %s", ps->where.s,
+			    why);
+		else
+			bad(ps, "bad value '%s' for '%s'%s: %s", v, key,
+			    ps->where.s, why);
+		free(key);
+		free(v);
+		return -1;
+	}
+	ARRAY_GROW(ps->c->v, ps->c->n, ps->c->cap);
 	e = &ps->c->v[ps->c->n++];
 	e->section = xstrdup(ps->section);
 	e->name = xstrdup(ps->name);
@@ -164,7 +320,7 @@ parse_setting(struct parse *ps, const char *s, const char *end)
 int
 config_parse(struct config *c, const char *path, const char *text, size_t len)
 {
-	struct parse ps = {c, path, 0, NULL, NULL};
+	struct parse ps = {c, path, 0, NULL, NULL, BUF_INIT};
 	const char *end = text + len, *nl, *s, *line_end;
 	int rc = 0;
 
@@ -187,6 +343,7 @@ config_parse(struct config *c, const char *path, const char *text, size_t len)
 	}
 	free(ps.section);
 	free(ps.name);
+	buf_release(&ps.where);
 	return rc;
 }
 
@@ -230,7 +387,6 @@ config_load(struct config *c, const char *path)
 		fclose(fp);
 		return -1;
 	}
-	buf_reset(&text);
 	if (buf_read(&text, fp) < 0) {
 		warn("%s", path);
 		fclose(fp);
@@ -275,6 +431,15 @@ config_get(const struct config *c, const char *section, const char *name,
 		    strcmp(c->v[i].key, key) == 0)
 			value = c->v[i].value;
 	return value;
+}
+
+long
+config_number(const struct config *c, const char *section, const char *name,
+    const char *key, long dflt)
+{
+	const char *v = config_get(c, section, name, key);
+
+	return v != NULL ? strtol(v, NULL, 10) : dflt;
 }
 
 char *

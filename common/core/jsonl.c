@@ -1,14 +1,12 @@
 /* jsonl: the JSON-lines reader and writer every program uses. */
 #include <err.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/jsonl.h"
-#include "core/utf8.h"
 
 #define READ_SIZE 65536
 
@@ -16,9 +14,31 @@ void
 jsonl_init(struct jsonl *r, FILE *fp)
 {
 	memset(r, 0, sizeof(*r));
+	buf_reset(&r->line);
 	r->fp = fp;
 	r->max_line = JSONL_MAX_LINE;
 	r->in = xmalloc(READ_SIZE);
+}
+
+void
+jsonl_init_inputs(struct jsonl *r, struct inputs *in)
+{
+	jsonl_init(r, inputs_next(in));
+	r->inputs = in;
+	r->name = in->name;
+	r->eof = r->fp == NULL;
+}
+
+/* At the end of an input, goes on to the next; 0 when there is none. */
+static int
+next_input(struct jsonl *r)
+{
+	if (r->inputs == NULL || (r->fp = inputs_next(r->inputs)) == NULL)
+		return 0;
+	r->name = r->inputs->name;
+	r->lineno = 0;
+	r->eof = 0;
+	return 1;
 }
 
 void
@@ -36,8 +56,13 @@ jsonl_error(const struct jsonl *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(
-	    stderr, "%s: line %lu: ", program_invocation_short_name, r->lineno);
+	if (r->name != NULL)
+		fprintf(stderr,
+		    "%s: %s: line %lu: ", program_invocation_short_name,
+		    r->name, r->lineno);
+	else
+		fprintf(stderr, "%s: line %lu: ", program_invocation_short_name,
+		    r->lineno);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -58,15 +83,18 @@ read_line(struct jsonl *r)
 	buf_reset(&r->line);
 	for (;;) {
 		if (r->in_pos == r->in_len) {
-			if (r->eof)
+			/* A file's last line ends with the file. */
+			if (r->eof && (any || !next_input(r)))
 				break;
 			r->in_len = fread(r->in, 1, READ_SIZE, r->fp);
 			r->in_pos = 0;
 			if (r->in_len == 0) {
 				if (ferror(r->fp))
-					err(1, "read error");
+					err(1, "%s",
+					    r->name != NULL ? r->name
+							    : "read error");
 				r->eof = 1;
-				break;
+				continue;
 			}
 		}
 		any = 1;
@@ -114,53 +142,10 @@ skip_bom(struct buf *line)
 	}
 }
 
-/*
- * Returns 1 if item holds a number too large for a double, which cJSON
- * would otherwise turn into null without a word.
- */
-static int
-has_infinity(const cJSON *item)
-{
-	const cJSON *c;
-
-	if (cJSON_IsNumber(item))
-		return !isfinite(item->valuedouble);
-	for (c = item->child; c != NULL; c = c->next)
-		if (has_infinity(c))
-			return 1;
-	return 0;
-}
-
-/*
- * cJSON keeps strings NUL-terminated, so a NUL in the input, raw or as
- * \u0000, would silently cut a string short.  Returns the offset of the
- * first such NUL, or -1.
- */
-static long
-find_nul(const char *s, size_t n)
-{
-	const char *p = memchr(s, '\0', n), *q = s;
-	size_t bs;
-
-	if (p != NULL)
-		return p - s;
-	while ((q = memmem(q, n - (size_t)(q - s), "\\u0000", 6)) != NULL) {
-		/* An escape only if preceded by an even run of backslashes. */
-		for (bs = 0; q - bs > s && q[-1 - (long)bs] == '\\'; bs++)
-			;
-		if (bs % 2 == 0)
-			return q - s;
-		q++;
-	}
-	return -1;
-}
-
 int
 jsonl_read(struct jsonl *r, cJSON **rec)
 {
-	const char *end = NULL;
-	size_t ok;
-	long nul;
+	struct json_error e;
 	int rv;
 
 	*rec = NULL;
@@ -171,34 +156,12 @@ jsonl_read(struct jsonl *r, cJSON **rec)
 	}
 	if (rv <= 0)
 		return rv;
-	if ((ok = utf8_valid_prefix(r->line.s, r->line.len)) != r->line.len) {
-		jsonl_error(r, "invalid UTF-8 at column %zu", ok + 1);
+	if ((*rec = json_parse(r->line.s, r->line.len, &e)) == NULL) {
+		jsonl_report(r, &e);
 		return -1;
 	}
-	if ((nul = find_nul(r->line.s, r->line.len)) >= 0) {
-		jsonl_error(
-		    r, "unsupported NUL character at column %ld", nul + 1);
-		return -1;
-	}
-	*rec = cJSON_ParseWithLengthOpts(r->line.s, r->line.len, &end, 0);
-	if (*rec == NULL) {
-		end = cJSON_GetErrorPtr();
-		jsonl_error(r, "invalid JSON: syntax error at column %ld",
-		    end ? (long)(end - r->line.s) + 1 : 1L);
-		return -1;
-	}
-	end += strspn(end, " \t\r");
-	if (end != r->line.s + r->line.len) {
-		jsonl_error(r, "invalid JSON: unexpected text at column %ld",
-		    (long)(end - r->line.s) + 1);
-		cJSON_Delete(*rec);
-		*rec = NULL;
-		return -1;
-	}
-	if (!cJSON_IsObject(*rec) || has_infinity(*rec)) {
-		jsonl_error(r,
-		    cJSON_IsObject(*rec) ? "number out of range"
-					 : "not a JSON object");
+	if (!cJSON_IsObject(*rec)) {
+		jsonl_error(r, "not a JSON object");
 		cJSON_Delete(*rec);
 		*rec = NULL;
 		return -1;
@@ -206,16 +169,31 @@ jsonl_read(struct jsonl *r, cJSON **rec)
 	return 1;
 }
 
+void
+jsonl_report(const struct jsonl *r, const struct json_error *e)
+{
+	switch (e->fault) {
+	case JSON_UTF8:
+	case JSON_NUL:
+		jsonl_error(r, "%s at column %zu", e->what, e->offset + 1);
+		break;
+	default:
+		jsonl_error(r, "invalid JSON: %s at column %zu", e->what,
+		    e->offset + 1);
+		break;
+	}
+}
+
 int
 jsonl_write(FILE *fp, const cJSON *rec)
 {
-	char *s;
+	struct buf out = BUF_INIT;
 	int rv = 0;
 
-	if ((s = cJSON_PrintUnformatted(rec)) == NULL)
-		errx(1, "out of memory");
-	if (fputs(s, fp) == EOF || putc('\n', fp) == EOF)
+	json_print(&out, rec);
+	buf_add(&out, "\n", 1);
+	if (fwrite(out.s, 1, out.len, fp) != out.len)
 		rv = -1;
-	cJSON_free(s);
+	buf_release(&out);
 	return rv;
 }

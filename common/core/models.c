@@ -1,6 +1,5 @@
 /* models: the built-in model table every program shares. */
 #include <err.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +19,8 @@
 	{ \
 		in, cached, out, date \
 	}
+#define CLAUDE_4 1200
+#define CLAUDE_5 1400
 #define UNPRICED \
 	{ \
 		-1, -1, -1, NULL \
@@ -27,69 +28,76 @@
 /* clang-format off */
 static const struct model builtin[] = {
 	/* OpenAI, o200k_base; developers.openai.com/api/docs/pricing */
-	{"gpt-5.5", "openai", "gpt-5.5", COUNT_EXACT, "o200k_base",
+	{"gpt-5.5", "openai", "gpt-5.5", COUNT_EXACT, "o200k_base", 0,
 	    400000, 272000, 128000, P(5.00, 0.50, 30.00, "2026-06-01")},
-	{"gpt-5.4-mini", "openai", "gpt-5.4-mini", COUNT_EXACT, "o200k_base",
+	{"gpt-5.4-mini", "openai", "gpt-5.4-mini", COUNT_EXACT, "o200k_base", 0,
 	    400000, 272000, 128000, P(0.75, 0.075, 4.50, "2026-03-01")},
-	{"gpt-5.4-nano", "openai", "gpt-5.4-nano", COUNT_EXACT, "o200k_base",
+	{"gpt-5.4-nano", "openai", "gpt-5.4-nano", COUNT_EXACT, "o200k_base", 0,
 	    400000, 272000, 128000, P(0.20, 0.02, 1.25, "2026-06-01")},
-	{"gpt-5", "openai", "gpt-5", COUNT_EXACT, "o200k_base",
+	{"gpt-5", "openai", "gpt-5", COUNT_EXACT, "o200k_base", 0,
 	    400000, 272000, 128000, P(1.25, 0.125, 10.00, "2026-03-01")},
-	{"gpt-5-mini", "openai", "gpt-5-mini", COUNT_EXACT, "o200k_base",
+	{"gpt-5-mini", "openai", "gpt-5-mini", COUNT_EXACT, "o200k_base", 0,
 	    400000, 272000, 128000, P(0.25, 0.025, 2.00, "2026-03-01")},
-	{"gpt-5-nano", "openai", "gpt-5-nano", COUNT_EXACT, "o200k_base",
+	{"gpt-5-nano", "openai", "gpt-5-nano", COUNT_EXACT, "o200k_base", 0,
 	    400000, 272000, 128000, P(0.05, 0.005, 0.40, "2026-03-01")},
-	{"gpt-4.1", "openai", "gpt-4.1", COUNT_EXACT, "o200k_base",
+	{"gpt-4.1", "openai", "gpt-4.1", COUNT_EXACT, "o200k_base", 0,
 	    1047576, 1014808, 32768, P(2.00, 0.50, 8.00, "2026-06-21")},
-	{"gpt-4.1-mini", "openai", "gpt-4.1-mini", COUNT_EXACT, "o200k_base",
+	{"gpt-4.1-mini", "openai", "gpt-4.1-mini", COUNT_EXACT, "o200k_base", 0,
 	    1047576, 1014808, 32768, P(0.40, 0.10, 1.60, "2026-06-21")},
-	{"gpt-4.1-nano", "openai", "gpt-4.1-nano", COUNT_EXACT, "o200k_base",
+	{"gpt-4.1-nano", "openai", "gpt-4.1-nano", COUNT_EXACT, "o200k_base", 0,
 	    1047576, 1014808, 32768, P(0.10, 0.025, 0.40, "2026-03-01")},
-	{"gpt-4o", "openai", "gpt-4o", COUNT_EXACT, "o200k_base",
+	{"gpt-4o", "openai", "gpt-4o", COUNT_EXACT, "o200k_base", 0,
 	    128000, 111616, 16384, P(2.50, 1.25, 10.00, "2026-06-01")},
-	{"gpt-4o-mini", "openai", "gpt-4o-mini", COUNT_EXACT, "o200k_base",
+	{"gpt-4o-mini", "openai", "gpt-4o-mini", COUNT_EXACT, "o200k_base", 0,
 	    128000, 111616, 16384, P(0.15, 0.075, 0.60, "2026-06-01")},
 	{"chatgpt-4o-latest", "openai", "chatgpt-4o-latest", COUNT_EXACT,
-	    "o200k_base", 128000, 111616, 16384, UNPRICED},
-	{"o1", "openai", "o1", COUNT_EXACT, "o200k_base",
+	    "o200k_base", 0, 128000, 111616, 16384, UNPRICED},
+	{"o1", "openai", "o1", COUNT_EXACT, "o200k_base", 0,
 	    200000, 100000, 100000, P(15.00, 7.50, 60.00, "2026-05-01")},
-	{"o3", "openai", "o3", COUNT_EXACT, "o200k_base",
+	{"o3", "openai", "o3", COUNT_EXACT, "o200k_base", 0,
 	    200000, 100000, 100000, P(2.00, 0.50, 8.00, "2026-03-01")},
-	{"o3-mini", "openai", "o3-mini", COUNT_EXACT, "o200k_base",
+	{"o3-mini", "openai", "o3-mini", COUNT_EXACT, "o200k_base", 0,
 	    200000, 100000, 100000, P(1.10, 0.55, 4.40, "2026-05-01")},
-	{"o4-mini", "openai", "o4-mini", COUNT_EXACT, "o200k_base",
+	{"o4-mini", "openai", "o4-mini", COUNT_EXACT, "o200k_base", 0,
 	    200000, 100000, 100000, P(1.10, 0.275, 4.40, "2026-03-01")},
 	/* OpenAI, cl100k_base */
-	{"gpt-4", "openai", "gpt-4", COUNT_EXACT, "cl100k_base",
+	{"gpt-4", "openai", "gpt-4", COUNT_EXACT, "cl100k_base", 0,
 	    8192, 4096, 8192, UNPRICED},
-	{"gpt-4-turbo", "openai", "gpt-4-turbo", COUNT_EXACT, "cl100k_base",
+	{"gpt-4-turbo", "openai", "gpt-4-turbo", COUNT_EXACT, "cl100k_base", 0,
 	    128000, 123904, 4096, UNPRICED},
 	{"gpt-3.5-turbo", "openai", "gpt-3.5-turbo", COUNT_EXACT,
-	    "cl100k_base", 16385, 12289, 4096, P(0.50, 0.50, 1.50, "2026-05-01")},
+	    "cl100k_base", 0, 16385, 12289, 4096, P(0.50, 0.50, 1.50, "2026-05-01")},
 	{"text-embedding-3-small", "openai", "text-embedding-3-small",
-	    COUNT_EXACT, "cl100k_base", 8191, 8191, 0,
+	    COUNT_EXACT, "cl100k_base", 0, 8191, 8191, 0,
 	    P(0.02, 0.02, 0, "2026-06-21")},
 	{"text-embedding-3-large", "openai", "text-embedding-3-large",
-	    COUNT_EXACT, "cl100k_base", 8191, 8191, 0,
+	    COUNT_EXACT, "cl100k_base", 0, 8191, 8191, 0,
 	    P(0.13, 0.13, 0, "2026-02-23")},
 	{"text-embedding-ada-002", "openai", "text-embedding-ada-002",
-	    COUNT_EXACT, "cl100k_base", 8191, 8191, 0, UNPRICED},
+	    COUNT_EXACT, "cl100k_base", 0, 8191, 8191, 0, UNPRICED},
 	/*
 	 * Anthropic: the tokenizer is not public.  The aliases follow the
 	 * current models (platform.claude.com model pages); claude-sonnet
-	 * keeps the window and budget llmpipe's design gives it.
+	 * keeps the window and budget llmpipe's design gives it.  Counts
+	 * are cl100k_base's times a factor: 1.2 for the Claude 4 tokenizer
+	 * (at or a little above its counts on English and code), 1.4 for
+	 * the one of Claude 4.7 and later, which measured 1.2 (prose) to
+	 * 1.47 (technical text) times the Claude 4 counts in public tests
+	 * against count_tokens.  Each is a setting ("factor"); llm-ask
+	 * records its own count beside the provider's, and llm-memdb cost
+	 * shows their ratio, to check it against real use.
 	 */
-	{"claude-sonnet", "anthropic", "claude-sonnet-5-5", COUNT_CLAUDE,
-	    "cl100k_base", 200000, 150000, 128000,
+	{"claude-sonnet", "anthropic", "claude-sonnet-5-5", COUNT_SCALED,
+	    "cl100k_base", CLAUDE_5, 200000, 150000, 128000,
 	    P(2.00, 0.20, 10.00, "2026-11-01")},
-	{"claude-haiku", "anthropic", "claude-haiku-4-5", COUNT_CLAUDE,
-	    "cl100k_base", 200000, 150000, 64000,
+	{"claude-haiku", "anthropic", "claude-haiku-4-5", COUNT_SCALED,
+	    "cl100k_base", CLAUDE_4, 200000, 150000, 64000,
 	    P(1.00, 0.10, 5.00, "2026-11-01")},
-	{"claude-opus", "anthropic", "claude-opus-5-5", COUNT_CLAUDE,
-	    "cl100k_base", 1000000, 872000, 128000,
+	{"claude-opus", "anthropic", "claude-opus-5-5", COUNT_SCALED,
+	    "cl100k_base", CLAUDE_5, 1000000, 872000, 128000,
 	    P(4.00, 0.40, 20.00, "2026-11-01")},
-	{"claude", "anthropic", "claude-sonnet-5-5", COUNT_CLAUDE,
-	    "cl100k_base", 200000, 150000, 128000,
+	{"claude", "anthropic", "claude-sonnet-5-5", COUNT_SCALED,
+	    "cl100k_base", CLAUDE_5, 200000, 150000, 128000,
 	    P(2.00, 0.20, 10.00, "2026-11-01")},
 	/*
 	 * DeepSeek retired the API ids deepseek-coder (2024-09), then
@@ -97,18 +105,18 @@ static const struct model builtin[] = {
 	 * mean deepseek-v4-flash.  Prices from api-docs.deepseek.com.
 	 */
 	{"deepseek-coder", "deepseek", "deepseek-v4-flash", COUNT_DEEPSEEK,
-	    NULL, 16384, 10000, 4096, P(0.14, 0.0028, 0.28, "2026-04-26")},
+	    NULL, 0, 16384, 10000, 4096, P(0.14, 0.0028, 0.28, "2026-04-26")},
 	{"deepseek-chat", "deepseek", "deepseek-v4-flash", COUNT_DEEPSEEK,
-	    NULL, 1048576, 655360, 393216, P(0.14, 0.0028, 0.28, "2026-04-26")},
+	    NULL, 0, 1048576, 655360, 393216, P(0.14, 0.0028, 0.28, "2026-04-26")},
 	{"deepseek-v4-flash", "deepseek", "deepseek-v4-flash", COUNT_DEEPSEEK,
-	    NULL, 1048576, 655360, 393216, P(0.14, 0.0028, 0.28, "2026-04-26")},
+	    NULL, 0, 1048576, 655360, 393216, P(0.14, 0.0028, 0.28, "2026-04-26")},
 	{"deepseek-v4-pro", "deepseek", "deepseek-v4-pro", COUNT_DEEPSEEK,
-	    NULL, 1048576, 655360, 393216,
+	    NULL, 0, 1048576, 655360, 393216,
 	    P(0.435, 0.003625, 0.87, "2026-05-22")},
-	{"deepseek", "deepseek", "deepseek-v4-flash", COUNT_DEEPSEEK, NULL,
+	{"deepseek", "deepseek", "deepseek-v4-flash", COUNT_DEEPSEEK, NULL, 0,
 	    1048576, 655360, 393216, P(0.14, 0.0028, 0.28, "2026-04-26")},
 	/* Any OpenAI-compatible server: Ollama, llama.cpp, vLLM */
-	{"local", "local", "local", COUNT_APPROX, "o200k_base",
+	{"local", "local", "local", COUNT_SCALED, "o200k_base", 1000,
 	    8192, 6144, 2048, P(0, 0, 0, NULL)},
 };
 /* clang-format on */
@@ -156,52 +164,38 @@ configured_model(const char *name)
 	configured =
 	    xreallocarray(configured, nmodels + 1, sizeof(*configured));
 	models = configured;
-	configured[nmodels] = (struct model){name, NULL, name, COUNT_APPROX,
-	    "o200k_base", 8192, 0, 2048, UNPRICED};
+	configured[nmodels] = (struct model){name, NULL, name, COUNT_SCALED,
+	    "o200k_base", 1000, 8192, 0, 2048, UNPRICED};
 	return &configured[nmodels++];
 }
 
-static int
-positive(const char *s, long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && *out > 0 ? 0 : -1;
-}
-
-static int
-price(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno == 0 && end != s && *end == '\0' && *out >= 0 ? 0 : -1;
-}
-
 /* "o200k_base", "cl100k_base", or the estimators "claude", "deepseek". */
-static int
+static void
 set_counter(struct model *m, const char *value)
 {
 	if (strcmp(value, "claude") == 0) {
-		m->counter = COUNT_CLAUDE;
+		m->counter = COUNT_SCALED;
 		m->encoding = "cl100k_base";
+		if (m->factor == 0 || m->factor == 1000)
+			m->factor = CLAUDE_5;
 	} else if (strcmp(value, "deepseek") == 0) {
 		m->counter = COUNT_DEEPSEEK;
 		m->encoding = NULL;
-	} else if (strcmp(value, "o200k_base") == 0 ||
-	    strcmp(value, "cl100k_base") == 0) {
-		m->counter = COUNT_APPROX; /* exact only for OpenAI: below */
-		m->encoding = value;
 	} else {
-		return -1;
+		m->counter = COUNT_SCALED; /* exact only for OpenAI: below */
+		m->encoding = value;
 	}
-	return 0;
 }
 
+/* A factor the configuration checked: digits, at most 3 decimals. */
 static int
+thousandths(const char *v)
+{
+	return (int)(strtod(v, NULL) * 1000 + 0.5);
+}
+
+/* Sets a field; the configuration has checked the value's shape. */
+static void
 set_field(struct model *m, const struct config_entry *e)
 {
 	const char *k = e->key, *v = e->value;
@@ -211,22 +205,23 @@ set_field(struct model *m, const struct config_entry *e)
 	else if (strcmp(k, "api_id") == 0)
 		m->api_id = v;
 	else if (strcmp(k, "counter") == 0)
-		return set_counter(m, v);
+		set_counter(m, v);
+	else if (strcmp(k, "factor") == 0)
+		m->factor = thousandths(v);
 	else if (strcmp(k, "context") == 0)
-		return positive(v, &m->context);
+		m->context = strtol(v, NULL, 10);
 	else if (strcmp(k, "budget") == 0)
-		return positive(v, &m->budget);
+		m->budget = strtol(v, NULL, 10);
 	else if (strcmp(k, "max_output") == 0)
-		return positive(v, &m->max_output);
+		m->max_output = strtol(v, NULL, 10);
 	else if (strcmp(k, "price_input") == 0)
-		return price(v, &m->prices.input);
+		m->prices.input = strtod(v, NULL);
 	else if (strcmp(k, "price_cached") == 0)
-		return price(v, &m->prices.cached);
+		m->prices.cached = strtod(v, NULL);
 	else if (strcmp(k, "price_output") == 0)
-		return price(v, &m->prices.output);
+		m->prices.output = strtod(v, NULL);
 	else if (strcmp(k, "prices_as_of") == 0)
 		m->prices.as_of = v;
-	return 0;
 }
 
 int
@@ -246,12 +241,7 @@ models_configure(const struct config *c)
 			memcpy(configured, builtin, sizeof(builtin));
 			models = configured;
 		}
-		m = configured_model(e->name);
-		if (set_field(m, e) != 0) {
-			warnx("%s:%u: bad value for %s", c->path, e->line,
-			    e->key);
-			return -1;
-		}
+		set_field(configured_model(e->name), e);
 	}
 	for (i = 0; configured != NULL && i < nmodels; i++) {
 		m = &configured[i];
@@ -260,9 +250,13 @@ models_configure(const struct config *c)
 			    m->name);
 			return -1;
 		}
-		if (m->counter == COUNT_APPROX &&
-		    strcmp(m->provider, "openai") == 0)
+		if (m->counter == COUNT_SCALED &&
+		    strcmp(m->provider, "openai") == 0 && m->factor == 1000)
 			m->counter = COUNT_EXACT;
+		if (m->counter == COUNT_EXACT)
+			m->factor = 0;
+		else if (m->counter == COUNT_SCALED && m->factor == 0)
+			m->factor = 1000;
 		if (m->budget == 0)
 			m->budget = m->context - m->context / 4;
 		if (m->budget > m->context) {
@@ -272,6 +266,27 @@ models_configure(const struct config *c)
 		}
 	}
 	return 0;
+}
+
+int
+models_load(struct config *c)
+{
+	char *path = config_default_path();
+	int rc = config_load(c, path);
+
+	free(path);
+	return rc == 0 ? models_configure(c) : -1;
+}
+
+const char *
+model_counter_name(const struct model *m)
+{
+	if (m->counter == COUNT_DEEPSEEK)
+		return "deepseek";
+	if (m->counter == COUNT_SCALED && m->factor != 1000 &&
+	    strcmp(m->encoding, "cl100k_base") == 0)
+		return "claude";
+	return m->encoding;
 }
 
 void

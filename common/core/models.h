@@ -7,8 +7,7 @@
 /* How a model's tokens are counted. */
 enum counter_kind {
 	COUNT_EXACT,   /* its own BPE encoding, id for id */
-	COUNT_APPROX,  /* estimate: a BPE encoding's count as it is */
-	COUNT_CLAUDE,  /* estimate: cl100k_base tokens * 1.2 */
+	COUNT_SCALED,  /* estimate: a BPE encoding's count times factor */
 	COUNT_DEEPSEEK /* estimate: 0.3 a character, 0.6 for CJK */
 };
 
@@ -24,6 +23,7 @@ struct model {
 	const char *api_id;   /* what the provider's API calls it */
 	enum counter_kind counter;
 	const char *encoding; /* the BPE encoding counted or scaled */
+	int factor;           /* COUNT_SCALED: thousandths, 1200 for 1.2 */
 	long context;         /* context window, tokens */
 	long budget;          /* input budget: what llmpipe sends at most */
 	long max_output;
@@ -49,7 +49,19 @@ const struct model *model_find(const char *name);
  * the table.  Returns 0, or -1 after reporting a bad value.
  */
 int models_configure(const struct config *c);
+
+/*
+ * What every program does first: reads the configuration file
+ * (config_default_path) into c and applies its [model] sections, so
+ * that a model added or changed there is the same model everywhere.
+ * Returns 0, or -1 after reporting the file's error.  The caller
+ * releases c and the table (models_release) at exit.
+ */
+int models_load(struct config *c);
 void models_release(void);
+
+/* The name of m's counter as the configuration and --models give it. */
+const char *model_counter_name(const struct model *m);
 
 /* The table in order, for listing: NULL past the end. */
 const struct model *model_at(size_t i);

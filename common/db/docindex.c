@@ -62,16 +62,11 @@ struct indexer {
 	int progress;
 };
 
-/* FNV-1a, 64 bits: to notice a change, not to resist an attacker. */
+/* To notice a change, not to resist an attacker. */
 static void
 hash_hex(const char *s, size_t len, char out[17])
 {
-	uint64_t h = 0xcbf29ce484222325u;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	snprintf(out, 17, "%016llx", (unsigned long long)hash_bytes(s, len));
 }
 
 /* Reads path whole into ix->data; returns 0, or -1 (warned). */
@@ -357,7 +352,7 @@ absolute(const char *path)
 	buf_addstr(&abs, path);
 	while (abs.len > 1 && abs.s[abs.len - 1] == '/')
 		abs.s[--abs.len] = '\0';
-	return abs.s;
+	return buf_detach(&abs);
 }
 
 static int

@@ -135,7 +135,7 @@ store_default_path(void)
 
 	if (env != NULL && env[0] != '\0') {
 		buf_addstr(&path, env);
-		return path.s;
+		return buf_detach(&path);
 	}
 	return xdg_path("XDG_DATA_HOME", ".local/share", "memory.db");
 }

@@ -1,6 +1,7 @@
 /* anthropic: the Messages API dialect. */
 #include <string.h>
 
+#include "core/json.h"
 #include "core/msg.h"
 #include "net/provider.h"
 #include "core/util.h"
@@ -220,7 +221,8 @@ take_delta(struct reply *r, const cJSON *delta)
 static int
 event(struct reply *r, const char *name, const char *data, size_t len)
 {
-	cJSON *ev = cJSON_ParseWithLength(data, len);
+	struct json_error e;
+	cJSON *ev = json_parse(data, len, &e);
 	const char *type = msg_str(ev, "type");
 	const cJSON *message, *delta;
 	int rc = 0;

@@ -9,13 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "net/http.h"
 #include "net/sse.h"
 
-/* An error page or a non-streamed reply larger than this is refused. */
-#define MAX_BODY (64u << 20)
 /* A retry-after beyond this is not waited for; the SDKs cap it too. */
 #define MAX_RETRY_AFTER_MS 60000
+/* What retry-after asks when it asks for longer than anyone waits. */
+#define FOREVER_MS 0x7fffffffL
 
 struct attempt {
 	CURL *curl;
@@ -26,7 +27,8 @@ struct attempt {
 	long status;
 	int event_stream; /* the reply is text/event-stream */
 	struct buf body;  /* a body that is not a stream of events */
-	int too_big;
+	const char *cap;  /* the cap a reply passed, or NULL */
+	const struct http_opts *o;
 	int broken;       /* the transfer failed, or the stream had no end */
 	double last_byte; /* when the last byte came, in seconds */
 	long idle_timeout;
@@ -58,7 +60,10 @@ http_cleanup(void)
 	curl_global_cleanup();
 }
 
-/* retry-after is seconds (a fraction allowed) or an HTTP date. */
+/*
+ * retry-after is seconds (a fraction allowed) or an HTTP date; a delay
+ * too long for a long (inf, 1e300) is FOREVER_MS, not an overflow.
+ */
 static long
 retry_after(const char *v, int in_ms)
 {
@@ -66,8 +71,12 @@ retry_after(const char *v, int in_ms)
 	double d = strtod(v, &end);
 	time_t t;
 
-	if (end != v && (*end == '\0' || isspace((unsigned char)*end)))
-		return d > 0 ? (long)(in_ms ? d : d * 1000) : -1;
+	if (end != v && (*end == '\0' || isspace((unsigned char)*end))) {
+		if (!(d > 0))
+			return -1;
+		d = in_ms ? d : d * 1000;
+		return d < FOREVER_MS ? (long)d : FOREVER_MS;
+	}
 	if (in_ms)
 		return -1;
 	t = curl_getdate(v, NULL);
@@ -128,8 +137,13 @@ static int
 on_event(void *arg, const char *event, const char *data, size_t len)
 {
 	struct attempt *a = arg;
+	int rc = a->p->dialect->event(a->r, event, data, len);
 
-	return a->p->dialect->event(a->r, event, data, len);
+	if (rc == 0 && a->r->text.len + a->r->reasoning.len > a->o->max_reply) {
+		a->cap = "max_reply_bytes";
+		return -1;
+	}
+	return rc;
 }
 
 static size_t
@@ -141,10 +155,15 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	a->last_byte = now();
 	if (a->status == 0)
 		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &a->status);
-	if (a->stream && a->event_stream && a->status / 100 == 2)
-		return sse_feed(&a->sse, data, len) == 0 ? len : 0;
-	if (a->body.len + len > MAX_BODY) {
-		a->too_big = 1;
+	if (a->stream && a->event_stream && a->status / 100 == 2) {
+		if (sse_feed(&a->sse, data, len) == 0)
+			return len;
+		if (a->sse.too_long)
+			a->cap = "max_event_bytes";
+		return 0;
+	}
+	if (a->body.len + len > a->o->max_reply) {
+		a->cap = "max_reply_bytes";
 		return 0;
 	}
 	buf_add(&a->body, data, len);
@@ -202,8 +221,9 @@ set_ca(CURL *curl)
 
 static CURLcode
 perform(struct attempt *a, const char *url, const char *body,
-    struct curl_slist *headers, const struct http_opts *o, char *errbuf)
+    struct curl_slist *headers, long timeout_ms, char *errbuf)
 {
+	const struct http_opts *o = a->o;
 	CURL *curl = a->curl;
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -214,7 +234,7 @@ perform(struct attempt *a, const char *url, const char *body,
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "llmpipe/" LLMPIPE_VERSION);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, o->total_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -275,6 +295,7 @@ static void
 take_body(struct attempt *a)
 {
 	struct reply *r = a->r;
+	struct json_error e;
 	cJSON *json;
 
 	if (a->body.len == 0 && a->status / 100 == 2) {
@@ -282,7 +303,7 @@ take_body(struct attempt *a)
 		buf_addstr(&r->err.message, "the reply is empty");
 		return;
 	}
-	json = cJSON_ParseWithLength(a->body.s, a->body.len);
+	json = json_parse(a->body.s, a->body.len, &e);
 	if (json == NULL) {
 		r->failed = 1;
 		describe_body(&r->err.message, &a->body);
@@ -308,8 +329,18 @@ take_fault(struct attempt *a, CURLcode rc, const char *errbuf,
 	if (a->idle_expired)
 		buf_printf(
 		    &r->err.message, "no data for %ld s", o->idle_timeout);
-	else if (a->too_big)
-		buf_printf(&r->err.message, "a reply over %u bytes", MAX_BODY);
+	else if (a->cap != NULL && strcmp(a->cap, "max_event_bytes") == 0)
+		buf_printf(&r->err.message,
+		    "a line or an event of the stream is over %zu bytes "
+		    "(max_event_bytes)",
+		    o->max_event);
+	else if (a->cap != NULL)
+		buf_printf(&r->err.message,
+		    "the reply is over %zu bytes (max_reply_bytes)",
+		    o->max_reply);
+	else if (rc == CURLE_OPERATION_TIMEDOUT && o->total_timeout > 0)
+		buf_printf(&r->err.message, "no reply within %ld s (--timeout)",
+		    o->total_timeout);
 	else if (rc != CURLE_OK)
 		buf_printf(&r->err.message, "%s",
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
@@ -322,13 +353,14 @@ take_fault(struct attempt *a, CURLcode rc, const char *errbuf,
 /* One attempt: the reply, or what went wrong in r->err. */
 static enum call_end
 attempt(struct attempt *a, const char *url, const char *body,
-    struct curl_slist *headers, const struct http_opts *o)
+    struct curl_slist *headers, long timeout_ms)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
+	const struct http_opts *o = a->o;
 	struct reply *r = a->r;
 	CURLcode rc;
 
-	rc = perform(a, url, body, headers, o, errbuf);
+	rc = perform(a, url, body, headers, timeout_ms, errbuf);
 	if (a->status == 0)
 		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &a->status);
 	r->err.status = a->status;
@@ -365,11 +397,14 @@ sleep_ms(long ms)
 		;
 }
 
-/* Whether to try again: only what may pass, and only before any text. */
+/*
+ * Whether to try again: only what may pass, only before any text, and
+ * never a reply over a cap, which the same request would meet again.
+ */
 static int
 should_retry(const struct attempt *a, enum call_end end)
 {
-	if (a->r->text.len > 0)
+	if (a->r->text.len > 0 || a->cap != NULL)
 		return 0;
 	if (a->should_retry >= 0 && end != CALL_AUTH)
 		return a->should_retry;
@@ -407,43 +442,79 @@ describe(struct attempt *a, struct buf *out)
 		buf_printf(out, " (request %s)", a->request_id);
 }
 
+/* Milliseconds left before the deadline (0: none), at least 1. */
+static long
+left_ms(double deadline)
+{
+	double ms = (deadline - now()) * 1000;
+
+	return deadline == 0 ? 0 : ms < 1 ? 1 : (long)ms;
+}
+
+/*
+ * Whether the call waits wait ms and tries again; if not, says why in
+ * r's message: a provider that asks for too long a wait, or a deadline
+ * that the wait would pass.
+ */
+static int
+may_wait(const struct attempt *a, long wait, double deadline)
+{
+	struct buf *m = &a->r->err.message;
+
+	if (a->retry_after_ms >= FOREVER_MS) {
+		buf_addstr(m,
+		    "; the provider asks to wait longer than any "
+		    "wait llm-ask makes");
+		return 0;
+	}
+	if (a->retry_after_ms > MAX_RETRY_AFTER_MS) {
+		buf_printf(m, "; the provider asks to wait %ld s",
+		    a->retry_after_ms / 1000);
+		return 0;
+	}
+	if (deadline > 0 && now() + wait / 1000.0 >= deadline) {
+		buf_printf(m, "; no time left to retry within %ld s",
+		    a->o->total_timeout);
+		return 0;
+	}
+	return 1;
+}
+
 enum call_end
 http_call(const struct provider *p, const char *url, const char *key,
     const char *body, int stream, const struct http_opts *o, struct reply *r)
 {
 	struct curl_slist *headers = headers_for(p->dialect, key, stream);
-	struct attempt a;
+	double deadline = o->total_timeout > 0 ? now() + o->total_timeout : 0;
 	struct buf msg = BUF_INIT;
+	struct attempt a;
 	enum call_end end;
 	long wait;
 	int n;
 
 	memset(&a, 0, sizeof(a));
-	a.curl = curl_easy_init();
-	if (a.curl == NULL)
+	if ((a.curl = curl_easy_init()) == NULL)
 		errx(1, "cannot set up libcurl");
 	a.p = p;
 	a.r = r;
+	a.o = o;
 	a.stream = stream;
 	a.idle_timeout = o->idle_timeout;
 	for (n = 0;; n++) {
 		a.status = 0;
-		a.broken = a.too_big = a.idle_expired = 0;
+		a.broken = a.idle_expired = 0;
+		a.cap = NULL;
 		a.retry_after_ms = a.should_retry = -1;
 		buf_reset(&a.body);
 		sse_init(&a.sse, on_event, &a);
-		end = attempt(&a, url, body, headers, o);
+		a.sse.max = o->max_event;
+		end = attempt(&a, url, body, headers, left_ms(deadline));
 		sse_release(&a.sse);
 		if (end == CALL_OK || n >= o->retries || !should_retry(&a, end))
 			break;
-		if (a.retry_after_ms > MAX_RETRY_AFTER_MS) {
-			buf_printf(&r->err.message,
-			    "; the provider asks to "
-			    "wait %ld s",
-			    a.retry_after_ms / 1000);
-			break;
-		}
 		wait = backoff_ms(&a, n);
+		if (!may_wait(&a, wait, deadline))
+			break;
 		if (!o->quiet) {
 			buf_reset(&msg);
 			describe(&a, &msg);

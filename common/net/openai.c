@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "core/json.h"
 #include "core/msg.h"
 #include "net/provider.h"
 
@@ -149,6 +150,7 @@ static int
 event(struct reply *r, const char *name, const char *data, size_t len)
 {
 	const cJSON *choice, *delta, *s;
+	struct json_error e;
 	cJSON *chunk;
 	int rc = 0;
 
@@ -157,7 +159,7 @@ event(struct reply *r, const char *name, const char *data, size_t len)
 		r->done = 1;
 		return 0;
 	}
-	chunk = cJSON_ParseWithLength(data, len);
+	chunk = json_parse(data, len, &e);
 	if (!cJSON_IsObject(chunk)) {
 		cJSON_Delete(chunk);
 		r->failed = 1;

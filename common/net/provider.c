@@ -62,26 +62,21 @@ configured_provider(const char *name)
 	return &configured[nproviders++];
 }
 
-static int
+/* Sets a field; the configuration has checked the value's shape. */
+static void
 set_field(struct provider *p, const char *key, const char *value)
 {
-	if (strcmp(key, "dialect") == 0) {
-		if (strcmp(value, "openai") == 0)
-			p->dialect = &dialect_openai;
-		else if (strcmp(value, "anthropic") == 0)
-			p->dialect = &dialect_anthropic;
-		else
-			return -1;
-	} else if (strcmp(key, "base_url") == 0) {
+	if (strcmp(key, "dialect") == 0)
+		p->dialect = strcmp(value, "anthropic") == 0
+		    ? &dialect_anthropic
+		    : &dialect_openai;
+	else if (strcmp(key, "base_url") == 0)
 		p->base_url = value;
-	} else if (strcmp(key, "max_tokens_field") == 0) {
+	else if (strcmp(key, "max_tokens_field") == 0)
 		p->max_tokens_field = value;
-	} else if (strcmp(key, "json_schema") == 0) {
-		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-			return -1;
+	else if (strcmp(key, "json_schema") == 0)
 		p->json_schema = value[0] == 'y';
-	}
-	return 0; /* api_key is read where it is needed */
+	/* api_key is read where it is needed */
 }
 
 int
@@ -96,11 +91,7 @@ providers_configure(const struct config *c)
 		if (strcmp(e->section, "provider") != 0)
 			continue;
 		p = configured_provider(e->name);
-		if (set_field(p, e->key, e->value) != 0) {
-			warnx("%s:%u: bad value for %s", c->path, e->line,
-			    e->key);
-			return -1;
-		}
+		set_field(p, e->key, e->value);
 	}
 	for (i = 0; configured != NULL && i < nproviders; i++)
 		if (configured[i].base_url == NULL) {
@@ -145,13 +136,21 @@ provider_env(const struct provider *p, const char *suffix)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-const char *
-provider_key(const struct provider *p, const struct config *c)
+int
+provider_key(const struct provider *p, const struct config *c, const char **key)
 {
-	const char *key = provider_env(p, "_API_KEY");
+	char var[256];
 
-	return key != NULL ? key
-			   : config_get(c, "provider", p->name, "api_key");
+	*key = provider_env(p, "_API_KEY");
+	if (*key != NULL && strpbrk(*key, "\r\n") != NULL) {
+		provider_env_var(p, "_API_KEY", var, sizeof(var));
+		warnx("%s holds a line break: refusing the key", var);
+		*key = NULL;
+		return -1;
+	}
+	if (*key == NULL)
+		*key = config_get(c, "provider", p->name, "api_key");
+	return 0;
 }
 
 const char *

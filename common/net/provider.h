@@ -91,15 +91,20 @@ const struct provider *provider_find(const char *name);
 int providers_configure(const struct config *c);
 void providers_release(void);
 
-/*
- * The key for p: $NAME_API_KEY (the name upper-cased, '-' as '_'), else
- * the configuration's api_key; NULL if neither.  The base URL likewise
- * from $NAME_BASE_URL, the configuration, the table.
- */
 /* Writes the name of p's variable with suffix ("_API_KEY") into var. */
 void provider_env_var(
     const struct provider *p, const char *suffix, char *var, size_t size);
-const char *provider_key(const struct provider *p, const struct config *c);
+
+/*
+ * The key for p in *key: $NAME_API_KEY (the name upper-cased, '-' as
+ * '_'), else the configuration's api_key; NULL if neither.  Returns 0,
+ * or -1 after saying which variable holds a key with a line break (it
+ * would go out as further headers); the key is never printed.
+ */
+int provider_key(
+    const struct provider *p, const struct config *c, const char **key);
+
+/* The base URL: $NAME_BASE_URL, else the configuration, else the table. */
 const char *provider_base_url(const struct provider *p, const struct config *c);
 
 void reply_init(struct reply *r);

@@ -9,6 +9,7 @@ sse_init(struct sse *s, sse_event_fn *fn, void *arg)
 	memset(s, 0, sizeof(*s));
 	s->fn = fn;
 	s->arg = arg;
+	s->max = SSE_MAX_LINE;
 }
 
 void
@@ -68,6 +69,11 @@ take_line(struct sse *s)
 		buf_reset(&s->event);
 		buf_add(&s->event, value, value_len);
 	} else if (name_len == 4 && memcmp(line, "data", 4) == 0) {
+		/* Data lines with never a blank line must not grow forever. */
+		if (s->data.len + value_len + 1 > s->max) {
+			s->too_long = 1;
+			return -1;
+		}
 		buf_add(&s->data, value, value_len);
 		buf_add(&s->data, "\n", 1);
 	}
@@ -91,8 +97,10 @@ sse_feed(struct sse *s, const char *p, size_t n)
 		for (stop = p; stop < end && *stop != '\n' && *stop != '\r';
 		     stop++)
 			;
-		if (s->line.len + (stop - p) > SSE_MAX_LINE)
+		if (s->line.len + (stop - p) > s->max) {
+			s->too_long = 1;
 			return -1;
+		}
 		buf_add(&s->line, p, stop - p);
 		if (stop == end)
 			break;

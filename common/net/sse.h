@@ -22,6 +22,8 @@ struct sse {
 	struct buf data;  /* data lines, each followed by "\n" */
 	int after_cr;     /* the last byte was a CR, so an LF ends nothing */
 	int first_done;   /* the first line, which may open with a BOM */
+	size_t max;       /* the longest line, and event data, taken */
+	int too_long;     /* a line or an event's data passed max */
 };
 
 void sse_init(struct sse *s, sse_event_fn *fn, void *arg);
@@ -30,7 +32,8 @@ void sse_release(struct sse *s);
 /*
  * Parses n more bytes of the stream, which may end anywhere: inside a
  * line, a line end or a UTF-8 character.  Returns 0, the first non-zero
- * value of the callback, or -1 if a line exceeds SSE_MAX_LINE.  At the
+ * value of the callback, or -1 (too_long set) when a line or an event's
+ * data exceeds max, SSE_MAX_LINE unless the caller sets it.  At the
  * end of the stream an event not ended by a blank line is dropped, as
  * the standard says; the caller decides whether the stream was complete.
  */

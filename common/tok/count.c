@@ -9,6 +9,7 @@ int
 counter_for_encoding(struct counter *c, const char *encoding)
 {
 	c->kind = COUNT_EXACT;
+	c->factor = 0;
 	c->flags = 0;
 	c->enc = bpe_find(encoding);
 	return c->enc ? 0 : -1;
@@ -19,6 +20,7 @@ counter_for_model(struct counter *c, const struct model *m)
 {
 	c->kind = m->counter;
 	c->enc = NULL;
+	c->factor = m->factor;
 	c->flags = 0;
 	if (m->encoding == NULL)
 		return m->counter == COUNT_DEEPSEEK ? 0 : -1;
@@ -82,13 +84,13 @@ counter_tokens(const struct counter *c, size_t units)
 	switch (c->kind) {
 	case COUNT_DEEPSEEK:
 		return (units + 9) / 10;
-	case COUNT_CLAUDE:
+	case COUNT_SCALED:
 		/*
-		 * Claude's tokenizer is not public.  Its counts run above
-		 * cl100k_base's on English and code; 1.2 errs on the side
-		 * of a budget that holds.  llm-ask --count asks Anthropic.
+		 * A tokenizer that is not public (Claude's), estimated from
+		 * a public one by the model's factor, rounded up so that a
+		 * budget holds.  llm-ask --count asks Anthropic.
 		 */
-		return (units * 6 + 4) / 5;
+		return (units * (size_t)c->factor + 999) / 1000;
 	default:
 		return units;
 	}

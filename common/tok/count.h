@@ -11,6 +11,7 @@ struct bpe;
 struct counter {
 	enum counter_kind kind;
 	const struct bpe *enc; /* NULL for COUNT_DEEPSEEK */
+	int factor;            /* COUNT_SCALED: thousandths */
 	int flags;             /* for bpe_encode: BPE_SPECIAL */
 };
 

@@ -53,6 +53,13 @@ check(const struct bpe *enc, const char *text, size_t len)
 	bpe_ids_release(&ids);
 }
 
+/* The library calls it for a bad option, which is not tested here. */
+void
+usage(void)
+{
+	abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,6 +12,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * A file that parses yields entries whose keys and values are strings
  * without line ends, each in a section the parser knows.
  */
+/* The library calls it for a bad option, which is not tested here. */
+void
+usage(void)
+{
+	abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -43,6 +43,13 @@ parse(const uint8_t *data, size_t size, size_t step, struct buf *log)
  * The events must not depend on how the stream was cut into reads: the
  * whole input at once, a byte at a time and three at a time agree.
  */
+/* The library calls it for a bad option, which is not tested here. */
+void
+usage(void)
+{
+	abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,5 +1,6 @@
 /* test-common: direct tests of the shared library's tricky units. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tok/bpe.h"
@@ -282,6 +283,13 @@ test_sse(void)
 		}
 	}
 	buf_release(&log);
+}
+
+/* The library calls it for a bad option, which is not tested here. */
+void
+usage(void)
+{
+	abort();
 }
 
 int
