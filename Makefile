@@ -52,14 +52,16 @@ BLOBS = $(ENCODINGS:%=$(VOCAB)/%.bin)
 # milliseconds).
 CORE = core/util core/json core/jsonl core/msg core/utf8 core/record \
 	core/context core/config core/models
-TOK = tok/bpe tok/count tok/budget tok/vocab
+TOK = tok/bpe tok/count tok/budget tok/chunk tok/vocab
 NET = net/sse net/http net/provider net/openai net/anthropic
+CHILD = net/child
 DB = db/store db/rank db/docindex db/ignore
 
 CORE_O = $(CORE:%=$(BUILD)/%.o)
 TOK_O = $(TOK:%=$(BUILD)/%.o)
 NET_O = $(NET:%=$(BUILD)/%.o)
 DB_O = $(DB:%=$(BUILD)/%.o)
+CHILD_O = $(CHILD:%=$(BUILD)/%.o)
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -106,7 +108,7 @@ $(BUILD) $(BIN) $(VOCAB):
 	mkdir -p $@
 
 $(BUILD)/test-common: tests/unit/test-common.c $(CORE_O) $(TOK_O) \
-		$(BUILD)/net/sse.o
+		$(BUILD)/net/sse.o $(CHILD_O)
 	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 test: all $(BUILD)/test-common

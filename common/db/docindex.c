@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "db/docindex.h"
+#include "tok/chunk.h"
 #include "db/ignore.h"
 #include "core/jsonl.h"
 #include "db/store.h"
@@ -108,6 +109,21 @@ add_doc(struct indexer *ix, sqlite3_int64 file, long chunk, long first,
 	return store_run(t);
 }
 
+/* A chunk of the file being indexed: one doc. */
+struct chunking {
+	struct indexer *ix;
+	sqlite3_int64 file;
+	long chunk;
+};
+
+static int
+take_chunk(void *arg, const char *s, size_t len, long first, long last)
+{
+	struct chunking *ch = arg;
+
+	return add_doc(ch->ix, ch->file, ++ch->chunk, first, last, s, len);
+}
+
 /*
  * Cuts the text in ix->text into docs at line ends, each as many whole
  * lines as fit in ix->chunk tokens (a longer line alone).
@@ -115,35 +131,13 @@ add_doc(struct indexer *ix, sqlite3_int64 file, long chunk, long first,
 static int
 add_docs(struct indexer *ix, sqlite3_int64 file)
 {
-	const char *s = ix->text.s, *end = s + ix->text.len, *start = s, *nl;
-	size_t units = 0, line_units;
-	long line = 1, first = 1, chunk = 1;
+	struct chunking ch = {ix, file, 0};
 
 	sqlite3_bind_int64(ix->q[Q_CLEAR], 1, file);
 	if (store_run(ix->q[Q_CLEAR]) < 0)
 		return -1;
-	while (s < end) {
-		nl = memchr(s, '\n', (size_t)(end - s));
-		nl = nl != NULL ? nl + 1 : end;
-		line_units = counter_units(ix->counter, s, (size_t)(nl - s));
-		if (s > start &&
-		    counter_tokens(ix->counter, units + line_units) >
-			ix->chunk) {
-			if (add_doc(ix, file, chunk++, first, line - 1, start,
-				(size_t)(s - start)) < 0)
-				return -1;
-			start = s;
-			first = line;
-			units = 0;
-		}
-		units += line_units;
-		s = nl;
-		line++;
-	}
-	if (s > start)
-		return add_doc(ix, file, chunk, first, line - 1, start,
-		    (size_t)(s - start));
-	return 0;
+	return chunk_lines(
+	    ix->counter, ix->text.s, ix->text.len, ix->chunk, take_chunk, &ch);
 }
 
 static int

@@ -3,13 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tok/bpe.h"
+#include "core/context.h"
+#include "core/json.h"
 #include "core/jsonl.h"
 #include "core/models.h"
 #include "core/msg.h"
-#include "net/sse.h"
+#include "core/record.h"
 #include "core/utf8.h"
 #include "core/util.h"
+#include "net/child.h"
+#include "net/sse.h"
+#include "tok/bpe.h"
+#include "tok/budget.h"
+#include "tok/chunk.h"
 
 static int passed, failed;
 
@@ -285,6 +291,321 @@ test_sse(void)
 	buf_release(&log);
 }
 
+/* The parser's verdict on text: its reprint, or "fault@column: what". */
+static void
+expect_json(const char *text, const char *want)
+{
+	struct json_error e;
+	struct buf got = BUF_INIT;
+	cJSON *v = json_parse(text, strlen(text), &e);
+
+	if (v != NULL)
+		json_print(&got, v);
+	else
+		buf_printf(
+		    &got, "%d@%zu: %s", (int)e.fault, e.offset + 1, e.what);
+	expect_str(text, got.s, got.len, want, strlen(want));
+	cJSON_Delete(v);
+	buf_release(&got);
+}
+
+static void
+test_json(void)
+{
+	struct buf deep = BUF_INIT, keys = BUF_INIT;
+	int i;
+
+	expect_json(
+	    "{\"a\":[1,true,null,\"x\"]}", "{\"a\":[1,true,null,\"x\"]}");
+	/* Numbers keep their digits: no 9.00719925474099e+15 or 1e+300. */
+	expect_json("[9007199254740993,1e300,1.0,-0,0.1,12345678901234567890]",
+	    "[9007199254740993,1e300,1.0,-0,0.1,12345678901234567890]");
+	expect_json("[1E+2, 2.50e-3 ,-7]", "[1E+2,2.50e-3,-7]");
+	expect_json("\"\\u00e9\\ud83d\\ude00\\n\\/\"", "\"é😀\\n/\"");
+	/* cJSON reads each of these as U+0000 and cuts the string. */
+	expect_json(
+	    "{\"c\":\"hello \\uqqqq world\"}", "0@13: bad escape '\\uqqqq'");
+	expect_json("\"\\u0G00\"", "0@2: bad escape '\\u0G00'");
+	expect_json("\"\\u00zz\"", "0@2: bad escape '\\u00zz'");
+	expect_json("{\"\\uzz\":1}", "0@3: bad escape '\\uzz'");
+	expect_json("\"\\x\"", "0@2: bad escape '\\x'");
+	expect_json("\"\\é\"", "0@2: bad escape '\\é'");
+	expect_json("\"\\ud800\"", "0@2: lone surrogate '\\ud800'");
+	expect_json("\"\\udc00\\ud800\"", "0@2: lone surrogate '\\udc00'");
+	expect_json("\"a\\u0000b\"", "2@3: unsupported NUL character");
+	expect_json("\"a\tb\"", "0@3: control character U+0009 in a string");
+	expect_json("\"caf\xe9\"", "1@5: invalid UTF-8");
+	expect_json("{\"a\":1,\"b\":2,\"a\":3}", "0@14: duplicate key 'a'");
+	expect_json("{\"a\":{\"b\":1},\"b\":{\"b\":2,\"b\":3}}",
+	    "0@25: duplicate key 'b'");
+	expect_json("[1e400]", "0@2: number out of range");
+	expect_json("[01]", "0@3: syntax error");
+	expect_json("[1.]", "0@2: syntax error");
+	expect_json("[.5]", "0@2: syntax error");
+	expect_json("{\"a\":1} x", "3@9: unexpected text");
+	expect_json("{\"a\":\"b", "0@6: unterminated string");
+	expect_json("{\"a\"", "0@4: syntax error");
+	expect_json("", "0@1: syntax error");
+	/* Nesting: 1000 levels are fine, 1001 are not. */
+	for (i = 0; i < JSON_MAX_DEPTH; i++)
+		buf_addstr(&deep, "[");
+	for (i = 0; i < JSON_MAX_DEPTH; i++)
+		buf_addstr(&deep, "]");
+	expect_json(deep.s, deep.s);
+	buf_reset(&deep);
+	for (i = 0; i <= JSON_MAX_DEPTH; i++)
+		buf_addstr(&deep, "[");
+	expect_json(deep.s, "0@1001: nested deeper than 1000 levels");
+	/* A big object finds a repeated key by hashing. */
+	buf_addstr(&keys, "{");
+	for (i = 0; i < 500; i++)
+		buf_printf(&keys, "\"k%d\":%d,", i, i);
+	buf_addstr(&keys, "\"k250\":0}");
+	expect_json(keys.s, "0@5282: duplicate key 'k250'");
+	buf_release(&deep);
+	buf_release(&keys);
+}
+
+static cJSON *
+parse(const char *text)
+{
+	struct json_error e;
+
+	return json_parse(text, strlen(text), &e);
+}
+
+static void
+test_record(void)
+{
+	const char *bad[] = {"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+	    "2025-02-29T00:00:00Z", "2026-01-01T24:00:00Z",
+	    "2026-01-01T00:60:00Z", "2026-01-01T00:00:00",
+	    "2026-01-01 00:00:00Z", "2026-01-01T00:00:00+25:00", NULL};
+	char ts[RECORD_TS_SIZE], id[RECORD_ID_SIZE], id2[RECORD_ID_SIZE];
+	cJSON *a, *b;
+	int i;
+
+	expect_num("leap day", record_ts_valid("2024-02-29T12:00:00.5Z"), 1);
+	expect_num("offset", record_ts_valid("2026-01-01T00:00:00+05:30"), 1);
+	for (i = 0; bad[i] != NULL; i++)
+		expect_num(bad[i], record_ts_valid(bad[i]), 0);
+	expect_num("date", record_date_valid("2026-12-31"), 1);
+	expect_num("no such date", record_date_valid("2026-13-45"), 0);
+	record_now(ts);
+	expect_num("now is valid", record_ts_valid(ts), 1);
+	expect_num("now has ms", (long)strlen(ts), 24);
+	record_ulid(id);
+	record_ulid(id2);
+	expect_num("ulids grow", strcmp(id, id2) < 0, 1);
+	/* One identity: kind and subject, else kind and content. */
+	a = parse("{\"kind\":\"note\",\"content\":\"x\"}");
+	b = parse("{\"kind\":\"note\",\"content\":\"x\",\"op\":\"update\"}");
+	expect_num("subject-less facts", fact_same(a, b), 1);
+	cJSON_Delete(b);
+	b = parse("{\"kind\":\"todo\",\"content\":\"x\"}");
+	expect_num("other kind", fact_same(a, b), 0);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+/* A context of the records given as one text of JSON lines. */
+static void
+load_context(struct context *c, const char *lines)
+{
+	struct json_error e;
+	const char *nl;
+
+	context_init(c);
+	for (; *lines != '\0'; lines = nl + 1) {
+		nl = strchr(lines, '\n');
+		context_add(c, json_parse(lines, (size_t)(nl - lines), &e));
+	}
+}
+
+static void
+test_context(void)
+{
+	struct context c;
+	struct buf sys = BUF_INIT;
+
+	load_context(&c,
+	    "{\"role\":\"system\",\"content\":\"Be terse.\"}\n"
+	    "{\"type\":\"fact\",\"kind\":\"note\",\"content\":\"uses C\"}\n"
+	    "{\"type\":\"fact\",\"kind\":\"decision\",\"subject\":\"db\",\"content\":\"redis\"}\n"
+	    "{\"type\":\"fact\",\"kind\":\"note\",\"content\":\"uses C\",\"op\":\"update\"}\n"
+	    "{\"type\":\"fact\",\"kind\":\"decision\",\"subject\":\"db\",\"op\":\"delete\"}\n"
+	    "{\"type\":\"doc\",\"source\":\"a#1\",\"content\":\"low\",\"score\":0.1}\n"
+	    "{\"type\":\"doc\",\"source\":\"b#1\",\"content\":\"high\",\"score\":0.9}\n"
+	    "{\"type\":\"summary\",\"role\":\"system\",\"content\":\"Earlier.\"}\n"
+	    "{\"role\":\"user\",\"content\":\"hi\"}\n");
+	context_system(&c, "Prompt.", NULL, &sys);
+	expect_str("rendered", sys.s, sys.len,
+	    "Prompt.\n\nBe terse.\n\nSummary of the conversation so far:\n"
+	    "Earlier.\n\nKnown facts:\n- note: uses C\n\nDocuments that may "
+	    "help:\n\n[b#1]\nhigh\n\n[a#1]\nlow",
+	    strlen("Prompt.\n\nBe terse.\n\nSummary of the conversation so "
+		   "far:\nEarlier.\n\nKnown facts:\n- note: uses C\n\n"
+		   "Documents that may help:\n\n[b#1]\nhigh\n\n[a#1]\nlow"));
+	expect_num("one message", cJSON_GetArraySize(c.messages), 1);
+	buf_release(&sys);
+	context_release(&c);
+}
+
+static void
+test_budget(void)
+{
+	const struct model *m = model_find("gpt-4o");
+	struct budget_report rep;
+	struct counter counter;
+	struct context c;
+	struct buf in = BUF_INIT;
+	size_t limit, tokens;
+	int i;
+
+	counter_for_model(&counter, m);
+	for (i = 0; i < 40; i++)
+		buf_printf(&in,
+		    "{\"type\":\"fact\",\"kind\":\"note\",\"subject\":\"f%d\","
+		    "\"content\":\"fact number %d\"}\n",
+		    i, i);
+	buf_addstr(&in,
+	    "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[]}\n"
+	    "{\"role\":\"tool\",\"tool_call_id\":\"1\",\"content\":\"result\"}\n");
+	for (i = 0; i < 60; i++)
+		buf_printf(&in,
+		    "{\"role\":\"%s\",\"content\":\"message %d says hello\"}\n",
+		    i % 2 ? "assistant" : "user", i);
+	for (limit = 40; limit < 800; limit += 37) {
+		load_context(&c, in.s);
+		tokens = budget_fit(&c, &counter, NULL, NULL, limit, &rep);
+		/* What fit says fits is what the whole request counts. */
+		expect_num("fit agrees",
+		    (long)budget_context(&counter, &c, NULL, NULL, NULL),
+		    (long)tokens);
+		expect_num("fits", tokens <= limit, 1);
+		/* A tool result is never kept without its call. */
+		expect_num("no lone tool result",
+		    strcmp(msg_str(c.messages->child, "role"), "tool") != 0, 1);
+		context_release(&c);
+	}
+	buf_release(&in);
+}
+
+static int
+count_piece(void *arg, const char *s, size_t len, long first, long last)
+{
+	struct buf *log = arg;
+
+	buf_printf(log, "[%ld-%ld:%zu]", first, last, len);
+	(void)s;
+	return 0;
+}
+
+static void
+test_chunk(void)
+{
+	const char text[] = "one two\nthree four five\nsix\n";
+	struct buf log = BUF_INIT;
+	struct counter c;
+
+	counter_for_encoding(&c, "cl100k_base");
+	chunk_lines(&c, text, strlen(text), 4, count_piece, &log);
+	expect_str("chunks", log.s, log.len, "[1-1:8][2-2:16][3-3:4]", 22);
+	buf_reset(&log);
+	chunk_lines(&c, text, strlen(text), 100, count_piece, &log);
+	expect_str("one chunk", log.s, log.len, "[1-3:28]", 8);
+	expect_num("cut", (long)chunk_cut(&c, "one two three", 13, 2), 7);
+	expect_num("cut keeps a character", (long)chunk_cut(&c, "éé", 4, 0), 2);
+	buf_release(&log);
+}
+
+/* A fake llm-ask: it reads the prompt, prints a reply, exits. */
+static int
+ask_fake(const char *script, cJSON **reply)
+{
+	cJSON *records = parse("[{\"role\":\"user\",\"content\":\"hi\"}]");
+	int status = child_ask(script, NULL, records, 2, reply);
+
+	cJSON_Delete(records);
+	return status;
+}
+
+static void
+test_child(void)
+{
+	cJSON *reply, *total = cJSON_CreateObject();
+	struct buf big = BUF_INIT;
+	char *s;
+
+	expect_num("reply",
+	    ask_fake(
+		"cat >/dev/null; echo '{\"type\":\"delta\"}';"
+		" echo '{\"role\":\"assistant\",\"content\":\"ok\",\"usage\":"
+		"{\"input_tokens\":3},\"cost_usd\":0.1}'",
+		&reply),
+	    0);
+	expect_str("its content", msg_str(reply, "content"), 2, "ok", 2);
+	child_usage_add(total, reply);
+	child_usage_add(total, reply);
+	cJSON_Delete(reply);
+	s = json_print_alloc(total);
+	expect_str("usage summed", s, strlen(s),
+	    "{\"usage\":{\"input_tokens\":6},\"cost_usd\":0.2}", 43);
+	free(s);
+	cJSON_Delete(total);
+	expect_num("exit 4 passes", ask_fake("exit 4", &reply), 4);
+	expect_num("exit 3 passes", ask_fake("exit 3", &reply), 3);
+	expect_num("exit 7 fails", ask_fake("exit 7", &reply), 1);
+	expect_num("no reply", ask_fake("cat >/dev/null", &reply), 1);
+	expect_num("timeout", ask_fake("sleep 5", &reply), 5);
+	/* A prompt larger than a pipe holds, to a child that answers late. */
+	buf_addstr(&big, "head -c 100 >/dev/null; sleep 0.2; cat >/dev/null; ");
+	buf_addstr(&big, "echo '{\"role\":\"assistant\",\"content\":\"\"}'");
+	expect_num("big prompt", ask_fake(big.s, &reply), 0);
+	cJSON_Delete(reply);
+	buf_release(&big);
+	s = child_command("my-ask -m x");
+	expect_str("--ask wins", s, strlen(s), "my-ask -m x", 11);
+	free(s);
+}
+
+static void
+test_util(void)
+{
+	struct strmap m = STRMAP_INIT;
+	struct buf b = BUF_INIT;
+	char *s;
+	long v;
+	int i, *items = NULL;
+	size_t n = 0, cap = 0;
+
+	/* BUF_INIT is an empty string at once. */
+	expect_str("empty", b.s, strlen(b.s), "", 0);
+	s = buf_detach(&b);
+	expect_str("detached", s, strlen(s), "", 0);
+	free(s);
+	expect_num("number", number_check("42", 0, 100, &v) == NULL, 1);
+	expect_num("its value", v, 42);
+	expect_str("why", number_check("many", 0, 100, &v), 37,
+	    "expected a whole number from 0 to 100", 37);
+	expect_num("no sign", number_check("-1", 0, 9, &v) != NULL, 1);
+	expect_num("no space", number_check(" 1", 0, 9, &v) != NULL, 1);
+	for (i = 0; i < 1000; i++) {
+		ARRAY_GROW(items, n, cap);
+		items[n++] = i;
+		buf_printf(&b, "%d", i);
+		strmap_put(&m, b.s, b.len, &items[0]);
+		buf_reset(&b);
+	}
+	expect_num("grown", items[999], 999);
+	expect_num("map size", (long)m.n, 1000);
+	expect_num("map finds", strmap_get(&m, "999", 3) != NULL, 1);
+	expect_num("map misses", strmap_get(&m, "1000", 4) == NULL, 1);
+	free(items);
+	strmap_release(&m);
+	buf_release(&b);
+}
+
 /* The library calls it for a bad option, which is not tested here. */
 void
 usage(void)
@@ -303,6 +624,13 @@ main(void)
 	test_buf_read();
 	test_content();
 	test_sse();
+	test_json();
+	test_record();
+	test_context();
+	test_budget();
+	test_chunk();
+	test_child();
+	test_util();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
