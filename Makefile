@@ -55,7 +55,7 @@ CORE = core/util core/json core/jsonl core/msg core/utf8 core/record \
 TOK = tok/bpe tok/count tok/budget tok/chunk tok/vocab
 NET = net/sse net/http net/provider net/openai net/anthropic
 CHILD = net/child
-DB = db/store db/rank db/docindex db/ignore
+DB = db/store db/rank db/search db/ingest db/docindex db/ignore
 
 CORE_O = $(CORE:%=$(BUILD)/%.o)
 TOK_O = $(TOK:%=$(BUILD)/%.o)

@@ -1,109 +1,219 @@
 /* llm-memdb: an assistant's memory in SQLite: records in, context out. */
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
-#include "tok/count.h"
-#include "db/docindex.h"
+#include "core/config.h"
+#include "core/context.h"
+#include "core/json.h"
 #include "core/jsonl.h"
 #include "core/models.h"
 #include "core/msg.h"
-#include "db/store.h"
+#include "core/record.h"
+#include "core/utf8.h"
 #include "core/util.h"
+#include "db/docindex.h"
+#include "db/ingest.h"
+#include "db/search.h"
+#include "db/store.h"
+#include "tok/budget.h"
+#include "tok/count.h"
 
-#define MAX_NAME 256 /* bytes in a session name */
+#define EXIT_OVER_BUDGET 3
 #define DEFAULT_SESSION "default"
 #define DEFAULT_HITS 5     /* context --hits */
 #define DEFAULT_RESULTS 10 /* search -n */
-/* Matches of a kind that search ranks: the newest. */
-#define CANDIDATES 500
 
 static sqlite3 *db;
 static const char *db_arg; /* --db */
 static char *db_default;   /* else this */
+static struct config cfg;
 
-#define USAGE \
-	"usage: llm-memdb [--db path] add [-s session] [--tee]\n" \
-	"       llm-memdb [--db path] log -s session [--since id] [--last n]\n" \
-	"       llm-memdb [--db path] context -s session [--budget n] [-m model]\n" \
-	"                 [-q query] [--hits n]\n" \
-	"       llm-memdb [--db path] search [-s session] [-k kind] [-n count] [--any] query ...\n" \
-	"       llm-memdb [--db path] sessions\n" \
-	"       llm-memdb [--db path] session new [name] | rm name | rename old new\n" \
-	"       llm-memdb [--db path] facts [-s session] [--history]\n" \
-	"       llm-memdb [--db path] files [-s session]\n" \
-	"       llm-memdb [--db path] cost [-s session] [--by model|session|day] [--since date]\n" \
-	"       llm-memdb [--db path] index [-m model] [--chunk n] path ...\n" \
-	"       llm-memdb [--db path] stats | export | import\n"
+/* A subcommand: its synopsis (after "llm-memdb [--db path]"), its help. */
+struct command {
+	const char *name, *synopsis, *about;
+	int (*run)(int argc, char *argv[]);
+};
+
+static int cmd_add(int argc, char *argv[]);
+static int cmd_log(int argc, char *argv[]);
+static int cmd_context(int argc, char *argv[]);
+static int cmd_search(int argc, char *argv[]);
+static int cmd_sessions(int argc, char *argv[]);
+static int cmd_session(int argc, char *argv[]);
+static int cmd_facts(int argc, char *argv[]);
+static int cmd_files(int argc, char *argv[]);
+static int cmd_cost(int argc, char *argv[]);
+static int cmd_index(int argc, char *argv[]);
+static int cmd_stats(int argc, char *argv[]);
+static int cmd_export(int argc, char *argv[]);
+static int cmd_import(int argc, char *argv[]);
+
+static const struct command commands[] = {
+    {"add", "add [-s session] [--tee]",
+	"Stores the records read on standard input, all of them or none.\n"
+	"\n"
+	"  -s, --session S  the session of records without one (default)\n"
+	"      --tee        print each record as stored\n",
+	cmd_add},
+    {"log", "log -s session [--since id] [--last n]",
+	"Prints a session's records in the order they were added.\n"
+	"\n"
+	"  -s, --session S  the session\n"
+	"      --since ID   only the records after ID\n"
+	"      --last N     only the last N\n",
+	cmd_log},
+    {"context",
+	"context -s session [--budget n] [-m model] [-q query] [--hits n]",
+	"Prints what the next call needs within a budget: the latest\n"
+	"summary, the live facts, hits from other sessions, the messages\n"
+	"after the summary.\n"
+	"\n"
+	"  -s, --session S  the session\n"
+	"  -m, --model M    count as M does, within its budget\n"
+	"      --budget N   at most N tokens\n"
+	"  -q, --query Q    hits for Q from other sessions\n"
+	"      --hits N     at most N hits (5)\n",
+	cmd_context},
+    {"search", "search [-s session] [-k kind] [-n count] [--any] query ...",
+	"Finds records and indexed files by BM25.\n"
+	"\n"
+	"  -s, --session S  in S only\n"
+	"  -k, --kind K     message, summary, fact or doc (repeatable)\n"
+	"  -n, --count N    at most N results (10)\n"
+	"      --any        any word rather than all\n",
+	cmd_search},
+    {"sessions", "sessions", "Lists the sessions.\n", cmd_sessions},
+    {"session", "session new [name] | rm name | rename old new",
+	"Creates, removes or renames a session.\n", cmd_session},
+    {"facts", "facts [-s session] [--history]",
+	"Prints the live facts, or every fact record with --history.\n",
+	cmd_facts},
+    {"files", "files [-s session]",
+	"Prints the files that facts say were created, changed or "
+	"deleted.\n",
+	cmd_files},
+    {"cost", "cost [-s session] [--by model|session|day] [--since date]",
+	"Sums the usage and cost of the calls stored.\n"
+	"\n"
+	"      --by G     one line per model, session or day\n"
+	"      --since D  only calls since D (a date or an RFC 3339 time)\n",
+	cmd_cost},
+    {"index", "index [-m model] [--chunk n] path ...",
+	"Indexes text files, incrementally, for search and context.\n"
+	"\n"
+	"  -m, --model M   count chunks as M does\n"
+	"      --chunk N   tokens in a chunk (400)\n",
+	cmd_index},
+    {"stats", "stats", "Counts what the database holds.\n", cmd_stats},
+    {"export", "export", "Prints the whole database as JSON lines.\n",
+	cmd_export},
+    {"import", "import", "Reads what export printed.\n", cmd_import},
+};
+
+static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+/* The command being run. */
+static const struct command *cmd;
 
 void
 usage(void)
 {
-	fputs(USAGE, stderr);
+	size_t i;
+
+	if (cmd != NULL) {
+		fprintf(
+		    stderr, "usage: llm-memdb [--db path] %s\n", cmd->synopsis);
+		exit(2);
+	}
+	for (i = 0; i < ncommands; i++)
+		fprintf(stderr, "%s llm-memdb [--db path] %s\n",
+		    i == 0 ? "usage:" : "      ", commands[i].synopsis);
 	exit(2);
 }
 
 static void
 help(void)
 {
-	printf("%s",
-	    USAGE
-	    "\n"
-	    "Keeps sessions, messages, summaries, facts, usage and indexed files in\n"
-	    "SQLite, and gives back a session's log, the context for its next call,\n"
-	    "search hits, facts, changed files and costs, as JSON lines.\n"
-	    "\n"
-	    "      --db PATH  the database (default $LLMPIPE_DB, else\n"
-	    "                 $XDG_DATA_HOME/llmpipe/memory.db)\n"
-	    "  -h, --help     this help\n"
-	    "      --version  the version\n"
-	    "\n"
-	    "See llm-memdb(1) for each command's options.\n");
+	size_t i;
+
+	for (i = 0; i < ncommands; i++)
+		printf("%s llm-memdb [--db path] %s\n",
+		    i == 0 ? "usage:" : "      ", commands[i].synopsis);
+	printf("\n"
+	       "Keeps sessions, messages, summaries, facts, usage and indexed "
+	       "files in\n"
+	       "SQLite, and gives back a session's log, the context for its "
+	       "next call,\n"
+	       "search hits, facts, changed files and costs, as JSON lines.\n"
+	       "\n"
+	       "      --db PATH  the database (default $LLMPIPE_DB, else\n"
+	       "                 $XDG_DATA_HOME/llmpipe/memory.db)\n"
+	       "  -h, --help     this help; COMMAND --help, the command's\n"
+	       "      --version  the version\n");
 	exit_flushed(0);
 }
 
-static long
-parse_number(const char *s, const char *opt)
+/* COMMAND --help: its synopsis and what it does, on stdout. */
+static void
+command_help(void)
 {
-	char *end;
-	long v;
+	printf(
+	    "usage: llm-memdb [--db path] %s\n\n%s", cmd->synopsis, cmd->about);
+	exit_flushed(0);
+}
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < 0) {
-		warnx("%s: invalid number '%s'", opt, s);
+/* The options every command takes: -h and --help. */
+#define HELP_OPTION \
+	{ \
+		"help", no_argument, NULL, 'h' \
+	}
+
+/* What getopt found that no command takes: usage, or the help asked for. */
+static void
+other_option(int ch)
+{
+	if (ch == 'h')
+		command_help();
+	usage();
+}
+
+/* Rejects the operands of a command that takes none. */
+static void
+no_operands(int argc, char *argv[])
+{
+	if (optind < argc) {
+		warnx("%s: unexpected argument '%s'", cmd->name, argv[optind]);
 		usage();
 	}
-	return v;
 }
 
-/* A session name is printable text: it is shown and typed in shells. */
-static int
-valid_name(const char *s)
+/* Rejects options and operands of a command that takes none. */
+static void
+no_arguments(int argc, char *argv[])
 {
-	size_t n = 0;
+	static const struct option opts[] = {HELP_OPTION, {NULL, 0, NULL, 0}};
+	int ch;
 
-	for (; s[n] != '\0'; n++)
-		if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
-			return 0;
-	return n > 0 && n <= MAX_NAME;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		other_option(ch);
+	no_operands(argc, argv);
 }
 
+/* A session name is printable UTF-8: it is shown and typed in shells. */
 static void
 check_name(const char *s)
 {
-	if (!valid_name(s)) {
-		warnx("invalid session name '%s' (1 to %d bytes, no control "
-		      "characters)",
-		    s, MAX_NAME);
+	if (!record_session_valid(s) ||
+	    utf8_valid_prefix(s, strlen(s)) != strlen(s)) {
+		warnx("invalid session name '%s' (1 to %d bytes of UTF-8, no "
+		      "control characters)",
+		    s, RECORD_MAX_SESSION);
 		usage();
 	}
 }
@@ -228,625 +338,28 @@ print_rows(sqlite3_stmt *st)
 }
 
 /*
- * Identifiers and times
- */
-
-/* Writes the current UTC time, RFC 3339 to the millisecond, to out. */
-static void
-now_rfc3339(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + 19, 13, ".%03dZ", (int)(ts.tv_nsec / 1000000));
-}
-
-/*
- * Writes a new ULID to out: 48 bits of milliseconds and 80 random bits,
- * in Crockford's base 32, so ids sort by time.  Within a process the
- * random part counts up, so ids stay unique and ordered in a millisecond.
- */
-static void
-new_ulid(char out[27])
-{
-	static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-	static unsigned char rnd[10];
-	static int seeded;
-	struct timespec ts;
-	uint64_t ms;
-	int i, bit;
-
-	if (!seeded && getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		err(1, "getrandom");
-	seeded = 1;
-	for (i = 9; i >= 0 && ++rnd[i] == 0; i--)
-		;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	for (i = 9; i >= 0; i--, ms >>= 5)
-		out[i] = digits[ms & 31];
-	for (i = 0; i < 16; i++) {
-		bit = i * 5;
-		out[10 + i] =
-		    digits[(((rnd[bit / 8] << 8) |
-				(bit / 8 + 1 < 10 ? rnd[bit / 8 + 1] : 0)) >>
-			       (11 - bit % 8)) &
-			31];
-	}
-	out[26] = '\0';
-}
-
-/* RFC 3339: 2025-01-02T03:04:05, a fraction, then Z or an offset. */
-static int
-valid_ts(const char *s)
-{
-	static const char pattern[] = "dddd-dd-ddTdd:dd:dd";
-	int i;
-
-	for (i = 0; pattern[i] != '\0'; i++) {
-		if (pattern[i] == 'd' ? !isdigit((unsigned char)s[i])
-				      : s[i] != pattern[i] &&
-			    !(pattern[i] == 'T' && s[i] == 't'))
-			return 0;
-	}
-	s += i;
-	if (*s == '.' && isdigit((unsigned char)s[1]))
-		for (s++; isdigit((unsigned char)*s); s++)
-			;
-	if (*s == 'Z' || *s == 'z')
-		return s[1] == '\0';
-	return (*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) &&
-	    isdigit((unsigned char)s[2]) && s[3] == ':' &&
-	    isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5]) &&
-	    s[6] == '\0';
-}
-
-/*
  * add and import
  */
 
-enum {
-	Q_SESSION_FIND,
-	Q_SESSION_ADD,
-	Q_RECORD,
-	Q_MESSAGE,
-	Q_MESSAGE_TEXT,
-	Q_SUMMARY,
-	Q_SUMMARY_TEXT,
-	Q_FACT_OP,
-	Q_FACT_SET,
-	Q_FACT_UNTEXT,
-	Q_FACT_TEXT,
-	Q_FACT_DELETE,
-	Q_FILE_CHANGE,
-	Q_USAGE,
-	Q_FILE_ADD,
-	Q_DOC_ADD,
-	Q_DOC_TEXT,
-	NQUERIES
-};
-
-static const char *const add_sql[NQUERIES] = {
-    [Q_SESSION_FIND] = "SELECT id FROM sessions WHERE name = ?",
-    [Q_SESSION_ADD] = "INSERT INTO sessions(name, created) VALUES (?, ?)"
-		      " ON CONFLICT DO NOTHING",
-    [Q_RECORD] = "INSERT INTO records(id, session, type, ts, json)"
-		 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    [Q_MESSAGE] =
-	"INSERT INTO messages(seq, role, model, tokens) VALUES (?, ?, ?, ?)",
-    [Q_MESSAGE_TEXT] = "INSERT INTO messages_fts(rowid, content) VALUES (?, ?)",
-    [Q_SUMMARY] =
-	"INSERT INTO summaries(seq, covers, through) VALUES (?, ?, ?)",
-    [Q_SUMMARY_TEXT] =
-	"INSERT INTO summaries_fts(rowid, content) VALUES (?, ?)",
-    [Q_FACT_OP] = "INSERT INTO fact_ops(seq, kind, subject, op, source)"
-		  " VALUES (?, ?, ?, ?, ?)",
-    [Q_FACT_SET] = "INSERT INTO facts(session, kind, key, seq)"
-		   " VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE"
-		   " SET seq = excluded.seq RETURNING id",
-    [Q_FACT_UNTEXT] = "DELETE FROM facts_fts WHERE rowid = ?",
-    [Q_FACT_TEXT] =
-	"INSERT INTO facts_fts(rowid, subject, content) VALUES (?, ?, ?)",
-    [Q_FACT_DELETE] =
-	"DELETE FROM facts WHERE session = ? AND kind = ? AND key = ?",
-    [Q_FILE_CHANGE] =
-	"INSERT INTO file_changes(seq, path, change) VALUES (?, ?, ?)",
-    [Q_USAGE] = "INSERT INTO usage(seq, provider, model, input_tokens,"
-		" output_tokens, cached_tokens, cost_usd, latency_ms)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_FILE_ADD] = "INSERT INTO files(path, size, mtime, hash)"
-		   " VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-		   " size = excluded.size, mtime = excluded.mtime,"
-		   " hash = excluded.hash RETURNING id",
-    [Q_DOC_ADD] = "INSERT INTO docs(file, chunk, first_line, last_line, hash)"
-		  " SELECT id, ?2, ?3, ?4, ?5 FROM files WHERE path = ?1"
-		  " ON CONFLICT DO NOTHING",
-    [Q_DOC_TEXT] = "INSERT INTO docs_fts(rowid, content) VALUES (?, ?)",
-};
-
-/* The state of an add or an import. */
-struct adder {
+/* Both read records into the database in one transaction. */
+static int
+ingest(const char *session, int importing, int tee)
+{
+	struct ingest_opts o = {session, importing, tee};
+	struct ingest_report rep;
 	struct jsonl in;
-	sqlite3_stmt *q[NQUERIES];
-	const char *session;   /* for records without one */
-	char *last_name;       /* the session last looked up, */
-	sqlite3_int64 last_id; /* and its id */
-	struct buf text;
-	struct buf tee; /* --tee: lines to pass on once committed */
-	int tee_on, importing, in_tx;
-};
-
-static int
-adder_init(struct adder *a)
-{
-	int i;
-
-	memset(a, 0, sizeof(*a));
-	jsonl_init(&a->in, stdin);
-	for (i = 0; i < NQUERIES; i++)
-		if ((a->q[i] = store_prepare(db, add_sql[i])) == NULL)
-			return -1;
-	return 0;
-}
-
-static void
-adder_release(struct adder *a)
-{
-	int i;
-
-	for (i = 0; i < NQUERIES; i++)
-		sqlite3_finalize(a->q[i]);
-	free(a->last_name);
-	buf_release(&a->text);
-	buf_release(&a->tee);
-	jsonl_release(&a->in);
-}
-
-/*
- * Returns the id of the session called name in *id, creating it (with
- * the time created, else now) if it is new.
- */
-static int
-session_id(
-    struct adder *a, const char *name, const char *created, sqlite3_int64 *id)
-{
-	char now[32];
-
-	if (a->last_name != NULL && strcmp(a->last_name, name) == 0) {
-		*id = a->last_id;
-		return 0;
-	}
-	if (created == NULL) {
-		now_rfc3339(now);
-		created = now;
-	}
-	store_bind_text(a->q[Q_SESSION_ADD], 1, name);
-	store_bind_text(a->q[Q_SESSION_ADD], 2, created);
-	store_bind_text(a->q[Q_SESSION_FIND], 1, name);
-	if (store_run(a->q[Q_SESSION_ADD]) < 0 ||
-	    store_step_value(a->q[Q_SESSION_FIND], id) < 0)
-		return -1;
-	free(a->last_name);
-	a->last_name = xmalloc(strlen(name) + 1);
-	strcpy(a->last_name, name);
-	a->last_id = *id;
-	return 0;
-}
-
-static int
-is_count(const cJSON *v)
-{
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
-	    v->valuedouble <= 9e15 && v->valuedouble == floor(v->valuedouble);
-}
-
-static int
-optional_string(const cJSON *rec, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-
-	return v == NULL || cJSON_IsString(v);
-}
-
-/* Returns why usage and cost_usd are malformed, or NULL. */
-static const char *
-check_usage(const cJSON *rec)
-{
-	static const char *const counts[] = {
-	    "input_tokens", "output_tokens", "cached_tokens"};
-	const cJSON *u = cJSON_GetObjectItemCaseSensitive(rec, "usage"), *v;
-	size_t i;
-
-	if (u != NULL && !cJSON_IsObject(u))
-		return "'usage' is not an object";
-	for (i = 0; u != NULL && i < sizeof(counts) / sizeof(counts[0]); i++)
-		if ((v = cJSON_GetObjectItemCaseSensitive(u, counts[i])) !=
-			NULL &&
-		    !is_count(v))
-			return "'usage' holds a token count that is not a "
-			       "whole number";
-	v = cJSON_GetObjectItemCaseSensitive(rec, "cost_usd");
-	if (v != NULL && !(cJSON_IsNumber(v) && v->valuedouble >= 0))
-		return "'cost_usd' is not a number";
-	v = cJSON_GetObjectItemCaseSensitive(rec, "latency_ms");
-	if (v != NULL && !cJSON_IsNumber(v))
-		return "'latency_ms' is not a number";
-	return NULL;
-}
-
-static const char *
-check_fact(const cJSON *rec)
-{
-	const char *kind = msg_str(rec, "kind"), *op = msg_str(rec, "op");
-
-	if (kind == NULL || kind[0] == '\0')
-		return "a fact needs a 'kind'";
-	if (!optional_string(rec, "op") ||
-	    (op != NULL && strcmp(op, "add") != 0 &&
-		strcmp(op, "update") != 0 && strcmp(op, "delete") != 0))
-		return "a fact's 'op' is not add, update or delete";
-	if (!optional_string(rec, "subject") || !optional_string(rec, "source"))
-		return "a fact's 'subject' and 'source' must be strings";
-	if (!optional_string(rec, "content"))
-		return "a fact's 'content' is not a string";
-	if (msg_str(rec, "subject") == NULL && msg_str(rec, "content") == NULL)
-		return "a fact needs a 'subject' or a 'content'";
-	return NULL;
-}
-
-static const char *
-check_message(const cJSON *rec)
-{
-	static const char *const roles[] = {
-	    "system", "user", "assistant", "tool", "developer"};
-	const char *role = msg_str(rec, "role");
-	size_t i;
-
-	if (role == NULL)
-		return "a message needs a 'role' (or a record a 'type')";
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (strcmp(role, roles[i]) == 0)
-			return NULL;
-	return "a message's 'role' is not system, user, assistant, tool or "
-	       "developer";
-}
-
-/* Returns why rec cannot be stored, or NULL if it can. */
-static const char *
-check_record(const struct adder *a, const cJSON *rec, struct buf *text)
-{
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "type");
-	const char *why = NULL, *s;
-
-	if (type != NULL &&
-	    (!cJSON_IsString(type) || type->valuestring[0] == '\0'))
-		return "'type' is not a string";
-	if (type != NULL && !a->importing &&
-	    strncmp(type->valuestring, "memdb.", 6) == 0)
-		return "the types 'memdb.*' are kept for export";
-	if (!optional_string(rec, "id") ||
-	    ((s = msg_str(rec, "id")) != NULL && s[0] == '\0'))
-		return "'id' is not a string";
-	if (!optional_string(rec, "session") ||
-	    ((s = msg_str(rec, "session")) != NULL && !valid_name(s)))
-		return "'session' is not a valid session name";
-	if (!optional_string(rec, "ts") ||
-	    ((s = msg_str(rec, "ts")) != NULL && !valid_ts(s)))
-		return "'ts' is not an RFC 3339 time";
-	if ((why = check_usage(rec)) != NULL)
-		return why;
-	buf_reset(text);
-	if (msg_content(rec, text, &why) < 0)
-		return why;
-	if (type == NULL)
-		return check_message(rec);
-	if (strcmp(type->valuestring, "fact") == 0)
-		return check_fact(rec);
-	if (strcmp(type->valuestring, "summary") == 0 &&
-	    msg_str(rec, "content") == NULL)
-		return "a summary's 'content' is not a string";
-	return NULL;
-}
-
-/* Returns the number v holds, or 0. */
-static sqlite3_int64
-whole_number(const cJSON *v)
-{
-	return cJSON_IsNumber(v) ? (sqlite3_int64)v->valuedouble : 0;
-}
-
-static sqlite3_int64
-number_or(const cJSON *rec, const char *key, sqlite3_int64 dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-
-	return cJSON_IsNumber(v) ? (sqlite3_int64)v->valuedouble : dflt;
-}
-
-static void
-bind_number_or_null(sqlite3_stmt *q, int i, const cJSON *rec, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-
-	if (cJSON_IsNumber(v))
-		sqlite3_bind_int64(q, i, (sqlite3_int64)v->valuedouble);
-	else
-		sqlite3_bind_null(q, i);
-}
-
-static int
-add_message(struct adder *a, sqlite3_int64 seq, const cJSON *rec)
-{
-	sqlite3_stmt *q = a->q[Q_MESSAGE], *t = a->q[Q_MESSAGE_TEXT];
-
-	sqlite3_bind_int64(q, 1, seq);
-	store_bind_text(q, 2, msg_str(rec, "role"));
-	store_bind_text(q, 3, msg_str(rec, "model"));
-	bind_number_or_null(q, 4, rec, "tokens");
-	if (store_run(q) < 0)
-		return -1;
-	if (a->text.len == 0)
-		return 0;
-	sqlite3_bind_int64(t, 1, seq);
-	sqlite3_bind_text(t, 2, a->text.s, (int)a->text.len, SQLITE_STATIC);
-	return store_run(t);
-}
-
-static int
-add_summary(struct adder *a, sqlite3_int64 seq, const cJSON *rec)
-{
-	sqlite3_stmt *q = a->q[Q_SUMMARY], *t = a->q[Q_SUMMARY_TEXT];
-
-	sqlite3_bind_int64(q, 1, seq);
-	bind_number_or_null(q, 2, rec, "covers");
-	store_bind_text(q, 3, msg_str(rec, "through"));
-	sqlite3_bind_int64(t, 1, seq);
-	store_bind_text(t, 2, msg_str(rec, "content"));
-	return store_run(q) < 0 ? -1 : store_run(t);
-}
-
-/*
- * A file_created or file_modified fact (file_deleted, or any file fact
- * with op delete, removes) records a change to the file it names.
- */
-static int
-add_file_change(struct adder *a, sqlite3_int64 seq, const cJSON *rec)
-{
-	const char *kind = msg_str(rec, "kind"), *op = msg_str(rec, "op");
-	const char *path = msg_str(rec, "subject");
-	sqlite3_stmt *q = a->q[Q_FILE_CHANGE];
-
-	if (strncmp(kind, "file_", 5) != 0 || path == NULL)
-		return 0;
-	sqlite3_bind_int64(q, 1, seq);
-	store_bind_text(q, 2, path);
-	store_bind_text(q, 3,
-	    op != NULL && strcmp(op, "delete") == 0 ? "deleted" : kind + 5);
-	return store_run(q);
-}
-
-/*
- * A fact is known by its kind and subject (by its content when it has
- * none): add and update set its current state, delete ends it.
- */
-static int
-add_fact(
-    struct adder *a, sqlite3_int64 seq, sqlite3_int64 session, const cJSON *rec)
-{
-	const char *op = msg_str(rec, "op"), *subject = msg_str(rec, "subject");
-	const char *content = msg_str(rec, "content");
-	const char *key = subject != NULL ? subject : content;
-	sqlite3_stmt *q = a->q[Q_FACT_OP];
-	sqlite3_int64 id;
-	int del = op != NULL && strcmp(op, "delete") == 0;
-
-	sqlite3_bind_int64(q, 1, seq);
-	store_bind_text(q, 2, msg_str(rec, "kind"));
-	store_bind_text(q, 3, subject);
-	store_bind_text(q, 4, op != NULL ? op : "add");
-	store_bind_text(q, 5, msg_str(rec, "source"));
-	if (store_run(q) < 0 || add_file_change(a, seq, rec) < 0)
-		return -1;
-	q = a->q[del ? Q_FACT_DELETE : Q_FACT_SET];
-	sqlite3_bind_int64(q, 1, session);
-	store_bind_text(q, 2, msg_str(rec, "kind"));
-	store_bind_text(q, 3, key);
-	if (del)
-		return store_run(q);
-	sqlite3_bind_int64(q, 4, seq);
-	if (store_step_value(q, &id) < 0)
-		return -1;
-	sqlite3_bind_int64(a->q[Q_FACT_UNTEXT], 1, id);
-	q = a->q[Q_FACT_TEXT];
-	sqlite3_bind_int64(q, 1, id);
-	store_bind_text(q, 2, subject);
-	store_bind_text(q, 3, content);
-	return store_run(a->q[Q_FACT_UNTEXT]) < 0 ? -1 : store_run(q);
-}
-
-/* A record with usage or cost_usd is the result of a model call. */
-static int
-add_usage(struct adder *a, sqlite3_int64 seq, const cJSON *rec)
-{
-	const cJSON *u = cJSON_GetObjectItemCaseSensitive(rec, "usage");
-	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(rec, "cost_usd");
-	sqlite3_stmt *q = a->q[Q_USAGE];
-
-	if (u == NULL && cost == NULL)
-		return 0;
-	sqlite3_bind_int64(q, 1, seq);
-	store_bind_text(q, 2, msg_str(rec, "provider"));
-	store_bind_text(q, 3, msg_str(rec, "model"));
-	sqlite3_bind_int64(q, 4, number_or(u, "input_tokens", 0));
-	sqlite3_bind_int64(q, 5, number_or(u, "output_tokens", 0));
-	sqlite3_bind_int64(q, 6, number_or(u, "cached_tokens", 0));
-	sqlite3_bind_double(q, 7, cJSON_IsNumber(cost) ? cost->valuedouble : 0);
-	bind_number_or_null(q, 8, rec, "latency_ms");
-	return store_run(q);
-}
-
-/* Gives rec the id, session and time it lacks, as new fields at its end. */
-static void
-complete_record(struct adder *a, cJSON *rec)
-{
-	char buf[32];
-
-	if (msg_str(rec, "id") == NULL) {
-		new_ulid(buf);
-		msg_set_string(rec, "id", buf);
-	}
-	if (msg_str(rec, "session") == NULL)
-		msg_set_string(rec, "session", a->session);
-	if (msg_str(rec, "ts") == NULL) {
-		now_rfc3339(buf);
-		msg_set_string(rec, "ts", buf);
-	}
-}
-
-/*
- * Stores a checked record in the log and the tables of its kind; a
- * record whose id is already there is left as it is.  Returns 0 or -1
- * (reported).
- */
-static int
-store_record(struct adder *a, cJSON *rec)
-{
-	const char *type = msg_str(rec, "type");
-	sqlite3_stmt *q = a->q[Q_RECORD];
-	sqlite3_int64 session, seq;
-	char *json;
 	int rv;
 
-	complete_record(a, rec);
-	if (session_id(a, msg_str(rec, "session"), NULL, &session) < 0)
-		return -1;
-	if ((json = cJSON_PrintUnformatted(rec)) == NULL)
-		errx(1, "out of memory");
-	store_bind_text(q, 1, msg_str(rec, "id"));
-	sqlite3_bind_int64(q, 2, session);
-	store_bind_text(q, 3, type != NULL ? type : "message");
-	store_bind_text(q, 4, msg_str(rec, "ts"));
-	store_bind_text(q, 5, json);
-	rv = store_run(q);
-	if (a->tee_on) {
-		buf_addstr(&a->tee, json);
-		buf_add(&a->tee, "\n", 1);
-	}
-	cJSON_free(json);
-	if (rv < 0 || sqlite3_changes(db) == 0)
-		return rv;
-	seq = sqlite3_last_insert_rowid(db);
-	if (type == NULL)
-		rv = add_message(a, seq, rec);
-	else if (strcmp(type, "summary") == 0)
-		rv = add_summary(a, seq, rec);
-	else if (strcmp(type, "fact") == 0)
-		rv = add_fact(a, seq, session, rec);
-	return rv < 0 ? -1 : add_usage(a, seq, rec);
-}
-
-static int
-import_file(struct adder *a, const cJSON *rec)
-{
-	sqlite3_stmt *q = a->q[Q_FILE_ADD];
-	sqlite3_int64 id;
-
-	store_bind_text(q, 1, msg_str(rec, "path"));
-	sqlite3_bind_int64(q, 2, number_or(rec, "size", 0));
-	sqlite3_bind_int64(q, 3, number_or(rec, "mtime", 0));
-	store_bind_text(q, 4, msg_str(rec, "hash"));
-	return store_step_value(q, &id);
-}
-
-/* A doc follows the line of its file, which has given it an id. */
-static int
-import_doc(struct adder *a, const cJSON *rec)
-{
-	const cJSON *lines = cJSON_GetObjectItemCaseSensitive(rec, "lines");
-	sqlite3_stmt *q = a->q[Q_DOC_ADD], *t = a->q[Q_DOC_TEXT];
-
-	store_bind_text(q, 1, msg_str(rec, "path"));
-	sqlite3_bind_int64(q, 2, number_or(rec, "chunk", 0));
-	sqlite3_bind_int64(q, 3, whole_number(cJSON_GetArrayItem(lines, 0)));
-	sqlite3_bind_int64(q, 4, whole_number(cJSON_GetArrayItem(lines, 1)));
-	store_bind_text(q, 5, msg_str(rec, "hash"));
-	if (store_run(q) < 0)
-		return -1;
-	if (sqlite3_changes(db) == 0)
-		return 0;
-	sqlite3_bind_int64(t, 1, sqlite3_last_insert_rowid(db));
-	store_bind_text(t, 2, msg_str(rec, "content"));
-	return store_run(t);
-}
-
-/*
- * import: the lines of export that are not records.  Returns 0, 1 if rec
- * is a record, -1 (reported) on a database error, -2 (reported) for a
- * bad line.
- */
-static int
-import_meta(struct adder *a, const cJSON *rec)
-{
-	const char *type = msg_str(rec, "type");
-	const char *name = msg_str(rec, "name");
-	sqlite3_int64 id;
-
-	if (type == NULL || strncmp(type, "memdb.", 6) != 0)
+	if (open_db() < 0)
 		return 1;
-	if (strcmp(type, "memdb.session") == 0 && name != NULL &&
-	    valid_name(name) && msg_str(rec, "created") != NULL)
-		return session_id(a, name, msg_str(rec, "created"), &id);
-	if (strcmp(type, "memdb.file") == 0 && msg_str(rec, "path") &&
-	    msg_str(rec, "hash"))
-		return import_file(a, rec);
-	if (strcmp(type, "memdb.doc") == 0 && msg_str(rec, "path") &&
-	    msg_str(rec, "hash") && msg_str(rec, "content"))
-		return import_doc(a, rec);
-	jsonl_error(&a->in, "not a line of llm-memdb export");
-	return -2;
-}
-
-/* Reads records until the end; returns the exit status. */
-static int
-add_all(struct adder *a)
-{
-	cJSON *rec;
-	const char *why;
-	int rv, bad = 0, failed = 0;
-
-	while (!failed && (rv = jsonl_read(&a->in, &rec)) != 0) {
-		if (rv < 0) {
-			bad++;
-			continue;
-		}
-		if ((why = check_record(a, rec, &a->text)) != NULL) {
-			jsonl_error(&a->in, "%s", why);
-			bad++;
-		} else if (bad == 0) {
-			if (!a->in_tx && store_exec(db, "BEGIN IMMEDIATE") == 0)
-				a->in_tx = 1;
-			rv = a->in_tx && a->importing ? import_meta(a, rec) : 1;
-			if (rv == -2)
-				bad++;
-			else if (rv < 0 ||
-			    (rv == 1 && store_record(a, rec) < 0))
-				failed = 1;
-		}
-		cJSON_Delete(rec);
-		failed |= !a->in_tx && bad == 0;
-	}
-	if (bad > 0)
-		warnx("bad input: nothing added");
-	if (a->in_tx && (bad > 0 || failed))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	else if (a->in_tx && store_exec(db, "COMMIT") < 0)
-		failed = 1;
-	if (bad == 0 && !failed && a->tee.len > 0)
-		fwrite(a->tee.s, 1, a->tee.len, stdout);
-	return bad > 0 || failed;
+	jsonl_init(&in, stdin);
+	rv = ingest_run(db, &in, &o, &rep);
+	if (rv == 0 && rep.stored.len > 0 &&
+	    fwrite(rep.stored.s, 1, rep.stored.len, stdout) != rep.stored.len)
+		err(1, "write error");
+	ingest_report_release(&rep);
+	jsonl_release(&in);
+	return rv < 0;
 }
 
 static int
@@ -854,15 +367,15 @@ cmd_add(int argc, char *argv[])
 {
 	enum { OPT_TEE = 256 };
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"session", required_argument, NULL, 's'},
 	    {"tee", no_argument, NULL, OPT_TEE},
 	    {NULL, 0, NULL, 0},
 	};
-	struct adder a;
 	const char *session = DEFAULT_SESSION;
-	int ch, tee = 0, status = 1;
+	int ch, tee = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hs:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			check_name(optarg);
@@ -872,48 +385,18 @@ cmd_add(int argc, char *argv[])
 			tee = 1;
 			break;
 		default:
-			usage();
+			other_option(ch);
 		}
 	}
-	if (optind < argc)
-		usage();
-	if (open_db() < 0)
-		return 1;
-	if (adder_init(&a) == 0) {
-		a.session = session;
-		a.tee_on = tee;
-		status = add_all(&a);
-	}
-	adder_release(&a);
-	return status;
-}
-
-/* Rejects options and operands of a command that takes none. */
-static void
-no_arguments(int argc, char *argv[])
-{
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
-
-	if (getopt_long(argc, argv, "", opts, NULL) != -1 || optind < argc)
-		usage();
+	no_operands(argc, argv);
+	return ingest(session, 0, tee);
 }
 
 static int
 cmd_import(int argc, char *argv[])
 {
-	struct adder a;
-	int status = 1;
-
 	no_arguments(argc, argv);
-	if (open_db() < 0)
-		return 1;
-	if (adder_init(&a) == 0) {
-		a.session = DEFAULT_SESSION;
-		a.importing = 1;
-		status = add_all(&a);
-	}
-	adder_release(&a);
-	return status;
+	return ingest(DEFAULT_SESSION, 1, 0);
 }
 
 /*
@@ -989,6 +472,7 @@ cmd_log(int argc, char *argv[])
 {
 	enum { OPT_LAST = 256, OPT_SINCE };
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"last", required_argument, NULL, OPT_LAST},
 	    {"session", required_argument, NULL, 's'},
 	    {"since", required_argument, NULL, OPT_SINCE},
@@ -1000,23 +484,26 @@ cmd_log(int argc, char *argv[])
 	long last = -1;
 	int ch, rv;
 
-	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hs:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			session = optarg;
 			break;
 		case OPT_LAST:
-			last = parse_number(optarg, "--last");
+			last = option_number("--last", optarg, 0, LONG_MAX);
 			break;
 		case OPT_SINCE:
 			since = optarg;
 			break;
 		default:
-			usage();
+			other_option(ch);
 		}
 	}
-	if (optind < argc || session == NULL)
+	no_operands(argc, argv);
+	if (session == NULL) {
+		warnx("log: which session? (-s session)");
 		usage();
+	}
 	if (open_db() < 0 || (id = need_session(session)) < 0)
 		return 1;
 	if (since != NULL && (after = find_record(id, since)) <= 0) {
@@ -1056,16 +543,16 @@ cmd_sessions(int argc, char *argv[])
 static int
 session_new(const char *name)
 {
-	char id[27], now[32];
+	char id[RECORD_ID_SIZE], now[RECORD_TS_SIZE];
 	sqlite3_stmt *st;
 	cJSON *o;
 	int rv;
 
 	if (name == NULL) {
-		new_ulid(id);
+		record_ulid(id);
 		name = id;
 	}
-	now_rfc3339(now);
+	record_now(now);
 	st = store_prepare(db,
 	    "INSERT INTO sessions(name, created) VALUES (?, ?)"
 	    " ON CONFLICT DO NOTHING");
@@ -1111,23 +598,45 @@ session_rename(const char *from, const char *to)
 	return -1;
 }
 
+/* session new [name] | rm name | rename old new: checks the words. */
+static void
+session_words(int argc, char *argv[])
+{
+	const char *verb = argc > 1 ? argv[1] : NULL;
+	int i, want;
+
+	if (verb != NULL &&
+	    (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0))
+		command_help();
+	if (verb == NULL) {
+		warnx("session: new, rm or rename?");
+		usage();
+	}
+	want = strcmp(verb, "new") == 0   ? 3
+	    : strcmp(verb, "rm") == 0     ? 3
+	    : strcmp(verb, "rename") == 0 ? 4
+					  : 0;
+	if (want == 0) {
+		warnx("session: unknown verb '%s' (new, rm or rename)", verb);
+		usage();
+	}
+	if (argc > want || (argc < want && strcmp(verb, "new") != 0)) {
+		warnx("session %s: %s", verb,
+		    argc > want ? "too many names" : "which session?");
+		usage();
+	}
+	for (i = 2; i < argc; i++)
+		check_name(argv[i]);
+}
+
 static int
 cmd_session(int argc, char *argv[])
 {
-	const char *verb = argc > 1 ? argv[1] : "";
+	const char *verb;
 	sqlite3_int64 id;
 
-	if (strcmp(verb, "new") == 0 && argc <= 3) {
-		if (argc == 3)
-			check_name(argv[2]);
-	} else if (strcmp(verb, "rm") == 0 && argc == 3) {
-		check_name(argv[2]);
-	} else if (strcmp(verb, "rename") == 0 && argc == 4) {
-		check_name(argv[2]);
-		check_name(argv[3]);
-	} else {
-		usage();
-	}
+	session_words(argc, argv);
+	verb = argv[1];
 	if (open_db() < 0)
 		return 1;
 	if (strcmp(verb, "new") == 0)
@@ -1139,12 +648,12 @@ cmd_session(int argc, char *argv[])
 	    query_value("DELETE FROM sessions WHERE id = ?2", NULL, id) < 0;
 }
 
-/* Parses -s for the commands whose only option it is, with more. */
 static int
 cmd_facts(int argc, char *argv[])
 {
 	enum { OPT_HISTORY = 256 };
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"history", no_argument, NULL, OPT_HISTORY},
 	    {"session", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
@@ -1152,16 +661,15 @@ cmd_facts(int argc, char *argv[])
 	const char *session = NULL;
 	int ch, history = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hs:", opts, NULL)) != -1) {
 		if (ch == 's')
 			session = optarg;
 		else if (ch == OPT_HISTORY)
 			history = 1;
 		else
-			usage();
+			other_option(ch);
 	}
-	if (optind < argc)
-		usage();
+	no_operands(argc, argv);
 	if (open_db() < 0 || (session != NULL && need_session(session) < 0))
 		return 1;
 	if (history)
@@ -1182,19 +690,19 @@ static const char *
 session_option(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"session", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *session = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hs:", opts, NULL)) != -1) {
 		if (ch != 's')
-			usage();
+			other_option(ch);
 		session = optarg;
 	}
-	if (optind < argc)
-		usage();
+	no_operands(argc, argv);
 	return session;
 }
 
@@ -1274,24 +782,12 @@ cmd_export(int argc, char *argv[])
 	return rv < 0;
 }
 
-/* A date as --since takes it: 2025-01-02, or an RFC 3339 time. */
-static int
-valid_date(const char *s)
-{
-	char t[40];
-
-	if (strlen(s) == 10) {
-		snprintf(t, sizeof(t), "%sT00:00:00Z", s);
-		return valid_ts(t);
-	}
-	return valid_ts(s);
-}
-
 static int
 cmd_cost(int argc, char *argv[])
 {
 	enum { OPT_BY = 256, OPT_SINCE };
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"by", required_argument, NULL, OPT_BY},
 	    {"session", required_argument, NULL, 's'},
 	    {"since", required_argument, NULL, OPT_SINCE},
@@ -1303,12 +799,12 @@ cmd_cost(int argc, char *argv[])
 	    {"day", "date(r.ts) AS day,"},
 	};
 	const char *session = NULL, *since = NULL, *group = "";
-	char sql[1024];
+	char sql[2048];
 	sqlite3_stmt *st;
 	size_t i;
 	int ch, rv;
 
-	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hs:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			session = optarg;
@@ -1324,18 +820,17 @@ cmd_cost(int argc, char *argv[])
 			group = groups[i][1];
 			break;
 		case OPT_SINCE:
-			if (!valid_date(optarg)) {
+			if (!record_date_valid(optarg)) {
 				warnx("--since: not a date: '%s'", optarg);
 				usage();
 			}
 			since = optarg;
 			break;
 		default:
-			usage();
+			other_option(ch);
 		}
 	}
-	if (optind < argc)
-		usage();
+	no_operands(argc, argv);
 	if (open_db() < 0 || (session != NULL && need_session(session) < 0))
 		return 1;
 	snprintf(sql, sizeof(sql),
@@ -1343,7 +838,12 @@ cmd_cost(int argc, char *argv[])
 	    " coalesce(sum(u.input_tokens), 0) AS input_tokens,"
 	    " coalesce(sum(u.output_tokens), 0) AS output_tokens,"
 	    " coalesce(sum(u.cached_tokens), 0) AS cached_tokens,"
-	    " round(coalesce(sum(u.cost_usd), 0), 9) AS cost_usd"
+	    " round(coalesce(sum(u.cost_usd), 0), 9) AS cost_usd,"
+	    " sum(u.counted_input_tokens) AS counted_input_tokens,"
+	    /* The provider's count over llm-ask's, where llm-ask counted. */
+	    " round(1.0 * sum(CASE WHEN u.counted_input_tokens > 0 THEN"
+	    " u.input_tokens END) / sum(nullif(u.counted_input_tokens, 0)),"
+	    " 3) AS observed_ratio"
 	    " FROM usage u JOIN records r ON r.seq = u.seq"
 	    " JOIN sessions s ON s.id = r.session"
 	    " WHERE (?1 IS NULL OR s.name = ?1)"
@@ -1363,380 +863,57 @@ cmd_cost(int argc, char *argv[])
  * Search
  */
 
-enum { K_MESSAGE = 1, K_SUMMARY = 2, K_FACT = 4, K_DOC = 8, K_ALL = 15 };
-enum scope { ANY_SESSION, THE_SESSION, OTHER_SESSIONS };
-
-/*
- * Where each kind's text is searched, and how a hit becomes the columns
- * of a result:
- * - fts: its FTS5 table, whose rowid a hit is;
- * - in_session: a condition true when that row is in session :session,
- *   read from an index so that testing thousands of rows reads few
- *   pages (NULL: the kind has no session);
- * - session_rows: a rowid range that holds the session's rows, which
- *   FTS5 can seek to (NULL: none);
- * - columns: the session, id, chunk and first and last line of the row,
- *   from hits and the joins that follow;
- * - snippet_column: the column that snippet() takes;
- * - text: the row's whole text.
- */
-static const struct kind {
-	const char *name;
-	unsigned bit;
-	const char *fts, *in_session, *session_rows, *columns, *joins,
-	    *snippet_column, *text;
-} kinds[] = {
-    {"message", K_MESSAGE, "messages_fts",
-	"EXISTS (SELECT 1 FROM records INDEXED BY records_by_session"
-	" WHERE session = :session AND seq = messages_fts.rowid)",
-	"messages_fts.rowid BETWEEN (SELECT min(seq) FROM records WHERE"
-	" session = :session) AND (SELECT max(seq) FROM records WHERE"
-	" session = :session)",
-	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
-	" NULL AS last",
-	" JOIN records r ON r.seq = row", "0", "content"},
-    {"summary", K_SUMMARY, "summaries_fts",
-	"EXISTS (SELECT 1 FROM records INDEXED BY records_by_session"
-	" WHERE session = :session AND seq = summaries_fts.rowid)",
-	"summaries_fts.rowid BETWEEN (SELECT min(seq) FROM records WHERE"
-	" session = :session) AND (SELECT max(seq) FROM records WHERE"
-	" session = :session)",
-	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
-	" NULL AS last",
-	" JOIN records r ON r.seq = row", "0", "content"},
-    {"fact", K_FACT, "facts_fts",
-	"EXISTS (SELECT 1 FROM facts WHERE id = facts_fts.rowid"
-	" AND session = :session)",
-	NULL,
-	"r.session AS session, r.id AS id, NULL AS chunk, NULL AS first,"
-	" NULL AS last",
-	" JOIN facts f ON f.id = row JOIN records r ON r.seq = f.seq", "-1",
-	"coalesce(subject || ': ', '') || coalesce(content, '')"},
-    {"doc", K_DOC, "docs_fts", NULL, NULL,
-	"NULL AS session, f.path AS id, d.chunk AS chunk, d.first_line AS"
-	" first, d.last_line AS last",
-	" JOIN docs d ON d.id = row JOIN files f ON f.id = d.file", "0",
-	"content"},
-};
-
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-
-/* The columns of a hit. */
-enum {
-	H_KIND,
-	H_SCORE,
-	H_SESSION,
-	H_ID,
-	H_CHUNK,
-	H_FIRST,
-	H_LAST,
-	H_SNIPPET,
-	H_CONTENT
-};
-
-/*
- * Appends the best hits of a kind in the scope: the newest matches, up
- * to CANDIDATES, scored, and the best :limit of those made into results.
- * Ordered by score, FTS5 would score every match, which for a word in
- * half of a million records takes a second; newest first it reads only
- * as many as it returns.  The snippet and the text are made for those
- * best only.
- */
-static void
-add_kind_hits(struct buf *sql, const struct kind *k, enum scope scope)
+static unsigned
+parse_kind(const char *arg)
 {
-	/*
-	 * rank_bm25 (see rank.h) rather than bm25(), which weighs a word by
-	 * counting every row it is in: 15 ms a word in half of a million
-	 * rows.  It is given the table's rowid range for its estimate.
-	 */
-	buf_printf(sql,
-	    "SELECT * FROM (WITH hits AS (SELECT * FROM (SELECT rank_bm25(%s,"
-	    " (SELECT rowid FROM %s ORDER BY rowid LIMIT 1), (SELECT rowid"
-	    " FROM %s ORDER BY rowid DESC LIMIT 1), :limit) AS score,"
-	    " rowid AS row FROM %s WHERE %s MATCH :%s",
-	    k->fts, k->fts, k->fts, k->fts, k->fts, k->name);
-	if (scope == THE_SESSION && k->session_rows != NULL)
-		buf_printf(sql, " AND %s", k->session_rows);
-	if (scope != ANY_SESSION && k->in_session != NULL)
-		buf_printf(sql, " AND %s%s",
-		    scope == OTHER_SESSIONS ? "NOT " : "", k->in_session);
-	buf_printf(sql,
-	    " ORDER BY rowid DESC LIMIT %d) ORDER BY score LIMIT :limit)"
-	    " SELECT '%s' AS kind, score, %s, (SELECT snippet(%s, %s, '[',"
-	    " ']', '…', 16) FROM %s WHERE %s MATCH :%s AND rowid = row) AS"
-	    " snippet, (SELECT %s FROM %s WHERE rowid = row) AS text"
-	    " FROM hits%s)",
-	    CANDIDATES, k->name, k->columns, k->fts, k->snippet_column, k->fts,
-	    k->fts, k->name, k->text, k->fts, k->joins);
-}
+	unsigned bit = search_kind(arg);
 
-/*
- * Prepares the query for the best hits of the kinds in the scope, best
- * first: :message, :summary, :fact and :doc the FTS5 query of each kind
- * (see bind_query), :limit the number of hits, :session the session's
- * id.  The caller finalizes it.
- */
-static sqlite3_stmt *
-prepare_hits(unsigned mask, enum scope scope)
-{
-	struct buf sql = BUF_INIT;
-	sqlite3_stmt *st;
-	size_t i;
-
-	buf_addstr(&sql,
-	    "SELECT kind, -score, (SELECT name FROM sessions WHERE"
-	    " id = session), id, chunk, first, last, snippet, text"
-	    " FROM (");
-	for (i = 0; i < NKINDS; i++) {
-		if (!(mask & kinds[i].bit) ||
-		    (kinds[i].in_session == NULL && scope == THE_SESSION))
-			continue;
-		if (sql.s[sql.len - 1] != '(')
-			buf_addstr(&sql, " UNION ALL ");
-		add_kind_hits(&sql, &kinds[i], scope);
+	if (bit == 0) {
+		warnx("-k: not message, summary, fact or doc: '%s'", arg);
+		usage();
 	}
-	buf_addstr(&sql, ") ORDER BY score LIMIT :limit");
-	st = store_prepare(db, sql.s);
-	buf_release(&sql);
-	return st;
-}
-
-/*
- * What to search for: words, each a quoted FTS5 string (with '"'
- * doubled), so that no character of the user's is FTS5 syntax; all of
- * them wanted, or any.
- */
-struct query {
-	char **words;
-	size_t n, cap;
-	int any;
-};
-
-/* Adds the whitespace-separated words of text to q. */
-static void
-query_add(struct query *q, const char *text)
-{
-	struct buf word = BUF_INIT;
-	const char *p = text;
-	size_t n;
-
-	for (;;) {
-		p += strspn(p, " \t\r\n\f\v");
-		if (*p == '\0')
-			break;
-		buf_reset(&word);
-		buf_add(&word, "\"", 1);
-		for (n = strcspn(p, " \t\r\n\f\v"); n > 0; n--, p++) {
-			if (*p == '"')
-				buf_add(&word, "\"", 1);
-			buf_add(&word, p, 1);
-		}
-		buf_add(&word, "\"", 1);
-		if (q->n == q->cap)
-			q->words = xreallocarray(q->words,
-			    q->cap = q->cap ? 2 * q->cap : 8, sizeof(char *));
-		q->words[q->n++] = xstrdup(word.s);
-	}
-	buf_release(&word);
-}
-
-static void
-query_release(struct query *q)
-{
-	while (q->n > 0)
-		free(q->words[--q->n]);
-	free(q->words);
-}
-
-/*
- * Finds whether word is too common in kind k to choose hits by: its
- * newest CANDIDATES matches lie in the kind's newest 10 * CANDIDATES
- * rowids, so that in an any-word query it would fill the ranked matches
- * by itself, crowding out the records that hold the rarer words.  Its
- * weight in BM25 is small anyway (a word in a tenth of the rows weighs
- * under a third of one in a thousandth).  Returns 0 or -1, reported.
- */
-static int
-too_common(sqlite3_stmt *st, const char *word, int *common)
-{
-	int rc;
-
-	sqlite3_bind_text(st, 1, word, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*common =
-	    rc == SQLITE_ROW && sqlite3_column_int64(st, 0) < 10 * CANDIDATES;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_error(db, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The FTS5 query of q for kind k, in out: its words joined by " " (all)
- * or " OR " (any).  Of an any-word query the words too common in the
- * kind are left out, unless all of them are.
- */
-static int
-kind_query(const struct kind *k, const struct query *q, struct buf *out)
-{
-	struct buf sql = BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	int *common = xreallocarray(NULL, q->n, sizeof(int)), all = 1, rv = -1;
-	size_t i;
-
-	memset(common, 0, q->n * sizeof(int));
-	if (q->any && q->n > 1) {
-		buf_printf(&sql,
-		    "SELECT (SELECT rowid FROM %s ORDER BY rowid DESC LIMIT 1)"
-		    " - rowid FROM %s WHERE %s MATCH ?1 ORDER BY rowid DESC"
-		    " LIMIT 1 OFFSET %d",
-		    k->fts, k->fts, k->fts, CANDIDATES - 1);
-		if ((st = store_prepare(db, sql.s)) == NULL)
-			goto out;
-		for (i = 0; i < q->n; i++) {
-			if (too_common(st, q->words[i], &common[i]) < 0)
-				goto out;
-			all &= common[i];
-		}
-	}
-	buf_reset(out);
-	for (i = 0; i < q->n; i++) {
-		if (common[i] && !all)
-			continue;
-		if (out->len > 0)
-			buf_addstr(out, q->any ? " OR " : " ");
-		buf_addstr(out, q->words[i]);
-	}
-	rv = 0;
-out:
-	sqlite3_finalize(st);
-	buf_release(&sql);
-	free(common);
-	return rv;
-}
-
-/*
- * Binds to st, from prepare_hits, the FTS5 query of q for each kind it
- * searches, the limit n and the session's id.  Returns 0 or -1,
- * reported.
- */
-static int
-bind_query(
-    sqlite3_stmt *st, const struct query *q, long n, sqlite3_int64 session)
-{
-	struct buf text = BUF_INIT, name = BUF_INIT;
-	size_t i;
-	int p, rv = 0;
-
-	for (i = 0; i < NKINDS && rv == 0; i++) {
-		buf_reset(&name);
-		buf_printf(&name, ":%s", kinds[i].name);
-		if ((p = sqlite3_bind_parameter_index(st, name.s)) == 0)
-			continue;
-		if ((rv = kind_query(&kinds[i], q, &text)) == 0)
-			sqlite3_bind_text(
-			    st, p, text.s, (int)text.len, SQLITE_TRANSIENT);
-	}
-	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), n);
-	if ((p = sqlite3_bind_parameter_index(st, ":session")) > 0)
-		sqlite3_bind_int64(st, p, session);
-	buf_release(&name);
-	buf_release(&text);
-	return rv;
-}
-
-/* BM25 to four significant digits, higher for better hits. */
-static double
-round_score(double score)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%.4g", score);
-	return strtod(s, NULL);
-}
-
-/* "session#id" for a record, "path#chunk" for a doc. */
-static void
-hit_source(sqlite3_stmt *st, struct buf *out)
-{
-	const char *session = (const char *)sqlite3_column_text(st, H_SESSION);
-
-	buf_reset(out);
-	if (session != NULL) {
-		buf_addstr(out, session);
-		buf_addstr(out, "#");
-		buf_addstr(out, (const char *)sqlite3_column_text(st, H_ID));
-	} else {
-		buf_addstr(out, (const char *)sqlite3_column_text(st, H_ID));
-		buf_addstr(out, "#");
-		buf_addstr(out, (const char *)sqlite3_column_text(st, H_CHUNK));
-	}
-}
-
-static cJSON *
-lines_array(sqlite3_stmt *st)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	if (a == NULL ||
-	    !cJSON_AddItemToArray(
-		a, cJSON_CreateNumber(sqlite3_column_double(st, H_FIRST))) ||
-	    !cJSON_AddItemToArray(
-		a, cJSON_CreateNumber(sqlite3_column_double(st, H_LAST))))
-		errx(1, "out of memory");
-	return a;
+	return bit;
 }
 
 /* A search result: where the hit is, how good, and a snippet. */
 static cJSON *
-search_result(sqlite3_stmt *st, struct buf *source)
+search_result(struct search *s, const struct search_hit *h)
 {
-	cJSON *o = new_object();
+	cJSON *o = new_object(), *lines;
 
-	add_column_text(o, "kind", st, H_KIND);
-	msg_set_number(
-	    o, "score", round_score(sqlite3_column_double(st, H_SCORE)));
-	if (sqlite3_column_type(st, H_SESSION) != SQLITE_NULL) {
-		add_column_text(o, "session", st, H_SESSION);
-		add_column_text(o, "id", st, H_ID);
+	msg_set_string(o, "kind", h->kind);
+	msg_set_number(o, "score", h->score);
+	if (h->session != NULL) {
+		msg_set_string(o, "session", h->session);
+		msg_set_string(o, "id", h->id);
 	} else {
-		hit_source(st, source);
-		msg_set_string(o, "source", source->s);
-		msg_set(o, "lines", lines_array(st));
+		msg_set_string(o, "source", search_source(s, h));
+		lines = cJSON_CreateArray();
+		cJSON_AddItemToArray(lines, cJSON_CreateNumber(h->first));
+		cJSON_AddItemToArray(lines, cJSON_CreateNumber(h->last));
+		msg_set(o, "lines", lines);
 	}
-	add_column_text(o, "snippet", st, H_SNIPPET);
+	if (h->snippet != NULL)
+		msg_set_string(o, "snippet", h->snippet);
 	return o;
 }
 
-/* A hit as context: a doc record, as llm-ask takes retrieved text. */
-static cJSON *
-hit_doc(sqlite3_stmt *st, struct buf *source)
+/* Prints the best n hits of q; returns 0 or -1 (reported). */
+static int
+print_hits(
+    unsigned mask, sqlite3_int64 session, const struct search_query *q, long n)
 {
-	cJSON *o = new_object();
+	struct search s;
+	struct search_hit h;
+	int rv;
 
-	msg_set_string(o, "type", "doc");
-	hit_source(st, source);
-	msg_set_string(o, "source", source->s);
-	add_column_text(o, "content", st, H_CONTENT);
-	msg_set_number(
-	    o, "score", round_score(sqlite3_column_double(st, H_SCORE)));
-	return o;
-}
-
-static unsigned
-parse_kinds(const char *arg)
-{
-	size_t i;
-
-	for (i = 0; i < NKINDS; i++)
-		if (strcmp(arg, kinds[i].name) == 0)
-			return kinds[i].bit;
-	warnx("-k: not message, summary, fact or doc: '%s'", arg);
-	usage();
-	return 0;
+	if ((rv = search_start(&s, db, mask,
+		 session > 0 ? SEARCH_SESSION : SEARCH_ANY, session, q, n)) ==
+	    0)
+		while ((rv = search_next(&s, &h)) > 0)
+			emit(search_result(&s, &h));
+	search_end(&s);
+	return rv;
 }
 
 static int
@@ -1744,28 +921,27 @@ cmd_search(int argc, char *argv[])
 {
 	enum { OPT_ANY = 256 };
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"any", no_argument, NULL, OPT_ANY},
 	    {"count", required_argument, NULL, 'n'},
 	    {"kind", required_argument, NULL, 'k'},
 	    {"session", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct buf source = BUF_INIT;
-	struct query q = {NULL, 0, 0, 0};
+	struct search_query q = {NULL, NULL, 0, 0, 0};
 	const char *session = NULL;
 	sqlite3_int64 id = 0;
-	sqlite3_stmt *st = NULL;
 	unsigned mask = 0;
 	long n = DEFAULT_RESULTS;
-	int ch, i, rc, status = 1;
+	int ch, i, status = 1;
 
-	while ((ch = getopt_long(argc, argv, "k:n:s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hk:n:s:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'k':
-			mask |= parse_kinds(optarg);
+			mask |= parse_kind(optarg);
 			break;
 		case 'n':
-			n = parse_number(optarg, "-n");
+			n = option_number("-n", optarg, 0, LONG_MAX);
 			break;
 		case 's':
 			session = optarg;
@@ -1774,31 +950,25 @@ cmd_search(int argc, char *argv[])
 			q.any = 1;
 			break;
 		default:
-			usage();
+			other_option(ch);
 		}
 	}
-	if (optind == argc)
+	if (optind == argc) {
+		warnx("search: no query");
 		usage();
+	}
+	mask = mask ? mask : SEARCH_ALL;
+	if (session != NULL && search_session_kinds(mask) == 0) {
+		warnx("search: docs belong to no session; leave out -s");
+		usage();
+	}
 	for (i = optind; i < argc; i++)
-		query_add(&q, argv[i]);
-	if (open_db() < 0 ||
-	    (session != NULL && (id = need_session(session)) < 0))
-		goto out;
-	status = 0;
-	if (q.n == 0 || n == 0)
-		goto out;
-	status = 1;
-	if ((st = prepare_hits(mask ? mask : K_ALL,
-		 session ? THE_SESSION : ANY_SESSION)) == NULL ||
-	    bind_query(st, &q, n, id) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		emit(search_result(st, &source));
-	status = done(st, rc) < 0;
-out:
-	sqlite3_finalize(st);
-	buf_release(&source);
-	query_release(&q);
+		search_query_add(&q, argv[i]);
+	if (open_db() == 0 &&
+	    (session == NULL || (id = need_session(session)) > 0))
+		status =
+		    q.n == 0 || n == 0 ? 0 : print_hits(mask, id, &q, n) < 0;
+	search_query_release(&q);
 	return status;
 }
 
@@ -1806,82 +976,22 @@ out:
  * Context
  */
 
-/* A record that may go into a context, and what it costs. */
-struct item {
-	char *json;
-	size_t units, overhead;
-	int keep, tool;
-};
-
-struct items {
-	struct item *v;
-	size_t n, cap;
-};
-
-/* The room left in a budget, counted as llm-count --total counts. */
-struct fit {
-	struct counter counter;
-	size_t budget, units, overhead;
-	struct buf text;
-};
-
-static void
-items_release(struct items *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		cJSON_free(l->v[i].json);
-	free(l->v);
-}
-
-/*
- * Adds rec, printed as json (which the list now owns), to l with its
- * cost: the tokens of its content (and a fact's subject); a message's
- * role, name and overhead besides (see counter_add_message).
- */
-static void
-items_add(struct items *l, struct fit *f, char *json, const cJSON *rec)
-{
-	const char *role = msg_str(rec, "role"), *why;
-	const char *subject = msg_str(rec, "subject");
-	struct item *it;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
-	it = &l->v[l->n++];
-	memset(it, 0, sizeof(*it));
-	it->json = json;
-	buf_reset(&f->text);
-	msg_content(rec, &f->text, &why);
-	if (subject != NULL)
-		buf_addstr(&f->text, subject);
-	it->units = counter_units(&f->counter, f->text.s, f->text.len);
-	if (role != NULL && msg_str(rec, "type") == NULL) {
-		counter_add_message(&f->counter, role, msg_str(rec, "name"),
-		    &it->units, &it->overhead);
-		it->tool = strcmp(role, "tool") == 0;
-	}
-}
-
-/* Adds the stored records that st lists in column 0 to l. */
+/* Adds the records that st lists as JSON in column 0 to ctx. */
 static int
-load_items(sqlite3_stmt *st, struct items *l, struct fit *f)
+load_records(sqlite3_stmt *st, struct context *ctx)
 {
+	struct json_error e;
 	const char *json;
 	cJSON *rec;
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json = (const char *)sqlite3_column_text(st, 0);
-		if ((rec = cJSON_Parse(json)) == NULL) {
-			warnx("a stored record is not JSON");
+		if ((rec = json_parse(json, strlen(json), &e)) == NULL) {
+			warnx("a stored record is not JSON: %s", e.what);
 			return -1;
 		}
-		items_add(l, f, cJSON_PrintUnformatted(rec), rec);
-		cJSON_Delete(rec);
+		context_add(ctx, rec);
 	}
 	return done(st, rc);
 }
@@ -1889,7 +999,7 @@ load_items(sqlite3_stmt *st, struct items *l, struct fit *f)
 /* Runs sql with ?1 the session and ?2 a seq, and adds what it lists. */
 static int
 load_query(const char *sql, sqlite3_int64 session, sqlite3_int64 seq,
-    struct items *l, struct fit *f)
+    struct context *ctx)
 {
 	sqlite3_stmt *st;
 	int rv;
@@ -1898,161 +1008,162 @@ load_query(const char *sql, sqlite3_int64 session, sqlite3_int64 seq,
 		return -1;
 	sqlite3_bind_int64(st, 1, session);
 	sqlite3_bind_int64(st, 2, seq);
-	rv = load_items(st, l, f);
+	rv = load_records(st, ctx);
 	sqlite3_finalize(st);
 	return rv;
 }
 
 /*
- * The seq after which messages are not yet summarized: the message the
- * latest summary goes "through", else the summary itself, else 0.
+ * Adds the latest summary to ctx and returns the seq after which
+ * messages are not yet summarized: the message the summary goes
+ * "through", else the summary itself, else 0; -1 on an error.
  */
 static sqlite3_int64
-summary_cut(sqlite3_int64 session, struct items *summary, struct fit *f)
+load_summary(sqlite3_int64 session, struct context *ctx)
 {
-	sqlite3_stmt *st;
-	sqlite3_int64 cut = 0, through = 0;
-	cJSON *rec;
-	int rc;
+	sqlite3_int64 cut;
 
-	st = store_prepare(db,
-	    "SELECT r.json, r.seq, s.through FROM records r"
-	    " JOIN summaries s ON s.seq = r.seq"
-	    " WHERE r.session = ? ORDER BY r.seq DESC LIMIT 1");
-	if (st == NULL)
+	cut = query_value("SELECT coalesce((SELECT seq FROM records WHERE"
+			  " id = s.through AND session = ?2), s.seq)"
+			  " FROM summaries s JOIN records r ON r.seq = s.seq"
+			  " WHERE r.session = ?2 ORDER BY s.seq DESC LIMIT 1",
+	    NULL, session);
+	if (cut > 0 &&
+	    load_query("SELECT r.json FROM records r JOIN summaries s"
+		       " ON s.seq = r.seq WHERE r.session = ?1 AND ?2 > 0"
+		       " ORDER BY s.seq DESC LIMIT 1",
+		session, 1, ctx) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, session);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cut = sqlite3_column_int64(st, 1);
-		if (sqlite3_column_type(st, 2) == SQLITE_TEXT)
-			through = find_record(
-			    session, (const char *)sqlite3_column_text(st, 2));
-		if ((rec = cJSON_Parse(
-			 (const char *)sqlite3_column_text(st, 0))) != NULL) {
-			items_add(summary, f, cJSON_PrintUnformatted(rec), rec);
-			cJSON_Delete(rec);
-		}
-	} else if (done(st, rc) < 0) {
-		cut = -1;
-	}
-	sqlite3_finalize(st);
-	return through != 0 ? through : cut;
+	return cut;
 }
 
+/* The best hits of query from other sessions, as doc records. */
 static int
-load_hits(const char *query, sqlite3_int64 session, long n, struct items *l,
-    struct fit *f)
+load_hits(const char *query, sqlite3_int64 session, long n, struct context *ctx)
 {
-	struct buf source = BUF_INIT;
-	struct query q = {NULL, 0, 0, 1};
-	sqlite3_stmt *st = NULL;
+	struct search_query q = {NULL, NULL, 0, 0, 1};
+	struct search s;
+	struct search_hit h;
 	cJSON *doc;
-	int rc, rv = 0;
+	int rv = 0;
 
-	query_add(&q, query);
-	if (q.n == 0 || n == 0)
-		goto out;
-	rv = -1;
-	if ((st = prepare_hits(K_ALL, OTHER_SESSIONS)) == NULL ||
-	    bind_query(st, &q, n, session) < 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		doc = hit_doc(st, &source);
-		items_add(l, f, cJSON_PrintUnformatted(doc), doc);
-		cJSON_Delete(doc);
+	search_query_add(&q, query);
+	if (q.n > 0 && n > 0 &&
+	    (rv = search_start(
+		 &s, db, SEARCH_ALL, SEARCH_OTHERS, session, &q, n)) == 0) {
+		while ((rv = search_next(&s, &h)) > 0) {
+			doc = new_object();
+			msg_set_string(doc, "type", "doc");
+			msg_set_string(doc, "source", search_source(&s, &h));
+			msg_set_string(doc, "content", h.text ? h.text : "");
+			msg_set_number(doc, "score", h.score);
+			context_add(ctx, doc);
+		}
+		search_end(&s);
 	}
-	rv = done(st, rc);
-out:
-	sqlite3_finalize(st);
-	buf_release(&source);
-	query_release(&q);
+	search_query_release(&q);
 	return rv;
 }
 
-/* Keeps it if it fits in what is left of the budget; returns 1 if so. */
-static int
-fit_take(struct fit *f, struct item *it)
-{
-	if (counter_tokens(&f->counter, f->units + it->units) + f->overhead +
-		it->overhead + COUNT_PER_REPLY >
-	    f->budget)
-		return 0;
-	f->units += it->units;
-	f->overhead += it->overhead;
-	it->keep = 1;
-	return 1;
-}
-
-/* Takes what fits of l, in order; returns how many did not. */
-static size_t
-fit_all(struct fit *f, struct items *l)
-{
-	size_t i, left = 0;
-
-	for (i = 0; i < l->n; i++)
-		if (!l->v[i].keep && !fit_take(f, &l->v[i]))
-			left++;
-	return left;
-}
-
-/*
- * Messages go newest first, as far back as fits; tool results whose call
- * did not fit go too.  Returns how many were left out.
- */
-static size_t
-fit_messages(struct fit *f, struct items *l)
-{
-	size_t i = l->n, left;
-
-	while (i > 0 && (l->v[i - 1].keep || fit_take(f, &l->v[i - 1])))
-		i--;
-	for (; i < l->n && l->v[i].tool; i++)
-		l->v[i].keep = 0;
-	for (left = 0, i = 0; i < l->n; i++)
-		left += !l->v[i].keep;
-	return left;
-}
-
+/* Prints the records of list (references into the context), in order. */
 static void
-print_kept(const struct items *l)
+print_list(const cJSON *list)
 {
-	size_t i;
+	const cJSON *rec;
 
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].keep)
-			put_line(l->v[i].json);
+	cJSON_ArrayForEach(rec, list) {
+		jsonl_write(stdout, rec);
+	}
 }
 
 /*
- * Chooses what goes into the context, in order of need: the summary
- * and the newest message (or it fails), the live facts, older messages
- * back from the newest, then the hits, best first.
+ * Prints what fit: the summary, the live facts, the hits, then the
+ * conversation, system messages included, from its oldest kept message.
+ */
+static void
+print_context(const struct context *ctx)
+{
+	int total = 0, kept = cJSON_GetArraySize(ctx->messages), i = 0;
+	const cJSON *rec;
+
+	print_list(ctx->summaries);
+	print_list(ctx->facts);
+	print_list(ctx->docs);
+	cJSON_ArrayForEach(rec, ctx->records) {
+		total += record_type(rec) == REC_MESSAGE &&
+		    !record_role_system(msg_str(rec, "role"));
+	}
+	cJSON_ArrayForEach(rec, ctx->records) {
+		if (record_type(rec) != REC_MESSAGE)
+			continue;
+		if (record_role_system(msg_str(rec, "role")) ||
+		    i++ >= total - kept)
+			jsonl_write(stdout, rec);
+	}
+}
+
+/*
+ * Loads what the next call needs and fits it to budget, as llm-ask will
+ * count it (see budget_fit): what is left out goes in the order of
+ * need, hits, then the oldest messages, then facts.  Returns 0, 1 (an
+ * error, reported) or EXIT_OVER_BUDGET.
  */
 static int
-fit_context(struct fit *f, struct items *summary, struct items *facts,
-    struct items *messages, struct items *hits)
+context_for(sqlite3_int64 id, const struct counter *c, size_t budget,
+    const char *query, long hits)
 {
-	size_t lost[3];
+	struct budget_report rep;
+	struct context ctx;
+	sqlite3_int64 cut;
+	size_t tokens;
+	int rv = 1;
 
-	if ((summary->n > 0 && !fit_take(f, &summary->v[0])) ||
-	    (messages->n > 0 && !fit_take(f, &messages->v[messages->n - 1]))) {
-		warnx("the latest summary and message alone are over the "
-		      "budget of %zu tokens",
-		    f->budget);
-		return -1;
+	context_init(&ctx);
+	if ((cut = load_summary(id, &ctx)) < 0 ||
+	    load_query("SELECT r.json FROM facts f JOIN records r"
+		       " ON r.seq = f.seq WHERE f.session = ?1 AND ?2 >= 0"
+		       " ORDER BY f.seq",
+		id, 0, &ctx) < 0 ||
+	    load_query("SELECT r.json FROM records r JOIN messages m"
+		       " ON m.seq = r.seq WHERE r.session = ?1 AND r.seq > ?2"
+		       " ORDER BY r.seq",
+		id, cut, &ctx) < 0 ||
+	    (query != NULL && load_hits(query, id, hits, &ctx) < 0))
+		goto out;
+	tokens = budget_fit(&ctx, c, NULL, NULL, budget, &rep);
+	if (tokens > budget) {
+		warnx("the latest summary and message alone are %zu tokens, "
+		      "over the budget of %zu",
+		    tokens, budget);
+		rv = EXIT_OVER_BUDGET;
+		goto out;
 	}
-	lost[0] = fit_all(f, facts);
-	lost[1] = fit_messages(f, messages);
-	lost[2] = fit_all(f, hits);
-	if (lost[0] + lost[1] + lost[2] > 0)
-		warnx("left out %zu facts, %zu messages and %zu hits to fit "
-		      "%zu tokens",
-		    lost[0], lost[1], lost[2], f->budget);
-	print_kept(summary);
-	print_kept(facts);
-	print_kept(hits);
-	print_kept(messages);
-	return 0;
+	if (rep.facts + rep.messages + rep.docs > 0)
+		warnx("left out %d facts, %d messages and %d hits to fit %zu "
+		      "tokens",
+		    rep.facts, rep.messages, rep.docs, budget);
+	print_context(&ctx);
+	rv = 0;
+out:
+	context_release(&ctx);
+	return rv;
+}
+
+/* The model -m names (or the default) and its counter; a usage error. */
+static const struct model *
+model_option(const char *name, struct counter *c)
+{
+	const struct model *m = model_find(name);
+
+	if (m == NULL) {
+		warnx("unknown model '%s'", name);
+		usage();
+	}
+	if (counter_for_model(c, m) < 0) {
+		warnx("model '%s' has no counter", m->name);
+		usage();
+	}
+	return m;
 }
 
 static int
@@ -2060,6 +1171,7 @@ cmd_context(int argc, char *argv[])
 {
 	enum { OPT_BUDGET = 256, OPT_HITS };
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"budget", required_argument, NULL, OPT_BUDGET},
 	    {"hits", required_argument, NULL, OPT_HITS},
 	    {"model", required_argument, NULL, 'm'},
@@ -2067,15 +1179,14 @@ cmd_context(int argc, char *argv[])
 	    {"session", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct items summary = {0}, facts = {0}, messages = {0}, hits = {0};
-	struct fit f = {.text = BUF_INIT};
 	const char *session = NULL, *query = NULL, *name = MODEL_DEFAULT;
 	const struct model *model;
-	sqlite3_int64 id, cut;
-	long budget = -1, nhits = DEFAULT_HITS;
-	int ch, rv = -1;
+	struct counter counter;
+	sqlite3_int64 id;
+	long budget = -1, hits = DEFAULT_HITS;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, "m:q:s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hm:q:s:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
 			name = optarg;
@@ -2087,47 +1198,25 @@ cmd_context(int argc, char *argv[])
 			session = optarg;
 			break;
 		case OPT_BUDGET:
-			budget = parse_number(optarg, "--budget");
+			budget = option_number("--budget", optarg, 0, LONG_MAX);
 			break;
 		case OPT_HITS:
-			nhits = parse_number(optarg, "--hits");
+			hits = option_number("--hits", optarg, 0, LONG_MAX);
 			break;
 		default:
-			usage();
+			other_option(ch);
 		}
 	}
-	if (optind < argc || session == NULL)
-		usage();
-	if ((model = model_find(name)) == NULL) {
-		warnx("unknown model '%s'", name);
+	no_operands(argc, argv);
+	if (session == NULL) {
+		warnx("context: which session? (-s session)");
 		usage();
 	}
-	if (counter_for_model(&f.counter, model) < 0) {
-		warnx("model '%s' has no counter", model->name);
+	model = model_option(name, &counter);
+	if (open_db() < 0 || (id = find_session(session)) < 0)
 		return 1;
-	}
-	f.budget = budget >= 0 ? (size_t)budget : (size_t)model->budget;
-	if (open_db() < 0 || (id = find_session(session)) < 0 ||
-	    (cut = summary_cut(id, &summary, &f)) < 0)
-		goto out;
-	if (load_query("SELECT r.json FROM facts f JOIN records r"
-		       " ON r.seq = f.seq WHERE f.session = ?1 AND ?2 >= 0"
-		       " ORDER BY f.seq",
-		id, 0, &facts, &f) < 0 ||
-	    load_query("SELECT r.json FROM records r JOIN messages m"
-		       " ON m.seq = r.seq WHERE r.session = ?1 AND r.seq > ?2"
-		       " ORDER BY r.seq",
-		id, cut, &messages, &f) < 0 ||
-	    (query != NULL && load_hits(query, id, nhits, &hits, &f) < 0))
-		goto out;
-	rv = fit_context(&f, &summary, &facts, &messages, &hits);
-out:
-	items_release(&hits);
-	items_release(&messages);
-	items_release(&facts);
-	items_release(&summary);
-	buf_release(&f.text);
-	return rv < 0;
+	return context_for(id, &counter,
+	    budget >= 0 ? (size_t)budget : (size_t)model->budget, query, hits);
 }
 
 static int
@@ -2135,39 +1224,34 @@ cmd_index(int argc, char *argv[])
 {
 	enum { OPT_CHUNK = 256 };
 	static const struct option opts[] = {
+	    HELP_OPTION,
 	    {"chunk", required_argument, NULL, OPT_CHUNK},
 	    {"model", required_argument, NULL, 'm'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *name = MODEL_DEFAULT;
-	const struct model *model;
-	struct counter counter;
 	struct docindex_report rep;
+	struct counter counter;
 	long chunk = DOCINDEX_CHUNK;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hm:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
 			name = optarg;
 			break;
 		case OPT_CHUNK:
-			chunk = parse_number(optarg, "--chunk");
+			chunk = option_number("--chunk", optarg, 1, LONG_MAX);
 			break;
 		default:
-			usage();
+			other_option(ch);
 		}
 	}
-	if (optind == argc || chunk == 0)
-		usage();
-	if ((model = model_find(name)) == NULL) {
-		warnx("unknown model '%s'", name);
+	if (optind == argc) {
+		warnx("index: which files? (path ...)");
 		usage();
 	}
-	if (counter_for_model(&counter, model) < 0) {
-		warnx("model '%s' has no counter", model->name);
-		return 1;
-	}
+	model_option(name, &counter);
 	if (open_db() < 0 ||
 	    docindex_run(db, argv + optind, argc - optind, &counter,
 		(size_t)chunk, &rep) < 0)
@@ -2179,25 +1263,6 @@ cmd_index(int argc, char *argv[])
 	return 0;
 }
 
-static const struct command {
-	const char *name;
-	int (*run)(int argc, char *argv[]);
-} commands[] = {
-    {"add", cmd_add},
-    {"context", cmd_context},
-    {"cost", cmd_cost},
-    {"export", cmd_export},
-    {"facts", cmd_facts},
-    {"files", cmd_files},
-    {"import", cmd_import},
-    {"index", cmd_index},
-    {"log", cmd_log},
-    {"search", cmd_search},
-    {"session", cmd_session},
-    {"sessions", cmd_sessions},
-    {"stats", cmd_stats},
-};
-
 int
 main(int argc, char *argv[])
 {
@@ -2208,7 +1273,6 @@ main(int argc, char *argv[])
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {NULL, 0, NULL, 0},
 	};
-	const struct command *cmd = NULL;
 	size_t i;
 	int ch, status;
 
@@ -2229,15 +1293,19 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind == argc)
+	if (optind == argc) {
+		warnx("which command?");
 		usage();
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	}
+	for (i = 0; i < ncommands; i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			cmd = &commands[i];
 	if (cmd == NULL) {
 		warnx("unknown command '%s'", argv[optind]);
 		usage();
 	}
+	if (models_load(&cfg) != 0)
+		exit(1);
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* glibc: start again, at argv[1] */
@@ -2245,5 +1313,7 @@ main(int argc, char *argv[])
 	store_close(db);
 	sqlite3_shutdown();
 	free(db_default);
+	models_release();
+	config_release(&cfg);
 	exit_flushed(status);
 }

@@ -44,7 +44,7 @@ count() {
 	chat
 	chat
 	run llm-memdb stats
-	[[ "$output" =~ ^\{\"schema\":2,\"sessions\":2,\"records\":8,\"messages\":6,\"summaries\":1,\"facts\":1,\"fact_ops\":1,\"calls\":3,\"files\":0,\"docs\":0,\"bytes\":[0-9]+\}$ ]]
+	[[ "$output" =~ ^\{\"schema\":3,\"sessions\":2,\"records\":8,\"messages\":6,\"summaries\":1,\"facts\":1,\"fact_ops\":1,\"calls\":3,\"files\":0,\"docs\":0,\"bytes\":[0-9]+\}$ ]]
 }
 
 @test "a bad line anywhere commits nothing and names the line" {
@@ -70,7 +70,7 @@ count() {
 	[ "$output" = "" ]
 	[ "$stderr" = "llm-memdb: line 2: invalid JSON: syntax error at column 10
 llm-memdb: line 3: a message needs a 'role' (or a record a 'type')
-llm-memdb: line 4: a message's 'role' is not system, user, assistant, tool or developer
+llm-memdb: line 4: unknown role 'robot' (system, user, assistant, tool or developer)
 llm-memdb: line 5: a fact needs a 'kind'
 llm-memdb: line 6: a fact's 'op' is not add, update or delete
 llm-memdb: line 7: a fact needs a 'subject' or a 'content'
@@ -173,7 +173,8 @@ llm-memdb: bad input: nothing added" ]
 	run -1 --separate-stderr llm-memdb session rm renamed
 	[ "$stderr" = "llm-memdb: no session 'renamed'" ]
 	run -2 --separate-stderr llm-memdb session rename a
-	[[ "$stderr" =~ ^usage: ]]
+	[ "$stderr" = "llm-memdb: session rename: which session?
+usage: llm-memdb [--db path] session new [name] | rm name | rename old new" ]
 	run -2 --separate-stderr llm-memdb session new $'bad\tname'
 	[[ "$stderr" =~ "invalid session name" ]]
 }
@@ -433,9 +434,9 @@ PY
 	run --separate-stderr llm-memdb context -s b --budget 36
 	[ "${#lines[@]}" -eq 3 ]
 	[ "$stderr" = "" ]
-	run -1 --separate-stderr llm-memdb context -s b --budget 7
+	run -3 --separate-stderr llm-memdb context -s b --budget 7
 	[ "$output" = "" ]
-	[ "$stderr" = "llm-memdb: the latest summary and message alone are over the budget of 7 tokens" ]
+	[ "$stderr" = "llm-memdb: the latest summary and message alone are 8 tokens, over the budget of 7" ]
 	run -2 --separate-stderr llm-memdb context -s b -m no-such-model
 	[ "${stderr%%$'\n'*}" = "llm-memdb: unknown model 'no-such-model'" ]
 	run --separate-stderr llm-memdb context -s never-used
@@ -494,7 +495,7 @@ llm-memdb: bad input: nothing added" ]
 	run llm-memdb log -s old
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 3 ]
-	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 2 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 3 ]
 	# Version 2 recovers the cached tokens version 1 kept only in JSON.
 	run llm-memdb cost
 	[ "$output" = '{"calls":1,"input_tokens":50,"output_tokens":7,"cached_tokens":32,"cost_usd":0.0002}' ]
@@ -512,7 +513,7 @@ llm-memdb: bad input: nothing added" ]
 	llm-memdb stats >/dev/null
 	sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version = 9'
 	run -1 --separate-stderr llm-memdb stats
-	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: schema version 9 is newer than this llm-memdb's (2)" ]
+	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: schema version 9 is newer than this llm-memdb's (3)" ]
 }
 
 @test "a file that is not a database is an error and is left alone" {
@@ -720,7 +721,8 @@ src/long.txt" ]
 
 @test "usage errors exit 2" {
 	run -2 --separate-stderr llm-memdb
-	[[ "$stderr" =~ ^usage:\ llm-memdb ]]
+	[ "${stderr_lines[0]}" = "llm-memdb: which command?" ]
+	[[ "${stderr_lines[1]}" =~ ^usage:\ llm-memdb ]]
 	run -2 --separate-stderr llm-memdb frobnicate
 	[ "${stderr%%$'\n'*}" = "llm-memdb: unknown command 'frobnicate'" ]
 	run -2 llm-memdb log

@@ -214,6 +214,20 @@ rank_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 	sqlite3_result_double(ctx, -1.0 * exact);
 }
 
+/* rank_tokens(table): the current row's length in tokens, all columns. */
+static void
+rank_tokens(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+    int nargs, sqlite3_value **args)
+{
+	int length, rc = api->xColumnSize(fts, -1, &length);
+
+	(void)nargs, (void)args;
+	if (rc != SQLITE_OK)
+		sqlite3_result_error_code(ctx, rc);
+	else
+		sqlite3_result_int(ctx, length);
+}
+
 /* FTS5's API, which it hands out through an SQL function. */
 static fts5_api *
 fts5_of(sqlite3 *db)
@@ -238,7 +252,9 @@ rank_register(sqlite3 *db)
 	if (api == NULL || api->iVersion < 2)
 		return -1;
 	return api->xCreateFunction(api, "rank_bm25", NULL, rank_bm25, NULL) ==
-		SQLITE_OK
+		    SQLITE_OK &&
+		api->xCreateFunction(
+		    api, "rank_tokens", NULL, rank_tokens, NULL) == SQLITE_OK
 	    ? 0
 	    : -1;
 }

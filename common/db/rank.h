@@ -28,8 +28,11 @@
  * Given best (1 to RANK_BEST_MAX), a row that cannot be among the best
  * rows of those scored so far gets a score that keeps it out of them
  * rather than its own: ordered by score, the first best rows and their
- * scores are as with bm25().  Returns 0, or -1 when db's SQLite has no
- * FTS5 (the caller reports it).
+ * scores are as with bm25().
+ *
+ * Registers rank_tokens(table) too: the current row's length in tokens,
+ * all columns, which FTS5 keeps and reads at no cost.  Returns 0, or -1
+ * when db's SQLite has no FTS5 (the caller reports it).
  */
 int rank_register(sqlite3 *db);
 

@@ -118,6 +118,15 @@ static const char *const migrations[] = {
     "CREATE TRIGGER docs_deleted AFTER DELETE ON docs BEGIN"
     " DELETE FROM docs_fts WHERE rowid = old.id;"
     " END;",
+
+    /*
+     * 3: llm-ask's own count of a call's input beside the provider's,
+     * to check an estimate's factor against real use (cost shows it).
+     */
+    "ALTER TABLE usage ADD COLUMN counted_input_tokens INTEGER;"
+    "UPDATE usage SET counted_input_tokens = (SELECT"
+    " json_extract(json, '$.usage.counted_input_tokens') FROM records"
+    " WHERE records.seq = usage.seq);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
