@@ -1037,9 +1037,13 @@ load_summary(sqlite3_int64 session, struct context *ctx)
 	return cut;
 }
 
-/* The best hits of query from other sessions, as doc records. */
+/*
+ * The best hits of query from other sessions, as doc records; one whose
+ * text alone is longer than budget can hold is not even counted.
+ */
 static int
-load_hits(const char *query, sqlite3_int64 session, long n, struct context *ctx)
+load_hits(const char *query, sqlite3_int64 session, long n,
+    const struct counter *c, size_t budget, struct context *ctx)
 {
 	struct search_query q = {NULL, NULL, 0, 0, 1};
 	struct search s;
@@ -1052,10 +1056,13 @@ load_hits(const char *query, sqlite3_int64 session, long n, struct context *ctx)
 	    (rv = search_start(
 		 &s, db, SEARCH_ALL, SEARCH_OTHERS, session, &q, n)) == 0) {
 		while ((rv = search_next(&s, &h)) > 0) {
+			if (h.text == NULL ||
+			    counter_at_least(c, strlen(h.text)) > budget)
+				continue;
 			doc = new_object();
 			msg_set_string(doc, "type", "doc");
 			msg_set_string(doc, "source", search_source(&s, &h));
-			msg_set_string(doc, "content", h.text ? h.text : "");
+			msg_set_string(doc, "content", h.text);
 			msg_set_number(doc, "score", h.score);
 			context_add(ctx, doc);
 		}
@@ -1128,7 +1135,7 @@ context_for(sqlite3_int64 id, const struct counter *c, size_t budget,
 		       " ON m.seq = r.seq WHERE r.session = ?1 AND r.seq > ?2"
 		       " ORDER BY r.seq",
 		id, cut, &ctx) < 0 ||
-	    (query != NULL && load_hits(query, id, hits, &ctx) < 0))
+	    (query != NULL && load_hits(query, id, hits, c, budget, &ctx) < 0))
 		goto out;
 	tokens = budget_fit(&ctx, c, NULL, NULL, budget, &rep);
 	if (tokens > budget) {

@@ -81,3 +81,26 @@ man_examples() {
 		esac
 	done <"$page"
 }
+
+# Runs "$@" (a program under test, or a shell function) as an unprivileged
+# user when the suite runs as root, who may read and write any file, so
+# that tests of permissions run everywhere; as it is otherwise.  The
+# files it uses must be in a directory such a user can reach (see
+# shared_dir).
+as_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		"$@"
+		return
+	fi
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		bash -c '"$@"' bash "$@"
+}
+
+# Makes a directory that as_user's user can reach and prints its path;
+# removed with the test's own temporary files by the test's teardown.
+shared_dir() {
+	local d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/llmpipe-test.XXXXXX")
+	chmod 755 "$d"
+	echo "$d"
+}

@@ -545,15 +545,17 @@ llm-memdb: bad input: nothing added" ]
 }
 
 @test "a read-only database is an error and is left alone" {
+	# As an unprivileged user even when the suite runs as root, who
+	# may write to a read-only file.
+	d=$(shared_dir)
+	export LLMPIPE_DB="$d/memory.db" HOME="$d"
 	chat
-	chmod 0400 "$LLMPIPE_DB"
+	chmod 0444 "$LLMPIPE_DB"
 	cp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
-	if [ "$(id -u)" -eq 0 ]; then
-		skip "root writes to read-only files"
-	fi
-	run -1 --separate-stderr llm-memdb add <<<'{"role":"user","content":"x"}'
+	run -1 --separate-stderr as_user llm-memdb add <<<'{"role":"user","content":"x"}'
 	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: cannot write: read-only file" ]
 	cmp "$LLMPIPE_DB" "$BATS_TEST_TMPDIR/orig"
+	rm -rf "$d"
 }
 
 @test "a database in a missing directory is an error; nothing is created" {
@@ -756,4 +758,154 @@ src/long.txt" ]
 		run bash -c "$cmd"
 		[ "$status" -eq 0 ] || { echo "failed: $cmd: $output"; false; }
 	done <examples
+}
+
+@test "index trusts an unchanged size and time: the file is not read again" {
+	# Run as an unprivileged user, for whom an unreadable file is one.
+	d=$(shared_dir)
+	export LLMPIPE_DB="$d/memory.db" HOME="$d"
+	mkdir "$d/tree" && chmod 777 "$d" "$d/tree"
+	echo 'apples and pears' >"$d/tree/a.txt"
+	echo 'plums' >"$d/tree/b.txt"
+	chmod 666 "$d/tree/a.txt" "$d/tree/b.txt"
+	run -0 as_user llm-memdb index "$d/tree"
+	# Unreadable now, but its size and time say it is unchanged: not
+	# opened, so no complaint, and its docs stay.
+	chmod 000 "$d/tree/b.txt"
+	run -0 --separate-stderr as_user llm-memdb index "$d/tree"
+	[ "$output" = '{"files":2,"indexed":0,"unchanged":2,"removed":0,"skipped":0,"docs":0}' ]
+	[ "$stderr" = "" ]
+	# Changed, with its size and time put back (touch -r): as documented,
+	# the index keeps what it had, as make and rsync would.
+	cp -p "$d/tree/a.txt" "$d/ref"
+	echo 'apricot and pear' >"$d/tree/a.txt"
+	touch -r "$d/ref" "$d/tree/a.txt"
+	run -0 as_user llm-memdb index "$d/tree"
+	[ "$output" = '{"files":2,"indexed":0,"unchanged":2,"removed":0,"skipped":0,"docs":0}' ]
+	run as_user llm-memdb search -k doc apples
+	[ "${#lines[@]}" -eq 1 ]
+	# A new time: read again, and the content hash finds the change.
+	touch "$d/tree/a.txt"
+	run -0 as_user llm-memdb index "$d/tree"
+	[ "$output" = '{"files":2,"indexed":1,"unchanged":1,"removed":0,"skipped":0,"docs":1}' ]
+	run as_user llm-memdb search -k doc apricot
+	[ "${#lines[@]}" -eq 1 ]
+	rm -rf "$d"
+}
+
+@test "a file whose name is not UTF-8 is left out of the index, and export stays importable" {
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'good file' >"$t/good.txt"
+	echo 'bad name' >"$t/$(printf 'caf\xe9.txt')"
+	run -0 --separate-stderr llm-memdb index "$t"
+	[ "$output" = '{"files":1,"indexed":1,"unchanged":0,"removed":0,"skipped":1,"docs":1}' ]
+	[ "$stderr" = "llm-memdb: $t/caf�.txt: the name is not UTF-8; left out" ]
+	echo '{"role":"user","content":"hello"}' | llm-memdb add -s s
+	llm-memdb export >"$BATS_TEST_TMPDIR/e.jsonl"
+	run -0 llm-memdb --db "$BATS_TEST_TMPDIR/copy.db" import <"$BATS_TEST_TMPDIR/e.jsonl"
+	run llm-memdb --db "$BATS_TEST_TMPDIR/copy.db" export
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/e.jsonl")" ]
+	run -2 --separate-stderr llm-memdb add -s "$(printf 'x\xff')" </dev/null
+	[[ "$stderr" == "llm-memdb: invalid session name"* ]]
+}
+
+@test "one huge message does not slow search or context down" {
+	# FTS5's snippet() took 96 s over a message of 1 MB; the timeout
+	# stops a hang, it measures nothing.
+	python3 -c 'import json; print(json.dumps({"role": "user", "content": "hello world " * 200000}))' |
+		llm-memdb add -s big
+	echo '{"role":"user","content":"hello there"}' | llm-memdb add -s small
+	run -0 timeout 60 llm-memdb search -s big hello
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *'"snippet":"[hello] world [hello] world [hello] world [hello] world [hello]…"}' ]]
+	run -0 timeout 60 llm-memdb search hello
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 --separate-stderr timeout 60 llm-memdb context -s small --budget 1000 -q hello
+	[ "$output" = "$(llm-memdb log -s small)" ]
+	[ "$stderr" = "" ]
+	# Its record is kept whole, though search reads its first 256 KiB.
+	[ "$(llm-memdb log -s big | wc -c)" -gt 2400000 ]
+}
+
+@test "search -s of docs, which belong to no session, is a usage error, not SQL" {
+	chat
+	run -2 --separate-stderr llm-memdb search -s s1 -k doc malloc
+	[ "${stderr_lines[0]}" = "llm-memdb: search: docs belong to no session; leave out -s" ]
+	[ "${stderr_lines[1]}" = "usage: llm-memdb [--db path] search [-s session] [-k kind] [-n count] [--any] query ..." ]
+}
+
+@test "--tee prints what is stored; a different record under a stored id is reported" {
+	echo '{"id":"m1","role":"user","content":"a"}' | llm-memdb add -s s
+	run -0 --separate-stderr llm-memdb add -s s --tee <<<'{"id":"m1","role":"user","content":"CHANGED"}'
+	[[ "$output" == '{"id":"m1","role":"user","content":"a","session":"s","ts":"'* ]]
+	[ "$stderr" = "llm-memdb: line 1: a different record is stored under id 'm1'; kept the stored one" ]
+	# The same record again is no conflict.
+	run -0 --separate-stderr llm-memdb add -s s --tee <<<'{"id":"m1","role":"user","content":"a"}'
+	[ "$stderr" = "" ]
+	[ "$(llm-memdb log -s s)" = "$output" ]
+}
+
+@test "delta records are not stored, so a stream can be piped in whole" {
+	run -0 --separate-stderr llm-memdb add -s s --tee <<-'EOF'
+	{"type":"delta","content":"Hel"}
+	{"type":"delta","content":"lo"}
+	{"role":"assistant","content":"Hello","id":"r1"}
+	EOF
+	[[ "$output" == '{"role":"assistant","content":"Hello","id":"r1",'* ]]
+	[ "$(count records)" = 1 ]
+}
+
+@test "no empty session appears as a side effect" {
+	echo '{"id":"m1","role":"user","content":"a"}' | llm-memdb add -s x
+	# A record already stored under its id makes no session "y".
+	echo '{"id":"m1","role":"user","content":"a"}' | llm-memdb add -s y
+	[ "$(llm-memdb sessions | grep -c '"session":"y"')" = 0 ]
+	# A backup imported after a rename does not bring the old name back.
+	llm-memdb export >"$BATS_TEST_TMPDIR/backup.jsonl"
+	llm-memdb session rename x z
+	llm-memdb import <"$BATS_TEST_TMPDIR/backup.jsonl"
+	run llm-memdb sessions
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"session":"z",'* ]]
+	# An empty session that was exported comes back, empty.
+	llm-memdb session new empty >/dev/null
+	llm-memdb export >"$BATS_TEST_TMPDIR/two.jsonl"
+	llm-memdb --db "$BATS_TEST_TMPDIR/copy.db" import <"$BATS_TEST_TMPDIR/two.jsonl"
+	[ "$(llm-memdb --db "$BATS_TEST_TMPDIR/copy.db" sessions | grep -c '"session":"empty","created"')" = 1 ]
+}
+
+@test "cost: dates that do not exist are refused; the observed ratio of counts" {
+	run -2 --separate-stderr llm-memdb cost --since 2026-13-45
+	[ "${stderr_lines[0]}" = "llm-memdb: --since: not a date: '2026-13-45'" ]
+	run -2 llm-memdb cost --since 2026-02-30
+	run -0 llm-memdb cost --since 2024-02-29
+	llm-memdb add -s s <<-'EOF'
+	{"role":"assistant","content":"a","model":"claude-sonnet","usage":{"input_tokens":130,"output_tokens":5,"counted_input_tokens":100},"cost_usd":0.001}
+	{"role":"assistant","content":"b","model":"claude-sonnet","usage":{"input_tokens":150,"output_tokens":5,"counted_input_tokens":100},"cost_usd":0.001}
+	{"role":"assistant","content":"c","model":"gpt-4o","usage":{"input_tokens":10,"output_tokens":5},"cost_usd":0.001}
+	EOF
+	run llm-memdb cost --by model
+	[ "${lines[0]}" = '{"model":"claude-sonnet","calls":2,"input_tokens":280,"output_tokens":10,"cached_tokens":0,"cost_usd":0.002,"counted_input_tokens":200,"observed_ratio":1.4}' ]
+	[ "${lines[1]}" = '{"model":"gpt-4o","calls":1,"input_tokens":10,"output_tokens":5,"cached_tokens":0,"cost_usd":0.001}' ]
+}
+
+@test "usage errors say what is wrong first; every command has --help" {
+	run -2 --separate-stderr llm-memdb log
+	[ "$stderr" = "llm-memdb: log: which session? (-s session)
+usage: llm-memdb [--db path] log -s session [--since id] [--last n]" ]
+	run -2 --separate-stderr llm-memdb search
+	[ "${stderr_lines[0]}" = "llm-memdb: search: no query" ]
+	run -2 --separate-stderr llm-memdb session frob
+	[ "${stderr_lines[0]}" = "llm-memdb: session: unknown verb 'frob' (new, rm or rename)" ]
+	run -2 --separate-stderr llm-memdb stats extra
+	[ "${stderr_lines[0]}" = "llm-memdb: stats: unexpected argument 'extra'" ]
+	run -2 --separate-stderr llm-memdb log -s s --last many
+	[ "${stderr_lines[0]}" = "llm-memdb: --last: expected a whole number of at least 0, not 'many'" ]
+	for c in add log context search sessions session facts files cost index stats export import; do
+		run -0 --separate-stderr llm-memdb "$c" --help
+		[[ "${lines[0]}" == "usage: llm-memdb [--db path] $c"* ]]
+		[ "$stderr" = "" ]
+	done
+	[ ! -e "$LLMPIPE_DB" ]
 }

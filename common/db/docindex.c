@@ -240,11 +240,23 @@ static int walk(struct indexer *ix, const char *dir);
 static int
 visit(struct indexer *ix, const char *path, int top)
 {
+	struct buf shown = BUF_INIT;
 	struct stat st;
 	int rv = 0;
 
 	if (lstat(path, &st) < 0) {
 		warn("%s", path);
+		return 0;
+	}
+	/*
+	 * Paths are stored, searched and exported as text: a name that is
+	 * not UTF-8 would make an export that no import takes.
+	 */
+	if (utf8_valid_prefix(path, strlen(path)) != strlen(path)) {
+		utf8_sanitize(path, strlen(path), &shown);
+		warnx("%s: the name is not UTF-8; left out", shown.s);
+		buf_release(&shown);
+		ix->rep->skipped++;
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {

@@ -8,6 +8,7 @@
 #include "core/record.h"
 #include "core/utf8.h"
 #include "db/ingest.h"
+#include "db/search.h"
 #include "db/store.h"
 
 enum {
@@ -187,6 +188,34 @@ bind_number_or_null(sqlite3_stmt *q, int i, const cJSON *rec, const char *key)
 		sqlite3_bind_null(q, i);
 }
 
+/*
+ * The length of the head of text that search indexes: at most
+ * SEARCH_TEXT bytes, cut before a character.  Ranking and snippets of a
+ * row cost in proportion to its matches, and a pasted log of tens of
+ * megabytes would make every search that hits it slow; its record is
+ * kept whole all the same.
+ */
+static int
+searchable(const char *text, size_t len)
+{
+	if (len <= SEARCH_TEXT)
+		return (int)len;
+	len = SEARCH_TEXT;
+	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+		len--;
+	return (int)len;
+}
+
+static void
+bind_searchable(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(
+		    st, i, text, searchable(text, strlen(text)), SQLITE_STATIC);
+}
+
 static int
 add_message(struct adder *a, sqlite3_int64 seq, const cJSON *rec)
 {
@@ -203,7 +232,8 @@ add_message(struct adder *a, sqlite3_int64 seq, const cJSON *rec)
 	if (msg_content(rec, &a->text, &why) <= 0 || a->text.len == 0)
 		return 0;
 	sqlite3_bind_int64(t, 1, seq);
-	sqlite3_bind_text(t, 2, a->text.s, (int)a->text.len, SQLITE_STATIC);
+	sqlite3_bind_text(
+	    t, 2, a->text.s, searchable(a->text.s, a->text.len), SQLITE_STATIC);
 	return store_run(t);
 }
 
@@ -216,7 +246,7 @@ add_summary(struct adder *a, sqlite3_int64 seq, const cJSON *rec)
 	bind_number_or_null(q, 2, rec, "covers");
 	store_bind_text(q, 3, msg_str(rec, "through"));
 	sqlite3_bind_int64(t, 1, seq);
-	store_bind_text(t, 2, msg_str(rec, "content"));
+	bind_searchable(t, 2, msg_str(rec, "content"));
 	return store_run(q) < 0 ? -1 : store_run(t);
 }
 
@@ -268,8 +298,8 @@ add_fact(
 	sqlite3_bind_int64(a->q[Q_FACT_UNTEXT], 1, id);
 	q = a->q[Q_FACT_TEXT];
 	sqlite3_bind_int64(q, 1, id);
-	store_bind_text(q, 2, subject);
-	store_bind_text(q, 3, msg_str(rec, "content"));
+	bind_searchable(q, 2, subject);
+	bind_searchable(q, 3, msg_str(rec, "content"));
 	return store_run(a->q[Q_FACT_UNTEXT]) < 0 ? -1 : store_run(q);
 }
 

@@ -20,6 +20,9 @@ enum {
 /* Whose records: any session's, one session's, the others'. */
 enum search_scope { SEARCH_ANY, SEARCH_SESSION, SEARCH_OTHERS };
 
+/* The head of a record's text that is searched, in bytes. */
+#define SEARCH_TEXT (256u << 10)
+
 /* Matches of a kind that are ranked: the newest. */
 #define SEARCH_CANDIDATES 500
 

@@ -113,3 +113,12 @@ counter_add_message(const struct counter *c, const char *role, const char *name,
 		*overhead += COUNT_PER_NAME;
 	}
 }
+
+size_t
+counter_at_least(const struct counter *c, size_t len)
+{
+	/* DeepSeek: a character is 3 tenths at least, and 4 bytes at most. */
+	if (c->kind == COUNT_DEEPSEEK)
+		return counter_tokens(c, len / 4 * 3);
+	return counter_tokens(c, len / COUNT_MAX_TOKEN_BYTES);
+}

@@ -46,6 +46,15 @@ size_t counter_tokens(const struct counter *c, size_t units);
 void counter_add_message(const struct counter *c, const char *role,
     const char *name, size_t *units, size_t *overhead);
 
+/* No token of cl100k_base or o200k_base is longer, in bytes. */
+#define COUNT_MAX_TOKEN_BYTES 128
+
+/*
+ * The fewest tokens that len bytes of text can count, without reading
+ * them: a test that a text cannot fit a budget before counting it.
+ */
+size_t counter_at_least(const struct counter *c, size_t len);
+
 /* Returns the number of tokens in len bytes of text. */
 size_t counter_count(const struct counter *c, const char *text, size_t len);
 
