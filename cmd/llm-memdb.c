@@ -1131,9 +1131,10 @@ context_for(sqlite3_int64 id, const struct counter *c, size_t budget,
 		       " ON r.seq = f.seq WHERE f.session = ?1 AND ?2 >= 0"
 		       " ORDER BY f.seq",
 		id, 0, &ctx) < 0 ||
+	    /* System messages stand, summarized or not. */
 	    load_query("SELECT r.json FROM records r JOIN messages m"
-		       " ON m.seq = r.seq WHERE r.session = ?1 AND r.seq > ?2"
-		       " ORDER BY r.seq",
+		       " ON m.seq = r.seq WHERE r.session = ?1 AND (r.seq > ?2"
+		       " OR m.role IN ('system', 'developer')) ORDER BY r.seq",
 		id, cut, &ctx) < 0 ||
 	    (query != NULL && load_hits(query, id, hits, c, budget, &ctx) < 0))
 		goto out;

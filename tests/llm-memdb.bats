@@ -399,19 +399,21 @@ PY
 	[[ "$output" =~ \"source\":\"default#q\" ]]
 }
 
-@test "context: summary, facts, hits from other sessions, then the messages after the summary" {
+@test "context: summary, facts, hits from other sessions, then the system messages and the messages after the summary" {
 	chat
 	run --separate-stderr llm-memdb context -s s1 -q 'profile lexer'
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
-	[ "${#lines[@]}" -eq 5 ]
+	[ "${#lines[@]}" -eq 6 ]
 	[ "${lines[0]}" = "$(grep '"id":"s1-4"' "$MEMDB/chat.jsonl")" ]
 	[ "${lines[1]}" = "$(grep '"id":"s1-3"' "$MEMDB/chat.jsonl")" ]
 	[[ "${lines[2]}" =~ ^\{\"type\":\"doc\",\"source\":\"s2#s2-[12]\",\"content\":\"[^\"]+\",\"score\":[0-9.e-]+\}$ ]]
 	[[ "${lines[3]}" =~ ^\{\"type\":\"doc\",\"source\":\"s2#s2-[12]\" ]]
-	[ "${lines[4]}" = "$(grep '"id":"s1-5"' "$MEMDB/chat.jsonl")" ]
+	# The system message stands, though the summary covers its time.
+	[ "${lines[4]}" = "$(grep '"id":"s1-0"' "$MEMDB/chat.jsonl")" ]
+	[ "${lines[5]}" = "$(grep '"id":"s1-5"' "$MEMDB/chat.jsonl")" ]
 	run --separate-stderr llm-memdb context -s s1
-	[ "${#lines[@]}" -eq 3 ]
+	[ "${#lines[@]}" -eq 4 ]
 }
 
 @test "context: without a summary every message; over the budget the oldest go, reported" {
