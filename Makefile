@@ -13,6 +13,8 @@ CFLAGS_EXTRA =
 LDFLAGS =
 PKG_CONFIG = pkg-config
 BATS = bats
+INSTALL = install
+INSTALL_STRIP =
 CLANG = clang
 FUZZ_SECONDS = 20
 
@@ -177,12 +179,16 @@ lint:
 		cmd common
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
 
+# install-strip installs the programs without their debug information.
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man7
-	cp $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
-	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
-	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	$(INSTALL) -m 755 $(INSTALL_STRIP) $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+install-strip:
+	$(MAKE) INSTALL_STRIP=-s install
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
@@ -192,4 +198,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb lint install uninstall clean
+.PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb lint install install-strip uninstall clean

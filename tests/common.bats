@@ -20,3 +20,11 @@ test-common: exit 7: exit status 7
 test-common: cat >/dev/null: printed no reply record
 test-common: sleep 5: no reply in time; stopped it" ]
 }
+
+@test "the examples of llmpipe(7) run, as shown" {
+	cd "$BATS_TEST_TMPDIR"
+	export LLMPIPE_DB=$BATS_TEST_TMPDIR/memory.db HOME=$BATS_TEST_TMPDIR
+	unset XDG_CONFIG_HOME LLMPIPE_MODEL
+	man_examples "$BATS_TEST_DIRNAME/../man/llmpipe.7"
+	[ "$n" -eq 4 ]
+}

@@ -27,24 +27,29 @@ json_string() {
 
 # Runs the EXAMPLES of a manual page, in the current directory, and sets
 # n to the number run: in each literal block, a line "$ command"
-# (continued by lines ending in a backslash) is run and what follows up
-# to the next command is its expected output, where "..." stands for
-# output that varies (the command must then succeed); a block with no
-# "$" is a script that must print nothing.
+# (continued by lines ending in a backslash) is run, with pipefail and
+# standard input from /dev/null unless it redirects its own, and what
+# follows up to the next command is its expected output, compared
+# exactly; "..." stands for output that varies.  Each must exit 0, or
+# with the status its line ends with as "# exit N".  A block with no "$"
+# is a script that must succeed and print nothing.
 man_examples() {
 	local page=$1 in_examples=0 in_block=0 cmd="" expect="" script="" line
 	n=0
 	check() {
+		local got want=0 st
 		[ -n "$cmd" ] || return 0
-		if [ "$expect" = "..." ]; then
-			bash -c "$cmd" >/dev/null 2>&1 ||
-				{ printf 'example failed: %s\n' "$cmd"; return 1; }
-		else
-			got=$(bash -c "$cmd" 2>/dev/null) || true
-			if [ "$got" != "$expect" ]; then
-				printf 'example: %s\nexpected: %s\ngot: %s\n' "$cmd" "$expect" "$got"
-				return 1
-			fi
+		[[ $cmd =~ \#\ exit\ ([0-9]+)$ ]] && want=${BASH_REMATCH[1]}
+		got=$(bash -o pipefail -c "$cmd" </dev/null 2>"$BATS_TEST_TMPDIR/example.err") &&
+			st=0 || st=$?
+		if [ "$st" != "$want" ]; then
+			printf 'example: %s\nexit status %s, not %s\n%s\n' "$cmd" "$st" "$want" \
+				"$(cat "$BATS_TEST_TMPDIR/example.err")"
+			return 1
+		fi
+		if [ "$expect" != "..." ] && [ "$got" != "$expect" ]; then
+			printf 'example: %s\nexpected: %s\ngot: %s\n' "$cmd" "$expect" "$got"
+			return 1
 		fi
 		n=$((n + 1))
 		cmd="" expect=""
@@ -59,16 +64,18 @@ man_examples() {
 		'.Ed')
 			[ $in_block = 1 ] || continue
 			in_block=0
-			check
+			check || return 1
 			if [ -n "$script" ]; then
-				[ -z "$(bash -c "$script" 2>&1)" ]
+				out=$(bash -o pipefail -c "$script" </dev/null 2>&1) ||
+					{ printf 'script failed: %s\n%s\n' "$script" "$out"; return 1; }
+				[ -z "$out" ] || { printf 'script printed: %s\n' "$out"; return 1; }
 				n=$((n + 1))
 			fi
 			;;
 		*)
 			[ $in_block = 1 ] || continue
 			if [[ $line == '$ '* ]]; then
-				check
+				check || return 1
 				cmd=${line#\$ }
 			elif [ -n "$cmd" ] && [[ $cmd == *\\ ]]; then
 				cmd=${cmd%\\}${line# }

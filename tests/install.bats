@@ -16,3 +16,16 @@ load helper
 	[ ! -e "$dest/opt/llmpipe/share/man/man1/llm-count.1" ]
 	[ ! -e "$dest/opt/llmpipe/share/man/man7/llmpipe.7" ]
 }
+
+@test "make install-strip installs programs without debug information" {
+	local top="$BATS_TEST_DIRNAME/.." dest="$BATS_TEST_TMPDIR/root"
+	run -0 make -s -C "$top" install DESTDIR="$dest" PREFIX=/p
+	[ "$(stat -c %a "$dest/p/bin/llm-count")" = 755 ]
+	[ "$(stat -c %a "$dest/p/share/man/man1/llm-count.1")" = 644 ]
+	[ "$(readelf -S "$dest/p/bin/llm-count" | grep -c '\.debug_info')" = 1 ]
+	rm -rf "$dest"
+	run -0 make -s -C "$top" install-strip DESTDIR="$dest" PREFIX=/p
+	[ "$(readelf -S "$dest/p/bin/llm-count" | grep -c '\.debug_info')" = 0 ]
+	run "$dest/p/bin/llm-count" -t <<<'hello world'
+	[ "$output" = 3 ]
+}

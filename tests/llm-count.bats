@@ -363,5 +363,5 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	cd "$BATS_TEST_TMPDIR"
 	printf '%s\n' '{"role":"user","content":"hello"}' >ctx.jsonl
 	man_examples "$BATS_TEST_DIRNAME/../man/llm-count.1"
-	[ "$n" -eq 9 ]
+	[ "$n" -eq 10 ]
 }
