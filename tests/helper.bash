@@ -111,3 +111,37 @@ shared_dir() {
 	chmod 755 "$d"
 	echo "$d"
 }
+
+# Runs the examples of a Markdown file as man_examples runs a page's:
+# in each ```sh block whose lines begin with "$ ", each such line is a
+# command ("> " lines continue it) and the lines up to the next are its
+# output; "..." stands for output that varies.  Other blocks are left.
+readme_examples() {
+	local file=$1 in_block=0 cmd="" expect="" line page
+	page=$BATS_TEST_TMPDIR/readme.mdoc
+	# The same runner, given the blocks as a page's literal blocks.
+	{
+		echo '.Sh EXAMPLES'
+		while IFS= read -r line; do
+			case $line in
+			'```sh') in_block=1 block="" ;;
+			'```')
+				if [ $in_block = 1 ] && [[ $block == '$ '* ]]; then
+					printf '.Bd -literal\n%s.Ed\n' "$block"
+				fi
+				in_block=0
+				;;
+			*)
+				[ $in_block = 1 ] || continue
+				if [[ $line == '> '* ]]; then
+					block=${block%$'\n'}
+					block+=" ${line#> }"$'\n'
+				else
+					block+=$line$'\n'
+				fi
+				;;
+			esac
+		done <"$file"
+	} >"$page"
+	man_examples "$page"
+}

@@ -1,0 +1,1 @@
+static int lexer_next(struct lexer *lx);
