@@ -928,7 +928,7 @@ cmd_search(int argc, char *argv[])
 	    {"session", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct search_query q = {NULL, NULL, 0, 0, 0};
+	struct search_query q = {NULL, 0, 0, 0};
 	const char *session = NULL;
 	sqlite3_int64 id = 0;
 	unsigned mask = 0;
@@ -1045,7 +1045,7 @@ static int
 load_hits(const char *query, sqlite3_int64 session, long n,
     const struct counter *c, size_t budget, struct context *ctx)
 {
-	struct search_query q = {NULL, NULL, 0, 0, 1};
+	struct search_query q = {NULL, 0, 0, 1};
 	struct search s;
 	struct search_hit h;
 	cJSON *doc;

@@ -275,7 +275,11 @@ models_load(struct config *c)
 	int rc = config_load(c, path);
 
 	free(path);
-	return rc == 0 ? models_configure(c) : -1;
+	if (rc == 0 && (rc = models_configure(c)) != 0)
+		models_release();
+	if (rc != 0)
+		config_release(c);
+	return rc;
 }
 
 const char *

@@ -54,8 +54,8 @@ int models_configure(const struct config *c);
  * What every program does first: reads the configuration file
  * (config_default_path) into c and applies its [model] sections, so
  * that a model added or changed there is the same model everywhere.
- * Returns 0, or -1 after reporting the file's error.  The caller
- * releases c and the table (models_release) at exit.
+ * Returns 0, or -1 after reporting the file's error, with nothing held.
+ * The caller releases c and the table (models_release) at exit.
  */
 int models_load(struct config *c);
 void models_release(void);

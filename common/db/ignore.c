@@ -139,10 +139,7 @@ ignore_load(struct ignore *ig, const char *dir)
 		if (!parse_rule(line, &r))
 			continue;
 		r.base = strlen(dir);
-		if (ig->n == ig->cap) {
-			ig->cap = ig->cap ? ig->cap * 2 : 16;
-			ig->v = xreallocarray(ig->v, ig->cap, sizeof(*ig->v));
-		}
+		ARRAY_GROW(ig->v, ig->n, ig->cap);
 		ig->v[ig->n++] = r;
 	}
 	fclose(fp);

@@ -175,15 +175,9 @@ search_query_add(struct search_query *q, const char *text)
 			buf_add(&word, p + i, 1);
 		}
 		buf_add(&word, "\"", 1);
-		if (q->n == q->cap) {
-			q->cap = q->cap ? 2 * q->cap : 8;
-			q->words =
-			    xreallocarray(q->words, q->cap, sizeof(char *));
-			q->plain =
-			    xreallocarray(q->plain, q->cap, sizeof(char *));
-		}
-		q->plain[q->n] = xstrndup(p, n);
-		q->words[q->n++] = xstrdup(word.s);
+		ARRAY_GROW(q->words, q->n, q->cap);
+		q->words[q->n].plain = xstrndup(p, n);
+		q->words[q->n++].quoted = xstrdup(word.s);
 		p += n;
 	}
 	buf_release(&word);
@@ -194,12 +188,11 @@ search_query_release(struct search_query *q)
 {
 	while (q->n > 0) {
 		q->n--;
-		free(q->words[q->n]);
-		free(q->plain[q->n]);
+		free(q->words[q->n].quoted);
+		free(q->words[q->n].plain);
 	}
 	free(q->words);
-	free(q->plain);
-	q->words = q->plain = NULL;
+	q->words = NULL;
 	q->cap = 0;
 }
 
@@ -252,7 +245,7 @@ kind_query(sqlite3 *db, const struct kind *k, const struct search_query *q,
 		if ((st = store_prepare(db, sql.s)) == NULL)
 			goto out;
 		for (i = 0; i < q->n; i++) {
-			if (too_common(st, q->words[i], &common[i]) < 0)
+			if (too_common(st, q->words[i].quoted, &common[i]) < 0)
 				goto out;
 			all &= common[i];
 		}
@@ -263,7 +256,7 @@ kind_query(sqlite3 *db, const struct kind *k, const struct search_query *q,
 			continue;
 		if (out->len > 0)
 			buf_addstr(out, q->any ? " OR " : " ");
-		buf_addstr(out, q->words[i]);
+		buf_addstr(out, q->words[i].quoted);
 	}
 	rv = 0;
 out:
@@ -376,7 +369,7 @@ query_word(const struct search_query *q, const char *w, size_t n)
 	size_t i, j, e;
 
 	for (i = 0; i < q->n; i++)
-		for (p = q->plain[i], j = 0; p[j] != '\0'; j = e) {
+		for (p = q->words[i].plain, j = 0; p[j] != '\0'; j = e) {
 			for (; p[j] != '\0' && !is_word((unsigned char)p[j]);
 			     j++)
 				;

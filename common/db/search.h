@@ -32,8 +32,10 @@ enum search_scope { SEARCH_ANY, SEARCH_SESSION, SEARCH_OTHERS };
  * them wanted, or any.
  */
 struct search_query {
-	char **words; /* quoted, for FTS5 */
-	char **plain; /* as given, for snippets made here */
+	struct search_word {
+		char *quoted; /* for FTS5 */
+		char *plain;  /* as given, for snippets made here */
+	} * words;
 	size_t n, cap;
 	int any;
 };
