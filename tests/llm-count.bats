@@ -81,8 +81,9 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 }
 
 @test "--total adds OpenAI's chat overhead" {
-	# 3 per message + role + content (+ 1 + name), 3 to prime the reply:
-	# (3+1+1) + (3+1+1+1+1) + 3 = 15 with o200k_base.
+	# 3 per message + role + content (+ 1 + name), 3 to prime the reply;
+	# npm tiktoken counts "hello" 1, "hello world" 2, each role and "bob"
+	# 1 with o200k_base: (3+1+1) + (3+1+2+1+1) + 3 = 16.
 	run llm-count --total <<-'EOF2'
 	{"role":"user","content":"hello"}
 	{"role":"assistant","content":"hello world","name":"bob"}
