@@ -20,7 +20,8 @@ enum shape {
 	PRICE,  /* USD per million tokens, 0 or more */
 	FACTOR, /* a positive decimal, three places at most */
 	DATE,   /* YYYY-MM-DD */
-	CHOICE  /* one of the words of choices */
+	CHOICE, /* one of the words of choices */
+	WEIGHT  /* a decimal from 0 to 100, three places at most */
 };
 
 /*
@@ -59,13 +60,34 @@ static const struct rule {
     {"provider", "api_key", LINE, 0, 0, NULL},
     {"provider", "max_tokens_field", LINE, 0, 0, NULL},
     {"provider", "json_schema", CHOICE, 0, 0, "yes no"},
+    /* llm-classify and llm-ask --auto; llm-classify(1) */
+    {"route", "code", LINE, 0, 0, NULL},
+    {"route", "complex", LINE, 0, 0, NULL},
+    {"route", "simple", LINE, 0, 0, NULL},
+    {"route", "expected_output", NUMBER, 0, 10000000, NULL},
+    {"route", "llm_model", LINE, 0, 0, NULL},
+    {"route", "llm_timeout", NUMBER, 1, 86400, NULL},
+    {"route", "fence", WEIGHT, 0, 0, NULL},
+    {"route", "code_lines", WEIGHT, 0, 0, NULL},
+    {"route", "error", WEIGHT, 0, 0, NULL},
+    {"route", "file", WEIGHT, 0, 0, NULL},
+    {"route", "tech", WEIGHT, 0, 0, NULL},
+    {"route", "action", WEIGHT, 0, 0, NULL},
+    {"route", "analysis", WEIGHT, 0, 0, NULL},
+    {"route", "prose", WEIGHT, 0, 0, NULL},
+    {"route", "math", WEIGHT, 0, 0, NULL},
+    {"route", "negation", WEIGHT, 0, 0, NULL},
+    {"route", "greeting", WEIGHT, 0, 0, NULL},
+    {"route", "question", WEIGHT, 0, 0, NULL},
+    {"route", "length", WEIGHT, 0, 0, NULL},
+    {"route", "follow_up", WEIGHT, 0, 0, NULL},
 };
 
 /* The sections, and whether each is named: [model NAME]. */
 static const struct {
 	const char *name;
 	int named;
-} sections[] = {{"model", 1}, {"provider", 1}};
+} sections[] = {{"model", 1}, {"provider", 1}, {"route", 0}};
 
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -95,19 +117,30 @@ one_of(const char *choices, const char *v)
 	return 0;
 }
 
-/* Returns 1 if v is a decimal from 0.001 up with at most 3 places. */
+/* Returns 1 if v is digits (at most whole of them), a point and 1-3 more. */
 static int
-valid_factor(const char *v)
+decimal(const char *v, size_t whole_max)
 {
 	size_t whole = strspn(v, "0123456789"), frac = 0;
 
 	if (v[whole] == '.')
 		frac = strspn(v + whole + 1, "0123456789");
-	if (whole == 0 || whole > 6 || frac > 3 ||
-	    v[whole + (v[whole] == '.' ? 1 + frac : 0)] != '\0' ||
-	    (v[whole] == '.' && frac == 0))
-		return 0;
-	return strtod(v, NULL) > 0;
+	return whole > 0 && whole <= whole_max && frac <= 3 &&
+	    v[whole + (v[whole] == '.' ? 1 + frac : 0)] == '\0' &&
+	    !(v[whole] == '.' && frac == 0);
+}
+
+/* A factor: from 0.001 up.  A weight: from 0 to 100. */
+static int
+valid_factor(const char *v)
+{
+	return decimal(v, 6) && strtod(v, NULL) > 0;
+}
+
+static int
+valid_weight(const char *v)
+{
+	return decimal(v, 3) && strtod(v, NULL) <= 100;
 }
 
 /* Returns why v does not have the shape r asks, or NULL. */
@@ -140,6 +173,10 @@ check_value(const struct rule *r, const char *v)
 		return record_date_valid(v) && strlen(v) == 10
 		    ? NULL
 		    : "expected a date, YYYY-MM-DD";
+	case WEIGHT:
+		return valid_weight(v) ? NULL
+				       : "expected a weight from 0 to 100, "
+					 "such as 2.5 (three decimals at most)";
 	case CHOICE:
 		if (one_of(r->choices, v))
 			return NULL;
@@ -244,8 +281,8 @@ parse_header(struct parse *ps, const char *s, const char *end)
 	ps->name = xstrndup(name, name_end - name);
 	if (!known_section(ps->section, name < name_end))
 		return bad(ps,
-		    "unknown section '[%.*s]'; there are [model NAME] and "
-		    "[provider NAME]",
+		    "unknown section '[%.*s]'; there are [model NAME], "
+		    "[provider NAME] and [route]",
 		    (int)(end - s), s);
 	buf_reset(&ps->where);
 	buf_printf(&ps->where, " in [%.*s]", (int)(end - s), s);
