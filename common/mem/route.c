@@ -39,6 +39,7 @@
 #define W_PREFIX (1u << 22)    /* unused in the tables: stems are apart */
 #define W_FREE (1u << 23)      /* a verb that needs no request before it */
 #define W_NEGONLY (1u << 24)   /* counts only negated: "rewritten" */
+#define W_NOUN (1u << 25)      /* of W_DEBUG: names output, not a fault */
 
 struct word {
 	const char *s;
@@ -242,6 +243,19 @@ static const char *const failure_text[] = {"Segmentation fault",
     "Cannot read propert", "is not a function", "npm ERR!", "panicked at",
     "Traceback (most recent call last)", "Exception in thread", NULL};
 
+/* "src/net.c", "main.go": letters and a dot or a slash, not "21". */
+static int
+file_like(const char *s, const char *end)
+{
+	int letter = 0, mark = 0;
+
+	for (; s < end; s++) {
+		letter |= (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z');
+		mark |= *s == '.' || *s == '/';
+	}
+	return letter && mark;
+}
+
 /* Returns 1 if the line, trimmed to [t, end), is compiler or trace output. */
 static int
 error_line(const char *t, const char *end, int indented, int prev_error)
@@ -266,7 +280,7 @@ error_line(const char *t, const char *end, int indented, int prev_error)
 	for (p = t; p < end && (is_word_byte(*p) || strchr("./-", *p)); p++)
 		;
 	if (p > t && p < end && *p == ':' && p + 1 < end && p[1] >= '0' &&
-	    p[1] <= '9')
+	    p[1] <= '9' && file_like(t, p))
 		return 1;
 	/* eslint: "  12:7  error  'x' is assigned ..." */
 	for (p = t; p < end && (*p == ':' || (*p >= '0' && *p <= '9')); p++)
@@ -898,13 +912,45 @@ scan_text(struct scan *s, const char *text, size_t len)
 struct evidence {
 	int action, action_code, action_prose, action_open, negated;
 	int codeobj, codeobj_early, proseobj, proseverb, analysis, math;
-	int debug, tech, greet, howto, negphrase, offer, check;
+	int debug, fault, tech, greet, howto, negphrase, offer, check;
 	int ack_only, lead; /* lead: W_YES, W_NO or W_DOIT of the first hit */
 	int cont, anaphora, qstart;
 	const char *action_word, *object_word, *analysis_word, *math_word;
 	const char *debug_word, *tech_word, *greet_word, *prose_word;
 	const char *howto_word, *neg_word;
 };
+
+static int
+token_is(const struct scan *s, int i, const char *w)
+{
+	return i >= 0 && (size_t)i < s->ntok && s->tok[i].len == strlen(w) &&
+	    memcmp(s->norm.s + s->tok[i].off, w, s->tok[i].len) == 0;
+}
+
+/*
+ * The "to" at i asks for what follows: "I want you to add", "help me
+ * to", "we need to"; not "learns to", "people want to".
+ */
+static int
+want_to(const struct scan *s, int i)
+{
+	static const char *const objects[] = {"you", "me", "us", NULL};
+	static const char *const wants[] = {"need", "want", "like", "have",
+	    NULL};
+	static const char *const subjects[] = {"i", "we", "i'd", "we'd", NULL};
+	const char *const *w;
+	int j;
+
+	for (w = objects; *w != NULL; w++)
+		if (token_is(s, i - 1, *w))
+			return 1;
+	for (w = wants; *w != NULL; w++)
+		if (token_is(s, i - 1, *w))
+			for (j = 0; subjects[j] != NULL; j++)
+				if (token_is(s, i - 2, subjects[j]))
+					return 1;
+	return 0;
+}
 
 /* An English verb counts as a request at a clause's start or after one. */
 static int
@@ -917,6 +963,8 @@ request_position(const struct scan *s, const struct hit *h)
 	t = &s->tok[h->at];
 	if (t->clause)
 		return 1;
+	if (token_is(s, h->at - 1, "to"))
+		return want_to(s, h->at - 1);
 	return (s->tok[h->at - 1].solo &
 	    (W_REQ | W_CONT | W_YES | W_DOIT | W_GREET)) != 0;
 }
@@ -1033,6 +1081,7 @@ gather(const struct scan *s, struct evidence *ev)
 		}
 		if (h->flags & W_DEBUG) {
 			ev->debug++;
+			ev->fault += !(h->flags & W_NOUN);
 			if (ev->debug_word == NULL)
 				ev->debug_word = h->s;
 		}
@@ -1172,7 +1221,7 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	    s->inline_code > 0;
 	/* Code to be explained, not changed: it is the subject, no more. */
 	about_code = (ev->analysis > 0 || ev->negphrase + ev->negated > 0) &&
-	    !action && !howto && ev->debug == 0;
+	    !action && !howto && ev->fault == 0;
 	if (ev->negphrase + ev->negated > 0)
 		action = 0;
 	code_scale = about_code ? 0.3 : 1;
@@ -1192,7 +1241,9 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 		add(w, RF_ERROR, ROUTE_CODE, code_scale, "error: %s",
 		    s->error);
 	else if (ev->debug > 0)
-		add(w, RF_ERROR, ROUTE_CODE, 0.6, "error: %s", ev->debug_word);
+		add(w, RF_ERROR, ROUTE_CODE,
+		    (about_code ? 0.3 : 1) * (s->words > 60 ? 0.3 : 0.6),
+		    "error: %s", ev->debug_word);
 	if (s->files > 0)
 		add(w, RF_FILE, ROUTE_CODE, code_scale, "file: %s", s->file);
 	if (ev->tech > 0 || s->inline_code > 0)
@@ -1291,7 +1342,8 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	    !answer && !(ev->codeobj_early > 0 && !s->question) &&
 	    !(fragment && st->prev != ROUTE_SIMPLE))
 		add(w, RF_QUESTION, ROUTE_SIMPLE, 1, "question");
-	if (s->words <= 8 && !has_code && errors == 0)
+	if (s->words <= 8 && !context && !action && ev->debug == 0 &&
+	    ev->codeobj == 0)
 		add(w, RF_LENGTH, ROUTE_SIMPLE, s->words <= 3 ? 1 : 0.5,
 		    "length: %d word%s", s->words, s->words == 1 ? "" : "s");
 }
