@@ -18,6 +18,7 @@
 #include "core/msg.h"
 #include "core/record.h"
 #include "core/util.h"
+#include "mem/route.h"
 #include "net/http.h"
 #include "net/provider.h"
 #include "tok/budget.h"
@@ -34,7 +35,7 @@ static struct {
 	const char *schema;
 	long max_tokens;
 	double temperature;
-	int fit, stream, text, show, dry_run, count;
+	int fit, stream, text, show, dry_run, count, auto_route;
 	struct http_opts http;
 } opt = {.temperature = -1,
     .http = {.connect_timeout = 10,
@@ -46,7 +47,7 @@ static struct {
 static struct config cfg;
 
 #define SYNOPSIS \
-	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]\n" \
+	"usage: llm-ask [-m model | --auto] [-s system] [--fit] [--stream | -t]\n" \
 	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
 	"               [--count] [--dry-run] [--models] [timeouts]\n"
 
@@ -68,6 +69,8 @@ help(void)
 	    "\n"
 	    "  -m, --model MODEL     the model (default: the route record, then\n"
 	    "                        $LLMPIPE_MODEL, the config, gpt-4o)\n"
+	    "      --auto            without -m or a route record, the model\n"
+	    "                        llm-classify's rules route the input to\n"
 	    "  -s, --system TEXT     the system prompt\n"
 	    "      --fit             drop docs, then the oldest messages, to fit\n"
 	    "                        the model's input budget\n"
@@ -746,12 +749,18 @@ ask(struct context *ctx, const struct target *t, const cJSON *schema)
 static const char *
 model_name(const struct context *ctx)
 {
+	const struct model *m;
 	const char *name;
 
 	if (opt.model != NULL)
 		return opt.model;
 	if (ctx->route_model != NULL)
 		return ctx->route_model;
+	if (opt.auto_route) {
+		if ((m = route_auto(&cfg, ctx, opt.system)) == NULL)
+			exit(1);
+		return m->name;
+	}
 	if ((name = getenv("LLMPIPE_MODEL")) != NULL && name[0] != '\0')
 		return name;
 	if ((name = config_get(&cfg, "", "", "model")) != NULL)
@@ -826,10 +835,12 @@ main(int argc, char *argv[])
 		OPT_IDLE_TIMEOUT,
 		OPT_TIMEOUT,
 		OPT_RETRIES,
+		OPT_AUTO,
 		OPT_VERSION
 	};
 	static const struct option longopts[] = {
 	    {"model", required_argument, NULL, 'm'},
+	    {"auto", no_argument, NULL, OPT_AUTO},
 	    {"system", required_argument, NULL, 's'},
 	    {"text", no_argument, NULL, 't'},
 	    {"fit", no_argument, NULL, OPT_FIT},
@@ -862,6 +873,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			opt.text = 1;
+			break;
+		case OPT_AUTO:
+			opt.auto_route = 1;
 			break;
 		case OPT_FIT:
 			opt.fit = 1;

@@ -40,6 +40,7 @@
 #define W_FREE (1u << 23)      /* a verb that needs no request before it */
 #define W_NEGONLY (1u << 24)   /* counts only negated: "rewritten" */
 #define W_NOUN (1u << 25)      /* of W_DEBUG: names output, not a fault */
+#define W_WRITE (1u << 26)     /* write: of prose as often as of code */
 
 struct word {
 	const char *s;
@@ -636,7 +637,10 @@ scan_files(struct scan *s, const char *t, const char *end)
 			;
 		if (w > p && file_token(p, (size_t)(w - p))) {
 			s->files++;
-			note(s->file, sizeof(s->file), p, (size_t)(w - p));
+			note(s->file, sizeof(s->file), p,
+			    strcspn(p, ":,;!?)'\"` \t") < (size_t)(w - p)
+				? strcspn(p, ":,;!?)'\"` \t")
+				: (size_t)(w - p));
 		}
 		p = w;
 	}
@@ -910,7 +914,7 @@ scan_text(struct scan *s, const char *text, size_t len)
 
 /* What the words of a message say, gathered from its hits. */
 struct evidence {
-	int action, action_code, action_prose, action_open, negated;
+	int action, action_code, action_prose, action_open, write_open, negated;
 	int codeobj, codeobj_early, proseobj, proseverb, analysis, math;
 	int debug, fault, tech, greet, howto, negphrase, offer, check;
 	int ack_only, lead; /* lead: W_YES, W_NO or W_DOIT of the first hit */
@@ -1050,6 +1054,7 @@ gather(const struct scan *s, struct evidence *ev)
 					ev->prose_word = o->s;
 			} else {
 				ev->action_open++;
+				ev->write_open += (h->flags & W_WRITE) != 0;
 			}
 		}
 		if (h->flags & W_CODEOBJ) {
@@ -1211,14 +1216,17 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	enum ask_kind kind;
 	int prose, action, howto;
 
+	context = has_code || errors > 0 || s->files > 0 || ev->tech > 0 ||
+	    s->inline_code > 0;
+	/* "Write a haiku": write, and no sign of code, is prose. */
 	prose = ev->action_prose > 0 ||
+	    (ev->write_open > 0 && ev->action_code == 0 && !context &&
+		ev->codeobj == 0 && st->prev != ROUTE_CODE) ||
 	    (ev->proseverb > 0 && ev->action_code == 0) ||
 	    (ev->proseobj > 0 && ev->action_code == 0 && !has_code &&
 		errors == 0);
 	action = ev->action_code > 0 || ev->action_open > 0;
 	howto = ev->howto > 0 && !prose && ev->negphrase + ev->negated == 0;
-	context = has_code || errors > 0 || s->files > 0 || ev->tech > 0 ||
-	    s->inline_code > 0;
 	/* Code to be explained, not changed: it is the subject, no more. */
 	about_code = (ev->analysis > 0 || ev->negphrase + ev->negated > 0) &&
 	    !action && !howto && ev->fault == 0;
@@ -1237,7 +1245,8 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 			    : s->code_strong > 0   ? 0.6
 						   : 0.3),
 		    "code_lines: %d", s->code_lines);
-	if (errors > 0 || (s->fences > 0 && s->fence_errors * 2 >= s->fence_lines))
+	if (errors > 0 ||
+	    (s->fence_lines > 0 && s->fence_errors * 2 >= s->fence_lines))
 		add(w, RF_ERROR, ROUTE_CODE, code_scale, "error: %s",
 		    s->error);
 	else if (ev->debug > 0)
@@ -1274,7 +1283,7 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	if (prose)
 		add(w, RF_PROSE, ROUTE_COMPLEX,
 		    ev->action_prose > 0 || ev->proseverb > 0 ? 1 : 0.6,
-		    "prose: %s", ev->prose_word);
+		    "prose: %s", or_else(ev->prose_word, or_else(ev->action_word, "")));
 	if (ev->math > 0)
 		add(w, RF_MATH, ROUTE_COMPLEX, 1, "math: %s", ev->math_word);
 	if (ev->negphrase + ev->negated > 0)
@@ -1485,6 +1494,14 @@ price(const struct model *m)
 	return m->prices.input + m->prices.output;
 }
 
+/* a before b: cheaper, or as cheap with a larger budget. */
+static int
+cheaper(const struct model *a, const struct model *b)
+{
+	return price(a) < price(b) ||
+	    (price(a) == price(b) && a->budget > b->budget);
+}
+
 const struct model *
 route_cheapest(void)
 {
@@ -1492,7 +1509,7 @@ route_cheapest(void)
 	size_t i;
 
 	for (i = 0; (m = model_at(i)) != NULL; i++)
-		if (priced_chat(m) && (best == NULL || price(m) < price(best)))
+		if (priced_chat(m) && (best == NULL || cheaper(m, best)))
 			best = m;
 	return best;
 }
@@ -1510,7 +1527,7 @@ by_price(struct route_config *rc, int task)
 		if (!priced_chat(m) || rc->nmodels[task] == ROUTE_MAX_MODELS)
 			continue;
 		for (j = rc->nmodels[task];
-		     j > 0 && price(rc->models[task][j - 1]) > price(m); j--)
+		     j > 0 && cheaper(m, rc->models[task][j - 1]); j--)
 			rc->models[task][j] = rc->models[task][j - 1];
 		rc->models[task][j] = m;
 		rc->nmodels[task]++;
@@ -1616,70 +1633,90 @@ estimate(const struct route_config *rc, const struct model *m, size_t tokens)
 	    1e6;
 }
 
+/* The models' request tokens, counted once per counter, when asked. */
+struct counts {
+	const struct model *const *list;
+	const struct context *ctx;
+	const char *prompt;
+	size_t tokens[ROUTE_MAX_MODELS];
+	int have[ROUTE_MAX_MODELS];
+};
+
+static int
+same_counter(const struct model *a, const struct model *b)
+{
+	return a->counter == b->counter && a->factor == b->factor &&
+	    (a->encoding == b->encoding ||
+		(a->encoding != NULL && b->encoding != NULL &&
+		    strcmp(a->encoding, b->encoding) == 0));
+}
+
+static size_t
+count_of(struct counts *k, int i)
+{
+	int j;
+
+	if (k->have[i])
+		return k->tokens[i];
+	for (j = 0; j < ROUTE_MAX_MODELS; j++)
+		if (k->have[j] && same_counter(k->list[i], k->list[j]))
+			break;
+	k->tokens[i] = j < ROUTE_MAX_MODELS
+	    ? k->tokens[j]
+	    : tokens_for(k->list[i], k->ctx, k->prompt);
+	k->have[i] = 1;
+	return k->tokens[i];
+}
+
 void
 route_choose(const struct route_config *rc, const struct context *ctx,
     const char *prompt, enum route_task task, double max_cost,
     struct route_choice *c)
 {
-	const struct model *const *list = rc->models[task], *m;
-	size_t tokens[ROUTE_MAX_MODELS] = {0}, first_tokens;
+	const struct model *const *list = rc->models[task];
+	struct counts k;
 	double cost;
 	int i, n = rc->nmodels[task], pick = -1, cheapest = -1;
 
+	memset(&k, 0, sizeof(k));
+	k.list = list;
+	k.ctx = ctx;
+	k.prompt = prompt;
 	memset(c, 0, sizeof(*c));
-	c->cost = -1;
-	for (i = 0; i < n; i++)
-		tokens[i] = tokens_for(list[i], ctx, prompt);
-	first_tokens = tokens[0];
-	for (i = 0; i < n; i++) {
-		m = list[i];
-		if (tokens[i] > (size_t)m->budget)
+	for (i = 0; i < n && pick < 0; i++) {
+		if (count_of(&k, i) > (size_t)list[i]->budget)
 			continue;
-		cost = estimate(rc, m, tokens[i]);
-		if (cheapest < 0 || price(m) < price(list[cheapest]))
+		if (cheapest < 0 || cheaper(list[i], list[cheapest]))
 			cheapest = i;
-		if (max_cost < 0) {
-			if (i == 0) {
-				pick = 0;
-				break;
-			}
-		} else if (cost >= 0 && cost <= max_cost && pick < 0) {
+		cost = estimate(rc, list[i], k.tokens[i]);
+		if (max_cost < 0 ? i == 0 : cost >= 0 && cost <= max_cost)
 			pick = i;
-		}
 	}
-	if (max_cost < 0 && pick < 0)
-		pick = cheapest;
-	if (pick < 0 && max_cost >= 0) {
+	if (pick < 0 && max_cost >= 0)
 		c->over_cap = 1;
+	if (pick < 0)
 		pick = cheapest >= 0 ? cheapest : 0;
-	}
-	if (pick < 0) {
-		c->model = list[0];
-		c->tokens = first_tokens;
-		c->fits = 0;
-		c->cost = estimate(rc, list[0], first_tokens);
+	c->model = list[pick];
+	c->tokens = count_of(&k, pick);
+	c->fits = c->tokens <= (size_t)c->model->budget;
+	c->cost = estimate(rc, c->model, c->tokens);
+	if (!c->fits)
 		snprintf(c->why, sizeof(c->why),
 		    "window: %zu tokens, over the budget of every %s model",
-		    first_tokens, route_tasks[task]);
-		return;
-	}
-	c->model = list[pick];
-	c->tokens = tokens[pick];
-	c->fits = tokens[pick] <= (size_t)c->model->budget;
-	c->cost = estimate(rc, c->model, c->tokens);
-	if (c->over_cap)
+		    c->tokens, route_tasks[task]);
+	else if (c->over_cap)
 		snprintf(c->why, sizeof(c->why),
 		    "cost: no %s model under $%g; %s costs $%.6f",
 		    route_tasks[task], max_cost, c->model->name, c->cost);
-	else if (pick > 0 && first_tokens > (size_t)list[0]->budget)
+	else if (pick > 0 && count_of(&k, 0) > (size_t)list[0]->budget)
 		snprintf(c->why, sizeof(c->why),
 		    "window: %zu tokens, over %s's budget of %ld; %s fits",
-		    first_tokens, list[0]->name, list[0]->budget,
+		    k.tokens[0], list[0]->name, list[0]->budget,
 		    c->model->name);
 	else if (pick > 0)
 		snprintf(c->why, sizeof(c->why),
 		    "cost: %s costs $%.6f, over $%g; %s costs $%.6f",
-		    list[0]->name, estimate(rc, list[0], first_tokens),
+		    list[0]->name, estimate(rc, list[0], k.tokens[0]),
 		    max_cost, c->model->name, c->cost);
 	else if (max_cost >= 0)
 		snprintf(c->why, sizeof(c->why), "cost: $%.6f, under $%g",

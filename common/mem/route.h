@@ -79,7 +79,8 @@ int route_configure(struct route_config *rc, const struct config *c);
  * The cheapest chat model: of the models with a dated list price for
  * input and output and a max_output above 0 (which leaves out embedding
  * models and the unpriced local entry), the lowest input plus output
- * price; the first in the table on a tie.  NULL if there is none.
+ * price; on a tie the larger input budget, then the first in the
+ * table.  NULL if there is none.
  */
 const struct model *route_cheapest(void);
 
