@@ -178,6 +178,12 @@ bench-ask: all
 bench-memdb: all
 	LLM_MEMDB=$(CURDIR)/$(BIN)/llm-memdb scripts/bench-memdb
 
+bench-classify: all
+	LLM_CLASSIFY=$(CURDIR)/$(BIN)/llm-classify scripts/bench-classify
+
+eval-classify: all
+	LLM_CLASSIFY=$(CURDIR)/$(BIN)/llm-classify scripts/eval-classify
+
 lint:
 	clang-format --dry-run --Werror cmd/*.c common/*/*.c \
 		$$(ls common/*/*.h | grep -v unicode_tab.h) tests/fuzz/*.c \
@@ -207,4 +213,5 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb lint install install-strip uninstall clean
+.PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb \
+	bench-classify eval-classify lint install install-strip uninstall clean
