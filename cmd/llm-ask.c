@@ -47,9 +47,9 @@ static struct {
 static struct config cfg;
 
 #define SYNOPSIS \
-	"usage: llm-ask [-m model | --auto] [-s system] [--fit] [--stream | -t]\n" \
+	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]\n" \
 	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
-	"               [--count] [--dry-run] [--models] [timeouts]\n"
+	"               [--auto] [--count] [--dry-run] [--models] [timeouts]\n"
 
 void
 usage(void)

@@ -114,8 +114,8 @@ route_object(const struct route_result *r, const char *model,
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(llm_reason));
 	for (i = 0; i < r->nreasons; i++)
 		if (r->reason[i].task == r->task && llm_reason == NULL)
-			cJSON_AddItemToArray(reasons,
-			    cJSON_CreateString(r->reason[i].detail));
+			cJSON_AddItemToArray(
+			    reasons, cJSON_CreateString(r->reason[i].detail));
 	if (llm_reason != NULL) {
 		buf_printf(&b, "rules: %s", route_tasks[rules_task]);
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(b.s));
@@ -123,8 +123,8 @@ route_object(const struct route_result *r, const char *model,
 	msg_set(o, "reasons", reasons);
 	scores = cJSON_CreateObject();
 	for (i = 0; i < ROUTE_TASKS; i++)
-		msg_set_number(scores, route_tasks[i],
-		    round_to(r->scores[i], 0.01));
+		msg_set_number(
+		    scores, route_tasks[i], round_to(r->scores[i], 0.01));
 	msg_set(o, "scores", scores);
 	msg_set_string(o, "engine", engine);
 	buf_release(&b);
@@ -209,8 +209,7 @@ llm_records(const struct context *ctx)
 		if (role != NULL && strcmp(role, "user") == 0)
 			last = m;
 	}
-	for (from = last; from != ctx->messages->child && n < LLM_MESSAGES;
-	     n++)
+	for (from = last; from != ctx->messages->child && n < LLM_MESSAGES; n++)
 		from = from->prev;
 	for (m = from; m != NULL; m = m == last ? NULL : m->next) {
 		role = msg_str(m, "role");
@@ -252,8 +251,8 @@ llm_label(const cJSON *reply, struct route_result *r, struct buf *reason)
 	label = json_parse(content, strlen(content), &e);
 	if (!cJSON_IsObject(label) ||
 	    (task = route_task_named(msg_str(label, "task") != NULL
-			 ? msg_str(label, "task")
-			 : "")) == ROUTE_NONE) {
+		     ? msg_str(label, "task")
+		     : "")) == ROUTE_NONE) {
 		cJSON_Delete(label);
 		return -1;
 	}
@@ -284,8 +283,8 @@ ask_llm(const struct context *ctx, struct route_result *r, struct buf *reason,
 	const struct model *m =
 	    rc.llm_model != NULL ? model_find(rc.llm_model) : route_cheapest();
 	const char *args[] = {"-m", m != NULL ? m->name : MODEL_DEFAULT,
-	    "--json-schema", llm_schema, "--max-tokens", "200",
-	    "--temperature", "0", NULL};
+	    "--json-schema", llm_schema, "--max-tokens", "200", "--temperature",
+	    "0", NULL};
 	struct route_result rules = *r;
 	char *command = child_command(opt.ask);
 	cJSON *records = llm_records(ctx), *reply = NULL;
@@ -387,8 +386,8 @@ run_one(void)
 	route = route_object(&r, c.model->name, engine,
 	    reason.len > 0 ? reason.s : NULL, rules_task);
 	if (c.why[0] != '\0')
-		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(
-					 route, "reasons"),
+		cJSON_AddItemToArray(
+		    cJSON_GetObjectItemCaseSensitive(route, "reasons"),
 		    cJSON_CreateString(c.why));
 	msg_set(route, "fits", cJSON_CreateBool(c.fits));
 	msg_set_number(route, "tokens", (double)c.tokens);
@@ -463,8 +462,8 @@ label_message(struct strmap *sessions, const struct jsonl *in, cJSON *rec,
 		if (opt.explain)
 			explain(&r, in);
 		msg_set(rec, "route",
-		    route_object(&r, rc.models[r.task][0]->name, "rules", NULL,
-			r.task));
+		    route_object(
+			&r, rc.models[r.task][0]->name, "rules", NULL, r.task));
 	}
 	return 0;
 }
@@ -551,7 +550,8 @@ main(int argc, char *argv[])
 			opt.pass = 1;
 			break;
 		case OPT_TIMEOUT:
-			opt.timeout = option_number("--timeout", optarg, 1, 86400);
+			opt.timeout =
+			    option_number("--timeout", optarg, 1, 86400);
 			break;
 		case OPT_VERSION:
 			printf("llm-classify %s\n", LLMPIPE_VERSION);

@@ -56,6 +56,9 @@ assistant() { printf '{"role":"assistant","content":%s}' "$(printf '%s' "$1" | j
 	[ "$(task "$(user 'The app fails to start: missing libssl.so.3')" "$(assistant 'Install libssl3. Did that fix it?')" "$(user 'yes')")" = simple ]
 	[ "$(task "$(user 'The timeout is hard-coded in client.go')" "$(assistant 'It is set to 30 seconds in the client.')" "$(user 'thanks! one more thing, make the timeout configurable')")" = code ]
 	[ "$(task "$(user 'Add a /health endpoint')" "$(assistant 'Done. Shall I add a readiness check as well?')" "$(user 'no thanks, that is all')")" = simple ]
+	# A yes takes the task of the offer, not of the turn before it.
+	[ "$(task "$(user 'Explain why our Postgres migration is risky.')" "$(assistant 'Locks on the big tables are the risk. Want me to write the migration script with CREATE INDEX CONCURRENTLY?')" "$(user 'yes please')")" = code ]
+	[ "$(task "$(user 'Fix the flaky test in api_test.go')" "$(assistant 'Fixed: it raced on the port. Should I explain why the race happened?')" "$(user 'sure')")" = complex ]
 	# Without the earlier turns, a yes is no request at all.
 	[ "$(task "$(user 'yes')")" = simple ]
 }

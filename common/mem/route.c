@@ -60,8 +60,8 @@ const char *const route_features[RF_COUNT] = {"fence", "code_lines", "error",
     "greeting", "question", "length", "follow_up"};
 
 /* The default weights, in the order of route_features. */
-static const double default_weight[RF_COUNT] = {3, 2.5, 3, 1, 1, 3, 2.5, 3,
-    3, 4, 3, 2, 1, 3};
+static const double default_weight[RF_COUNT] = {
+    3, 2.5, 3, 1, 1, 3, 2.5, 3, 3, 4, 3, 2, 1, 3};
 
 /* Simple starts ahead, so that a message with no evidence is simple. */
 #define SIMPLE_PRIOR 0.5
@@ -236,12 +236,12 @@ named_error(const char *s, const char *end, size_t *len)
 }
 
 /* Text that says something failed, wherever it is in a line. */
-static const char *const failure_text[] = {"Segmentation fault",
-    "core dumped", "undefined reference to", "No such file or directory",
-    "Permission denied", "command not found", "CrashLoopBackOff",
-    "OOMKilled", "Back-off restarting", "exit status ", "exited with code",
-    "Error 1", "is not defined", "Cannot find module", "cannot import name",
-    "Cannot read propert", "is not a function", "npm ERR!", "panicked at",
+static const char *const failure_text[] = {"Segmentation fault", "core dumped",
+    "undefined reference to", "No such file or directory", "Permission denied",
+    "command not found", "CrashLoopBackOff", "OOMKilled", "Back-off restarting",
+    "exit status ", "exited with code", "Error 1", "is not defined",
+    "Cannot find module", "cannot import name", "Cannot read propert",
+    "is not a function", "npm ERR!", "panicked at",
     "Traceback (most recent call last)", "Exception in thread", NULL};
 
 /* "src/net.c", "main.go": letters and a dot or a slash, not "21". */
@@ -339,29 +339,28 @@ is_error_log(const char *t, const char *end)
 static const struct {
 	const char *s;
 	int score;
-} code_starts[] = {{"def ", 2}, {"class ", 2}, {"import ", 2},
-    {"return", 2}, {"fn ", 2}, {"func ", 2}, {"function", 2},
-    {"const ", 2}, {"let ", 2}, {"var ", 2}, {"val ", 2}, {"public ", 2},
-    {"private ", 2}, {"protected ", 2}, {"static ", 2}, {"void ", 2},
-    {"int ", 2}, {"char ", 2}, {"struct ", 2}, {"typedef ", 2},
-    {"#include", 2}, {"#define", 2}, {"#!", 2}, {"package ", 2},
-    {"impl ", 2}, {"pub ", 2}, {"try:", 2}, {"try {", 2}, {"except", 2},
-    {"catch", 2}, {"async ", 2}, {"await ", 2}, {"print(", 2},
+} code_starts[] = {{"def ", 2}, {"class ", 2}, {"import ", 2}, {"return", 2},
+    {"fn ", 2}, {"func ", 2}, {"function", 2}, {"const ", 2}, {"let ", 2},
+    {"var ", 2}, {"val ", 2}, {"public ", 2}, {"private ", 2},
+    {"protected ", 2}, {"static ", 2}, {"void ", 2}, {"int ", 2}, {"char ", 2},
+    {"struct ", 2}, {"typedef ", 2}, {"#include", 2}, {"#define", 2}, {"#!", 2},
+    {"package ", 2}, {"impl ", 2}, {"pub ", 2}, {"try:", 2}, {"try {", 2},
+    {"except", 2}, {"catch", 2}, {"async ", 2}, {"await ", 2}, {"print(", 2},
     {"printf(", 2}, {"console.", 2}, {"SELECT ", 2}, {"INSERT ", 2},
-    {"UPDATE ", 2}, {"DELETE ", 2}, {"CREATE ", 2}, {"ALTER ", 2},
-    {"DROP ", 2}, {"FROM ", 2}, {"WHERE ", 2}, {"JOIN ", 2},
-    {"GROUP BY", 2}, {"ORDER BY", 2}, {"RUN ", 2}, {"COPY ", 2},
-    {"CMD ", 2}, {"ENTRYPOINT", 2}, {"WORKDIR ", 2}, {"ENV ", 2},
-    {"EXPOSE ", 2}, {"ARG ", 2}, {"$ ", 2}, {">>> ", 2}, {"// ", 2},
-    {"/*", 2}, {"@", 1}, {"</", 2}, {"<div", 2}, {"export ", 2},
-    {"require(", 2}, {"resource \"", 2}, {"apiVersion:", 2},
-    {"kind:", 2}, {"if ", 1}, {"if(", 1}, {"elif ", 2}, {"else", 1},
-    {"for ", 1}, {"for(", 1}, {"while ", 1}, {"while(", 1},
-    {"switch", 1}, {"case ", 1}, {"echo ", 1}, {"done", 1}, {"fi", 1},
-    {"then", 1}, {"use ", 1}, {"with ", 1}, {"sudo ", 1}, {"end", 1}};
+    {"UPDATE ", 2}, {"DELETE ", 2}, {"CREATE ", 2}, {"ALTER ", 2}, {"DROP ", 2},
+    {"FROM ", 2}, {"WHERE ", 2}, {"JOIN ", 2}, {"GROUP BY", 2}, {"ORDER BY", 2},
+    {"RUN ", 2}, {"COPY ", 2}, {"CMD ", 2}, {"ENTRYPOINT", 2}, {"WORKDIR ", 2},
+    {"ENV ", 2}, {"EXPOSE ", 2}, {"ARG ", 2}, {"$ ", 2}, {">>> ", 2},
+    {"// ", 2}, {"/*", 2}, {"@", 1}, {"</", 2}, {"<div", 2}, {"export ", 2},
+    {"require(", 2}, {"resource \"", 2}, {"apiVersion:", 2}, {"kind:", 2},
+    {"if ", 1}, {"if(", 1}, {"elif ", 2}, {"else", 1}, {"for ", 1}, {"for(", 1},
+    {"while ", 1}, {"while(", 1}, {"switch", 1}, {"case ", 1}, {"echo ", 1},
+    {"done", 1}, {"fi", 1}, {"then", 1}, {"use ", 1}, {"with ", 1},
+    {"sudo ", 1}, {"end", 1}};
 
-static const char *const operators[] = {"==", "!=", "=>", "->", "::", ":=",
-    "+=", "-=", "++", "&&", "||", "<-", "</", "/>", "${", "$(", NULL};
+static const char *const operators[] = {"==", "!=", "=>", "->",
+    "::", ":=", "+=", "-=", "++", "&&", "||", "<-", "</", "/>", "${", "$(",
+    NULL};
 
 /* How much a line, [t, end) trimmed of its indent, looks like code. */
 static int
@@ -382,7 +381,8 @@ code_score(const char *t, const char *end, int indented, int prev_code)
 		if ((size_t)(end - t) >= n &&
 		    memcmp(t, code_starts[i].s, n) == 0 &&
 		    ((size_t)(end - t) == n || code_starts[i].s[n - 1] == ' ' ||
-			!is_word_byte(t[n]) || code_starts[i].s[n - 1] == '(')) {
+			!is_word_byte(t[n]) ||
+			code_starts[i].s[n - 1] == '(')) {
 			kw = code_starts[i].score;
 			break;
 		}
@@ -408,16 +408,16 @@ code_score(const char *t, const char *end, int indented, int prev_code)
 	    (last == ')' && end - t > 1 && end[-2] == '(') ||
 	    (last == ':' && kw > 0) || (last == ',' && kw > 0))
 		score += 2;
-	if (kw == 1 && ((end - t > 3 && memcmp(end - 3, " do", 3) == 0) ||
-			   (end - t > 5 && memcmp(end - 5, " then", 5) == 0)))
+	if (kw == 1 &&
+	    ((end - t > 3 && memcmp(end - 3, " do", 3) == 0) ||
+		(end - t > 5 && memcmp(end - 5, " then", 5) == 0)))
 		score += 2;
 	if (chars > 0 && sym * 4 >= chars)
 		score += 2;
 	else if (chars > 0 && sym * 8 >= chars)
 		score++;
 	/* identifier = value, identifier(args) */
-	for (p = t; p < end && (is_word_byte(*p) || strchr(".[]'\"", *p));
-	     p++)
+	for (p = t; p < end && (is_word_byte(*p) || strchr(".[]'\"", *p)); p++)
 		;
 	if (p > t && p + 2 < end && p[0] == ' ' && p[1] == '=' && p[2] == ' ')
 		score += 2;
@@ -487,7 +487,8 @@ is_letter(uint32_t c)
 		return 0;
 	if (c >= 0xff00 && c <= 0xffef)
 		return (c >= 0xff10 && c <= 0xff19) ||
-		    (c >= 0xff21 && c <= 0xff3a) || (c >= 0xff41 && c <= 0xff5a);
+		    (c >= 0xff21 && c <= 0xff3a) ||
+		    (c >= 0xff41 && c <= 0xff5a);
 	return 1;
 }
 
@@ -590,7 +591,7 @@ file_token(const char *p, size_t n)
 	static const char *const names[] = {"Dockerfile", "Makefile",
 	    "CMakeLists.txt", "Gemfile", "Rakefile", "Procfile", "Jenkinsfile",
 	    "Vagrantfile", "docker-compose", ".gitignore", ".env", NULL};
-	const char *dot = NULL, *q, *const *e;
+	const char *dot = NULL, *q, *const * e;
 	int letters = 0;
 
 	while (n > 0 && strchr(".,;:!?)'\"`", p[n - 1]) != NULL)
@@ -650,7 +651,7 @@ scan_files(struct scan *s, const char *t, const char *end)
 static void
 scan_prose(struct scan *s, const char *t, const char *end)
 {
-	const char *p = t, *q, *close, *const *f;
+	const char *p = t, *q, *close, *const * f;
 	size_t start = 0;
 	uint32_t c;
 	int in_word = 0, word_cjk = 0, cjk;
@@ -688,8 +689,8 @@ scan_prose(struct scan *s, const char *t, const char *end)
 			s->cjk_chars++;
 		if (c == '?' || c == 0xff1f)
 			s->question = 1;
-		if (is_letter(c) || (c == '\'' && in_word && p < end &&
-					is_word_byte(*p)) ||
+		if (is_letter(c) ||
+		    (c == '\'' && in_word && p < end && is_word_byte(*p)) ||
 		    ((c == '+' || c == '#') && in_word && !word_cjk)) {
 			if (in_word && cjk != word_cjk) {
 				end_token(s, start, word_cjk);
@@ -939,8 +940,8 @@ static int
 want_to(const struct scan *s, int i)
 {
 	static const char *const objects[] = {"you", "me", "us", NULL};
-	static const char *const wants[] = {"need", "want", "like", "have",
-	    NULL};
+	static const char *const wants[] = {
+	    "need", "want", "like", "have", NULL};
 	static const char *const subjects[] = {"i", "we", "i'd", "we'd", NULL};
 	const char *const *w;
 	int j;
@@ -970,7 +971,7 @@ request_position(const struct scan *s, const struct hit *h)
 	if (token_is(s, h->at - 1, "to"))
 		return want_to(s, h->at - 1);
 	return (s->tok[h->at - 1].solo &
-	    (W_REQ | W_CONT | W_YES | W_DOIT | W_GREET)) != 0;
+		   (W_REQ | W_CONT | W_YES | W_DOIT | W_GREET)) != 0;
 }
 
 /* The first object after the verb of hit i, within seven words. */
@@ -1022,8 +1023,8 @@ gather(const struct scan *s, struct evidence *ev)
 		h = &s->hit[i];
 		if (h->at == 0)
 			ev->lead = h->flags & W_DOIT ? W_DOIT
-			    : h->flags & W_NO	     ? W_NO
-			    : h->flags & W_YES	     ? W_YES
+			    : h->flags & W_NO        ? W_NO
+			    : h->flags & W_YES       ? W_YES
 						     : 0;
 		if (h->at == 0 && (h->flags & W_CONT))
 			ev->cont = 1;
@@ -1127,8 +1128,7 @@ struct weigh {
 	struct buf why; /* scratch for details */
 };
 
-static void
-add(struct weigh *w, enum route_feature f, enum route_task task,
+static void add(struct weigh *w, enum route_feature f, enum route_task task,
     double strength, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
@@ -1240,15 +1240,14 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	if (s->code_lines > 0)
 		add(w, RF_CODE_LINES, ROUTE_CODE,
 		    code_scale *
-			(s->code_lines >= 3	   ? 1
-			    : s->code_lines == 2   ? 0.8
-			    : s->code_strong > 0   ? 0.6
-						   : 0.3),
+			(s->code_lines >= 3          ? 1
+				: s->code_lines == 2 ? 0.8
+				: s->code_strong > 0 ? 0.6
+						     : 0.3),
 		    "code_lines: %d", s->code_lines);
 	if (errors > 0 ||
 	    (s->fence_lines > 0 && s->fence_errors * 2 >= s->fence_lines))
-		add(w, RF_ERROR, ROUTE_CODE, code_scale, "error: %s",
-		    s->error);
+		add(w, RF_ERROR, ROUTE_CODE, code_scale, "error: %s", s->error);
 	else if (ev->debug > 0)
 		add(w, RF_ERROR, ROUTE_CODE,
 		    (about_code ? 0.3 : 1) * (s->words > 60 ? 0.3 : 0.6),
@@ -1276,14 +1275,15 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	/* complex */
 	if (ev->analysis > 0)
 		add(w, RF_ANALYSIS, ROUTE_COMPLEX,
-		    ev->analysis >= 3	  ? 1.4
+		    ev->analysis >= 3       ? 1.4
 			: ev->analysis == 2 ? 1.2
 					    : 1,
 		    "analysis: %s", ev->analysis_word);
 	if (prose)
 		add(w, RF_PROSE, ROUTE_COMPLEX,
 		    ev->action_prose > 0 || ev->proseverb > 0 ? 1 : 0.6,
-		    "prose: %s", or_else(ev->prose_word, or_else(ev->action_word, "")));
+		    "prose: %s",
+		    or_else(ev->prose_word, or_else(ev->action_word, "")));
 	if (ev->math > 0)
 		add(w, RF_MATH, ROUTE_COMPLEX, 1, "math: %s", ev->math_word);
 	if (ev->negphrase + ev->negated > 0)
@@ -1305,8 +1305,7 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	if (answer) {
 		if ((ev->lead & (W_YES | W_DOIT)) && kind == ASK_OFFER)
 			add(w, RF_FOLLOW_UP,
-			    offer_task != ROUTE_NONE
-				? offer_task
+			    offer_task != ROUTE_NONE     ? offer_task
 				: st->prev != ROUTE_NONE ? st->prev
 							 : ROUTE_SIMPLE,
 			    1, "follow_up: yes to an offer");
@@ -1347,8 +1346,8 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 	    ev->analysis == 0 && !s->question && !has_code && errors == 0)
 		add(w, RF_GREETING, ROUTE_SIMPLE, 0.8, "greeting: %s",
 		    ev->greet_word);
-	if ((s->question || ev->qstart) && s->words <= 12 && !own &&
-	    !answer && !(ev->codeobj_early > 0 && !s->question) &&
+	if ((s->question || ev->qstart) && s->words <= 12 && !own && !answer &&
+	    !(ev->codeobj_early > 0 && !s->question) &&
 	    !(fragment && st->prev != ROUTE_SIMPLE))
 		add(w, RF_QUESTION, ROUTE_SIMPLE, 1, "question");
 	if (s->words <= 8 && !context && !action && ev->debug == 0 &&
@@ -1604,8 +1603,7 @@ route_configure(struct route_config *rc, const struct config *c)
 	rc->llm_model = config_get(c, "route", "", "llm_model");
 	if (rc->llm_model != NULL && model_find(rc->llm_model) == NULL) {
 		warnx("%s: [route] llm_model: unknown model '%s'",
-		    c->path != NULL ? c->path : "configuration",
-		    rc->llm_model);
+		    c->path != NULL ? c->path : "configuration", rc->llm_model);
 		return -1;
 	}
 	return 0;
@@ -1613,8 +1611,7 @@ route_configure(struct route_config *rc, const struct config *c)
 
 /* The request's tokens as m counts them; (size_t)-1 without a counter. */
 static size_t
-tokens_for(const struct model *m, const struct context *ctx,
-    const char *prompt)
+tokens_for(const struct model *m, const struct context *ctx, const char *prompt)
 {
 	struct counter c;
 
@@ -1716,8 +1713,8 @@ route_choose(const struct route_config *rc, const struct context *ctx,
 	else if (pick > 0)
 		snprintf(c->why, sizeof(c->why),
 		    "cost: %s costs $%.6f, over $%g; %s costs $%.6f",
-		    list[0]->name, estimate(rc, list[0], k.tokens[0]),
-		    max_cost, c->model->name, c->cost);
+		    list[0]->name, estimate(rc, list[0], k.tokens[0]), max_cost,
+		    c->model->name, c->cost);
 	else if (max_cost >= 0)
 		snprintf(c->why, sizeof(c->why), "cost: $%.6f, under $%g",
 		    c->cost, max_cost);

@@ -60,7 +60,7 @@ struct route_config {
 	double weight[RF_COUNT];
 	const struct model *models[ROUTE_TASKS][ROUTE_MAX_MODELS];
 	int nmodels[ROUTE_TASKS];
-	long expected_output; /* tokens a reply is taken to cost */
+	long expected_output;  /* tokens a reply is taken to cost */
 	const char *llm_model; /* --llm's model, NULL: the cheapest */
 	long llm_timeout;      /* seconds */
 };
@@ -98,7 +98,8 @@ struct route_result {
 	enum route_task task;
 	double scores[ROUTE_TASKS];
 	double confidence; /* the winner's share of the softmax of scores */
-	struct route_reason reason[ROUTE_MAX_REASONS]; /* by weight, most first */
+	struct route_reason
+	    reason[ROUTE_MAX_REASONS]; /* by weight, most first */
 	int nreasons;
 };
 
@@ -136,11 +137,11 @@ int route_context(const struct route_config *rc, const struct context *ctx,
 /* The model for a task, fitted to the request and a cost cap. */
 struct route_choice {
 	const struct model *model;
-	int fits;         /* the request fits model's input budget */
-	size_t tokens;    /* the request, as model counts it */
-	double cost;      /* estimated USD: prompt and expected output */
-	int over_cap;     /* no model of the task is under the cap */
-	char why[256];    /* why it is not the task's first model, or "" */
+	int fits;      /* the request fits model's input budget */
+	size_t tokens; /* the request, as model counts it */
+	double cost;   /* estimated USD: prompt and expected output */
+	int over_cap;  /* no model of the task is under the cap */
+	char why[256]; /* why it is not the task's first model, or "" */
 };
 
 /*
