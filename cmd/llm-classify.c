@@ -570,8 +570,11 @@ main(int argc, char *argv[])
 		warnx("--ask and --timeout are for --llm");
 		usage();
 	}
-	if (models_load(&cfg) != 0 || route_configure(&rc, &cfg) != 0)
+	if (models_load(&cfg) != 0 || route_configure(&rc, &cfg) != 0) {
+		models_release();
+		config_release(&cfg);
 		exit(1);
+	}
 	inputs_init(&inputs, argv + optind, argc - optind);
 	status = opt.each ? run_each() : run_one();
 	inputs_release(&inputs);
