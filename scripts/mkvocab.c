@@ -102,20 +102,211 @@ put32(uint32_t v, FILE *out)
 }
 
 static void
-write_blob(const struct token *tok, size_t n, FILE *out)
+put_words(const uint32_t *v, size_t n, FILE *out)
 {
-	uint32_t bits = 1, *slots, off = 0, byte_rank[256], *pair_rank;
-	size_t i, mask, total = 0;
-	uint64_t h;
+	if (fwrite(v, sizeof(*v), n, out) != n)
+		err(1, "write");
+}
 
-	/* Load factor under 0.5 keeps probe chains short for misses. */
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if ((p = calloc(n, size)) == NULL)
+		err(1, NULL);
+	return p;
+}
+
+/* The hash table of tokens, as the blob stores it. */
+struct table {
+	uint32_t *slots;
+	size_t mask;
+	unsigned bits;
+};
+
+/* Load factor under 0.5 keeps probe chains short for misses. */
+static unsigned
+table_bits(size_t n)
+{
+	unsigned bits = 1;
+
 	while (((size_t)1 << bits) < 2 * n + 2)
 		bits++;
-	mask = ((size_t)1 << bits) - 1;
-	if ((slots = calloc(mask + 1, 2 * sizeof(*slots))) == NULL)
-		err(1, NULL);
-	if ((pair_rank = malloc(65536 * sizeof(*pair_rank))) == NULL)
-		err(1, NULL);
+	return bits;
+}
+
+static void
+table_build(struct table *t, const struct token *tok, size_t n)
+{
+	size_t i, s;
+	uint64_t h;
+
+	t->bits = table_bits(n);
+	t->mask = ((size_t)1 << t->bits) - 1;
+	t->slots = xcalloc(t->mask + 1, 2 * sizeof(*t->slots));
+	for (i = 0; i < n; i++) {
+		h = bpe_hash(tok[i].bytes, tok[i].len);
+		for (s = h & t->mask; t->slots[2 * s + 1] != 0;
+		     s = (s + 1) & t->mask)
+			;
+		t->slots[2 * s] = bpe_tag(tok[i].bytes, tok[i].len, h);
+		t->slots[2 * s + 1] = (uint32_t)i | (uint32_t)tok[i].len << 24;
+	}
+}
+
+/* Returns the rank of the token p[0 .. len), or BPE_NONE. */
+static uint32_t
+table_find(const struct table *t, const struct token *tok,
+    const unsigned char *p, size_t len)
+{
+	uint64_t h = bpe_hash(p, len);
+	uint32_t tag = bpe_tag(p, len, h), v, r;
+	size_t s;
+
+	for (s = h & t->mask; (v = t->slots[2 * s + 1]) != 0;
+	     s = (s + 1) & t->mask) {
+		r = v & 0xffffff;
+		if (t->slots[2 * s] == tag && tok[r].len == len &&
+		    memcmp(tok[r].bytes, p, len) == 0)
+			return r;
+	}
+	return BPE_NONE;
+}
+
+/* For each token, the longest token that is a proper prefix of it. */
+static uint32_t *
+prefix_tokens(const struct table *t, const struct token *tok, size_t n)
+{
+	uint32_t *prev = xcalloc(n, sizeof(*prev));
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		prev[i] = BPE_NONE;
+		for (len = tok[i].len - 1; len > 0 && prev[i] == BPE_NONE;
+		     len--)
+			prev[i] = table_find(t, tok, tok[i].bytes, len);
+	}
+	return prev;
+}
+
+/*
+ * The trie of all token prefixes (see bpe_table.h).  While it is built,
+ * the prefixes that are no token are found through their own hash table,
+ * which names each by a token it begins and its length.
+ */
+struct trie {
+	uint32_t *edges, nodes;
+	size_t mask;
+	unsigned bits;
+	uint32_t *pre; /* node, token, length; node 0: empty */
+	size_t pmask;
+};
+
+static uint32_t
+prefix_node(struct trie *tr, const struct table *t, const struct token *tok,
+    uint32_t r, size_t len)
+{
+	const unsigned char *p = tok[r].bytes;
+	uint32_t id = table_find(t, tok, p, len), *e;
+	size_t s;
+
+	if (id != BPE_NONE)
+		return id;
+	for (s = bpe_hash(p, len) & tr->pmask; tr->pre[3 * s] != 0;
+	     s = (s + 1) & tr->pmask) {
+		e = tr->pre + 3 * s;
+		if (e[2] == len && memcmp(tok[e[1]].bytes, p, len) == 0)
+			return e[0];
+	}
+	e = tr->pre + 3 * s;
+	e[0] = tr->nodes++;
+	e[1] = r;
+	e[2] = (uint32_t)len;
+	return e[0];
+}
+
+static void
+trie_add_edge(struct trie *tr, uint32_t parent, unsigned char c, uint32_t child)
+{
+	uint32_t key = parent << 8 | c;
+	size_t s;
+
+	for (s = bpe_edge_slot(key, tr->bits); tr->edges[2 * s + 1] != 0;
+	     s = (s + 1) & tr->mask)
+		if (tr->edges[2 * s] == key)
+			return;
+	tr->edges[2 * s] = key;
+	tr->edges[2 * s + 1] = child;
+}
+
+/* Marks each edge whose child has children of its own. */
+static void
+trie_mark_inner(struct trie *tr)
+{
+	unsigned char *inner = xcalloc(tr->nodes, 1);
+	size_t s;
+
+	for (s = 0; s <= tr->mask; s++)
+		if (tr->edges[2 * s + 1] != 0)
+			inner[tr->edges[2 * s] >> 8] = 1;
+	for (s = 0; s <= tr->mask; s++)
+		if (tr->edges[2 * s + 1] != 0 && inner[tr->edges[2 * s + 1]])
+			tr->edges[2 * s + 1] |= BPE_EDGE_MORE;
+	free(inner);
+}
+
+/* Calls prefix_node for each prefix of each token, with its parent. */
+static void
+trie_walk(struct trie *tr, const struct table *t, const struct token *tok,
+    size_t n, int add)
+{
+	uint32_t parent, child;
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		parent = table_find(t, tok, tok[i].bytes, 1);
+		for (len = 2; len <= tok[i].len; len++) {
+			child = prefix_node(tr, t, tok, (uint32_t)i, len);
+			if (child == 0)
+				errx(1, "token 0 is longer than a byte");
+			if (add)
+				trie_add_edge(
+				    tr, parent, tok[i].bytes[len - 1], child);
+			parent = child;
+		}
+	}
+}
+
+static void
+trie_build(struct trie *tr, const struct table *t, const struct token *tok,
+    size_t n, size_t total)
+{
+	/* There are at most total - n prefixes that are no token. */
+	tr->pmask = ((size_t)1 << table_bits(total - n)) - 1;
+	tr->pre = xcalloc(tr->pmask + 1, 3 * sizeof(*tr->pre));
+	tr->nodes = (uint32_t)n;
+	trie_walk(tr, t, tok, n, 0);
+	if (tr->nodes >= 1u << 24)
+		errx(1, "too many trie nodes: %u", tr->nodes);
+	/* Every node but the 256 bytes has one edge to it. */
+	tr->bits = table_bits(tr->nodes - 256);
+	tr->mask = ((size_t)1 << tr->bits) - 1;
+	tr->edges = xcalloc(tr->mask + 1, 2 * sizeof(*tr->edges));
+	trie_walk(tr, t, tok, n, 1);
+	trie_mark_inner(tr);
+	free(tr->pre);
+}
+
+static void
+write_blob(const struct token *tok, size_t n, FILE *out)
+{
+	uint32_t byte_rank[256], *pair_rank, *prev, off = 0;
+	struct table t;
+	struct trie tr;
+	size_t i, total = 0;
+
+	pair_rank = xcalloc(65536, sizeof(*pair_rank));
 	memset(byte_rank, 0xff, sizeof(byte_rank));
 	memset(pair_rank, 0xff, 65536 * sizeof(*pair_rank));
 	for (i = 0; i < n; i++) {
@@ -125,37 +316,37 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 		if (tok[i].len == 2)
 			pair_rank[tok[i].bytes[0] << 8 | tok[i].bytes[1]] =
 			    (uint32_t)i;
-		h = bpe_hash(tok[i].bytes, tok[i].len);
-		size_t s = h & mask;
-		while (slots[2 * s + 1] != 0)
-			s = (s + 1) & mask;
-		slots[2 * s] = bpe_tag(tok[i].bytes, tok[i].len, h);
-		slots[2 * s + 1] = (uint32_t)i | (uint32_t)tok[i].len << 24;
 	}
 	for (i = 0; i < 256; i++)
-		if (byte_rank[i] == UINT32_MAX)
+		if (byte_rank[i] == BPE_NONE)
 			errx(1, "byte %zu has no token", i);
+	table_build(&t, tok, n);
+	prev = prefix_tokens(&t, tok, n);
+	trie_build(&tr, &t, tok, n, total);
 
 	put32(BPE_MAGIC, out);
 	put32((uint32_t)n, out);
-	put32(bits, out);
+	put32(t.bits, out);
 	put32((uint32_t)total, out);
-	for (i = 0; i < 256; i++)
-		put32(byte_rank[i], out);
-	if (fwrite(pair_rank, sizeof(*pair_rank), 65536, out) != 65536)
-		err(1, "write");
+	put32(tr.bits, out);
+	put32(tr.nodes, out);
+	put_words(byte_rank, 256, out);
+	put_words(pair_rank, 65536, out);
 	for (i = 0; i < n; i++) {
 		put32(off, out);
 		off += (uint32_t)tok[i].len;
 	}
 	put32(off, out);
-	if (fwrite(slots, 2 * sizeof(*slots), mask + 1, out) != mask + 1)
-		err(1, "write");
+	put_words(t.slots, 2 * (t.mask + 1), out);
+	put_words(prev, n, out);
+	put_words(tr.edges, 2 * (tr.mask + 1), out);
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(tr.edges);
+	free(prev);
 	free(pair_rank);
-	free(slots);
+	free(t.slots);
 }
 
 int

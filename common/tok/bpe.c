@@ -30,8 +30,9 @@ struct bpe {
 	const struct special *specials;
 	/* Views into the blob, set by bpe_find. */
 	uint32_t ntokens;
-	size_t mask;
-	const uint32_t *byte_rank, *pair_rank, *off, *slots;
+	size_t mask, edge_mask;
+	unsigned edge_bits;
+	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *edges;
 	const unsigned char *bytes;
 };
 
@@ -77,12 +78,16 @@ bpe_find(const char *name)
 				    name);
 			e->ntokens = e->blob[1];
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
+			e->edge_bits = e->blob[4];
+			e->edge_mask = ((size_t)1 << e->edge_bits) - 1;
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->off = e->pair_rank + 65536;
 			e->slots = e->off + e->ntokens + 1;
-			e->bytes = (const unsigned char *)(e->slots +
-			    2 * (e->mask + 1));
+			e->prefix = e->slots + 2 * (e->mask + 1);
+			e->edges = e->prefix + e->ntokens;
+			e->bytes = (const unsigned char *)(e->edges +
+			    2 * (e->edge_mask + 1));
 		}
 		return e;
 	}
@@ -184,101 +189,184 @@ merge_small(
 	return m;
 }
 
-/* A binary min-heap of (rank << 32 | position) keys. */
-struct heap {
-	uint64_t *v;
-	size_t n;
-};
-
-static void
-heap_push(struct heap *h, uint64_t key)
+static inline size_t
+token_len(const struct bpe *e, uint32_t r)
 {
-	size_t i = h->n++, up;
-
-	while (i > 0 && h->v[up = (i - 1) / 2] > key) {
-		h->v[i] = h->v[up];
-		i = up;
-	}
-	h->v[i] = key;
+	return e->off[r + 1] - e->off[r];
 }
 
-static uint64_t
-heap_pop(struct heap *h)
+/* Returns the child of trie node t by byte c, with BPE_EDGE_MORE, or 0. */
+static inline uint32_t
+trie_child(const struct bpe *e, uint32_t t, unsigned char c)
 {
-	uint64_t top = h->v[0], last = h->v[--h->n];
-	size_t i = 0, c;
+	uint32_t key = t << 8 | c, v;
+	size_t i;
 
-	while ((c = 2 * i + 1) < h->n) {
-		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
-			c++;
-		if (h->v[c] >= last)
+	for (i = bpe_edge_slot(key, e->edge_bits);
+	     (v = e->edges[2 * i + 1]) != 0; i = (i + 1) & e->edge_mask)
+		if (e->edges[2 * i] == key)
+			return v;
+	return 0;
+}
+
+/* Returns the rank of the longest token that p[0 .. n), n > 0, begins with. */
+static uint32_t
+longest_token(const struct bpe *e, const unsigned char *p, size_t n)
+{
+	uint32_t t = e->byte_rank[p[0]], best = t, v;
+	size_t i;
+
+	for (i = 1; i < n && (v = trie_child(e, t, p[i])) != 0; i++) {
+		t = v & ~BPE_EDGE_MORE;
+		if (t < e->ntokens)
+			best = t;
+		if (!(v & BPE_EDGE_MORE))
 			break;
-		h->v[i] = h->v[c];
-		i = c;
 	}
-	h->v[i] = last;
-	return top;
+	return best;
 }
 
 /*
- * Merges a long piece in O(n log n): the same merges as merge_small, found
- * with a heap over (rank, position) instead of a scan, so that a megabyte
- * of base64 without a space does not take quadratic time.  Parts are a
- * linked list indexed by their first byte.
+ * Returns whether BPE leaves tokens a and b as they are when they stand
+ * side by side, that is, whether a b is the encoding of their bytes: it is
+ * when no merge joins a part of a with a part of b.  The merges are the
+ * ones merge_small makes, stopped at the first that would cross.
+ */
+static int
+pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b)
+{
+	unsigned char p[2 * BPE_MAX_TOKEN_LEN];
+	uint32_t pair[2 * BPE_MAX_TOKEN_LEN], best;
+	uint16_t start[2 * BPE_MAX_TOKEN_LEN + 1];
+	size_t la = token_len(e, a), n = la + token_len(e, b), m = n, i, k;
+
+	memcpy(p, e->bytes + e->off[a], la);
+	memcpy(p + la, e->bytes + e->off[b], n - la);
+	for (i = 0; i < n; i++) {
+		start[i] = (uint16_t)i;
+		pair[i] =
+		    i + 1 < n ? e->pair_rank[p[i] << 8 | p[i + 1]] : BPE_NONE;
+	}
+	start[n] = (uint16_t)n;
+	for (;;) {
+		best = BPE_NONE;
+		k = 0;
+		for (i = 0; i + 1 < m; i++) {
+			if (pair[i] < best) {
+				best = pair[i];
+				k = i;
+			}
+		}
+		if (best == BPE_NONE)
+			return m == 2 && start[1] == la;
+		if (start[k + 1] == la)
+			return 0;
+		memmove(
+		    start + k + 1, start + k + 2, (m - k - 1) * sizeof(*start));
+		memmove(
+		    pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
+		m--;
+		pair[k] = k + 1 < m
+		    ? rank_of(e, p + start[k], start[k + 2] - start[k])
+		    : BPE_NONE;
+		if (k > 0)
+			pair[k - 1] = rank_of(
+			    e, p + start[k - 1], start[k + 1] - start[k - 1]);
+	}
+}
+
+/*
+ * Which pairs of tokens hold, as pair_holds_slow found: the same pairs
+ * come back again and again in a long piece.  An entry keeps its whole key
+ * (encoding, a, b), so what the memo holds never changes a result.
+ */
+#define PAIR_MEMO 16384
+
+static uint64_t pair_memo[PAIR_MEMO];
+
+static int
+pair_holds(const struct bpe *e, uint32_t a, uint32_t b)
+{
+	uint64_t key = ((uint64_t)(e - encodings) << 36 | (uint64_t)a << 18 | b)
+	    << 2;
+	uint64_t *slot = &pair_memo[(key * 0x9e3779b97f4a7c15u) >> 50];
+	int holds;
+
+	if ((*slot & ~(uint64_t)3) == key && (*slot & 1))
+		return (int)(*slot >> 1 & 1);
+	holds = pair_holds_slow(e, a, b);
+	*slot = key | (uint64_t)holds << 1 | 1;
+	return holds;
+}
+
+static inline int
+bit_get(const uint64_t *bits, size_t i)
+{
+	return (int)(bits[i >> 6] >> (i & 63) & 1);
+}
+
+/*
+ * Encodes a piece of any length in linear time and little memory, with
+ * the same result as merge_small: a run of megabytes with no cut (one
+ * letter, base64) must not take quadratic time, nor the heap and links
+ * per byte that tiktoken's O(n log n) variant keeps.
+ *
+ * Why it is exact.  Cut a text into parts; if every two neighbouring
+ * parts, alone together, encode as each of them does alone, the whole
+ * text encodes as its parts do.  (Until a first merge crosses a cut, each
+ * part makes the merges it makes alone, in the same order, and any two
+ * neighbours interleave theirs as they do alone together, since BPE always
+ * takes the lowest rank, the leftmost of equals.  So the first crossing
+ * merge would have crossed in those two alone, at the same moment.)
+ * Applied to tokens: a sequence of tokens that spells the piece, in which
+ * every two neighbours hold (pair_holds), is the encoding, and there is
+ * only one.  Conversely every prefix of the encoding that ends at a token
+ * boundary is the encoding of those bytes.
+ *
+ * So the tokens are found left to right, each the longest that holds with
+ * the one before; where none does, the search backs up one token.  The
+ * tokens before a position are always the encoding of the bytes before
+ * it, the same whichever way it was reached, so a position from which
+ * nothing goes on is marked and never tried again: each byte is passed a
+ * bounded number of times.  This is the backtracking encoder of GitHub's
+ * bpe crate, with pair_holds in place of its merge table.  The ids are
+ * appended to out unless it is NULL; returns their number.
  */
 static size_t
-merge_large(
-    const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
+merge_long(
+    const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *out)
 {
-	uint32_t *next = xreallocarray(NULL, n, sizeof(*next));
-	uint32_t *prev = xreallocarray(NULL, n, sizeof(*prev));
-	uint32_t *pair = xreallocarray(NULL, n, sizeof(*pair));
-	uint32_t *part = xreallocarray(NULL, n, sizeof(*part));
-	/* n - 1 pairs at first, then at most two new ones per merge. */
-	struct heap h = {xreallocarray(NULL, 3 * n, sizeof(*h.v)), 0};
-	size_t i, m = 0;
-	uint32_t a, b, c, r;
-	uint64_t key;
+	struct bpe_ids own = {NULL, 0, 0}, *st = out != NULL ? out : &own;
+	uint64_t *dead = xreallocarray(NULL, (n >> 6) + 1, sizeof(*dead));
+	size_t base = st->n, pos = 0, end, count;
+	uint32_t t = longest_token(e, p, n), last = BPE_NONE;
 
-	for (i = 0; i < n; i++) {
-		next[i] = (uint32_t)i + 1;
-		prev[i] = (uint32_t)i - 1;
-		part[i] = e->byte_rank[p[i]];
-		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : BPE_NONE;
-		if (pair[i] != BPE_NONE)
-			heap_push(&h, (uint64_t)pair[i] << 32 | i);
-	}
-	while (h.n > 0) {
-		key = heap_pop(&h);
-		a = (uint32_t)key;
-		r = (uint32_t)(key >> 32);
-		if (pair[a] != r)
-			continue; /* stale: a was merged or its pair changed */
-		b = next[a];
-		c = next[b];
-		part[a] = r;
-		pair[b] = BPE_NONE;
-		next[a] = c;
-		if (c < n)
-			prev[c] = a;
-		pair[a] = c < n ? rank_of(e, p + a, next[c] - a) : BPE_NONE;
-		if (pair[a] != BPE_NONE)
-			heap_push(&h, (uint64_t)pair[a] << 32 | a);
-		if (a > 0) {
-			b = prev[a];
-			pair[b] = rank_of(e, p + b, next[a] - b);
-			if (pair[b] != BPE_NONE)
-				heap_push(&h, (uint64_t)pair[b] << 32 | b);
+	memset(dead, 0, ((n >> 6) + 1) * sizeof(*dead));
+	while (pos < n) {
+		end = pos + token_len(e, t);
+		if (!bit_get(dead, end) &&
+		    (last == BPE_NONE || pair_holds(e, last, t))) {
+			bpe_ids_push(st, t);
+			last = t;
+			if ((pos = end) < n)
+				t = longest_token(e, p + pos, n - pos);
+			continue;
 		}
+		if ((t = e->prefix[t]) != BPE_NONE)
+			continue;
+		/* Nothing goes on from pos: the last token cannot end there. */
+		if (st->n == base)
+			errx(1, "bpe: no encoding of a piece");
+		dead[pos >> 6] |= (uint64_t)1 << (pos & 63);
+		t = last;
+		pos -= token_len(e, last);
+		st->n--;
+		last = st->n > base ? st->v[st->n - 1] : BPE_NONE;
 	}
-	for (i = 0; i < n; i = next[i])
-		out[m++] = part[i];
-	free(h.v);
-	free(part);
-	free(pair);
-	free(prev);
-	free(next);
-	return m;
+	count = st->n - base;
+	free(dead);
+	bpe_ids_release(&own);
+	return count;
 }
 
 /*
@@ -302,7 +390,7 @@ struct cached_piece {
 
 static struct cached_piece piece_cache[CACHE_SLOTS];
 
-/* Encodes one pre-tokenized piece into out (room for n ids). */
+/* Encodes one piece of at most SMALL_PIECE bytes into out. */
 static size_t
 encode_piece(
     const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
@@ -315,10 +403,8 @@ encode_piece(
 	if (n <= 2)
 		r = n == 1 ? e->byte_rank[p[0]]
 			   : e->pair_rank[p[0] << 8 | p[1]];
-	else if (n <= BPE_MAX_TOKEN_LEN)
-		r = probe(e, p, n, h = bpe_hash(p, n));
 	else
-		r = BPE_NONE;
+		r = probe(e, p, n, h = bpe_hash(p, n));
 	if (r != BPE_NONE) {
 		out[0] = r;
 		return 1;
@@ -330,8 +416,7 @@ encode_piece(
 			return c->nids;
 		}
 	}
-	m = n <= SMALL_PIECE ? merge_small(e, p, n, out)
-			     : merge_large(e, p, n, out);
+	m = merge_small(e, p, n, out);
 	if (c != NULL && m <= CACHE_IDS) {
 		c->enc = e;
 		c->len = (unsigned char)n;
@@ -568,21 +653,38 @@ o200k_piece(const unsigned char *s, size_t len, size_t i)
 	return j;
 }
 
+/* Encodes a piece longer than SMALL_PIECE bytes; see merge_long. */
+static size_t
+encode_long(
+    const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *out)
+{
+	uint32_t r =
+	    n <= BPE_MAX_TOKEN_LEN ? probe(e, p, n, bpe_hash(p, n)) : BPE_NONE;
+
+	if (r == BPE_NONE)
+		return merge_long(e, p, n, out);
+	if (out != NULL)
+		bpe_ids_push(out, r);
+	return 1;
+}
+
 /* Encodes text that holds no special token; valid UTF-8. */
 static size_t
 encode_ordinary(const struct bpe *e, const unsigned char *s, size_t len,
     struct bpe_ids *out)
 {
-	uint32_t small[SMALL_PIECE], *ids;
+	uint32_t ids[SMALL_PIECE];
 	size_t i = 0, end, n, total = 0;
 
 	while (i < len) {
 		end = e->pattern == PAT_CL100K ? cl100k_piece(s, len, i)
 					       : o200k_piece(s, len, i);
-		n = end - i;
-		ids = n <= SMALL_PIECE ? small
-				       : xreallocarray(NULL, n, sizeof(*ids));
-		n = encode_piece(e, s + i, n, ids);
+		if (end - i > SMALL_PIECE) {
+			total += encode_long(e, s + i, end - i, out);
+			i = end;
+			continue;
+		}
+		n = encode_piece(e, s + i, end - i, ids);
 		if (out != NULL) {
 			if (out->cap - out->n < n) {
 				out->cap = out->n + n + out->cap;
@@ -592,8 +694,6 @@ encode_ordinary(const struct bpe *e, const unsigned char *s, size_t len,
 			memcpy(out->v + out->n, ids, n * sizeof(*ids));
 			out->n += n;
 		}
-		if (ids != small)
-			free(ids);
 		total += n;
 		i = end;
 	}

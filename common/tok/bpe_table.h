@@ -7,26 +7,39 @@
 #include <string.h>
 
 /*
- * common/mkvocab turns a .tiktoken file into one blob of 32-bit words,
- * assembled into the program by common/vocab.S, so that nothing is parsed
- * or built when a program starts:
+ * scripts/mkvocab turns a .tiktoken file into one blob of 32-bit words,
+ * assembled into the program by common/tok/vocab.S, so that nothing is
+ * parsed or built when a program starts:
  *
  *	word 0		BPE_MAGIC
  *	word 1		n, the number of tokens (ranks 0 .. n-1, no gaps)
  *	word 2		log2 of the number of hash slots
  *	word 3		the length of the token bytes
+ *	word 4		log2 of the number of trie edge slots
+ *	word 5		the number of trie nodes
  *	256 words	the rank of each single byte
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
  *	n + 1 words	offsets: token r is bytes[off[r] .. off[r + 1])
  *	2 words a slot	open-addressing hash table: the key's tag (see
  *			bpe_tag), then rank | length << 24 (0: empty slot)
+ *	n words		the longest token that is a proper prefix of token r,
+ *			or BPE_NONE
+ *	2 words a slot	the trie of every token's prefixes, as an
+ *			open-addressing table of edges: node << 8 | byte, then
+ *			the child | BPE_EDGE_MORE if it has children (0: empty)
  *	bytes		every token's bytes, in rank order
+ *
+ * A trie node is a prefix of some token.  The node of token r is r, so a
+ * walk learns the rank of each token it passes without a lookup; prefixes
+ * that are no token are numbered from n.  The root is not a node: the node
+ * after one byte is that byte's token.
  */
-#define BPE_MAGIC 0x31455042u /* "BPE1" */
-#define BPE_HEADER_WORDS 4
+#define BPE_MAGIC 0x32455042u /* "BPE2" */
+#define BPE_HEADER_WORDS 6
 #define BPE_MAX_TOKEN_LEN 255
 #define BPE_NONE 0xffffffffu
+#define BPE_EDGE_MORE 0x80000000u
 
 static inline uint64_t
 bpe_load64(const unsigned char *p)
@@ -88,6 +101,13 @@ bpe_tag(const unsigned char *p, size_t n, uint64_t h)
 		return (uint32_t)(h >> 32);
 	memcpy(&v, p, n);
 	return v;
+}
+
+/* The home slot of trie edge key (node << 8 | byte) in 2^bits slots. */
+static inline size_t
+bpe_edge_slot(uint32_t key, unsigned bits)
+{
+	return (size_t)(((uint64_t)key * 0x9e3779b97f4a7c15u) >> (64 - bits));
 }
 
 #endif
