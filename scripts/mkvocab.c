@@ -256,6 +256,50 @@ trie_mark_inner(struct trie *tr)
 	free(inner);
 }
 
+/* Returns the edge value of node t by byte c, or 0. */
+static uint32_t
+trie_child(const struct trie *tr, uint32_t t, unsigned char c)
+{
+	uint32_t key = t << 8 | c;
+	size_t s;
+
+	for (s = bpe_edge_slot(key, tr->bits); tr->edges[2 * s + 1] != 0;
+	     s = (s + 1) & tr->mask)
+		if (tr->edges[2 * s] == key)
+			return tr->edges[2 * s + 1];
+	return 0;
+}
+
+/*
+ * The nodes after the first two bytes of a token, and after the three of
+ * a UTF-8 character from U+0800 to U+FFFF (by its code point): where
+ * most walks start, looked up at once rather than edge by edge.
+ */
+static void
+trie_direct(const struct trie *tr, const uint32_t *byte_rank, uint32_t *two,
+    uint32_t *three)
+{
+	uint32_t a, b, c, v;
+
+	for (a = 0; a < 256; a++)
+		for (b = 0; b < 256; b++)
+			two[a << 8 | b] =
+			    trie_child(tr, byte_rank[a], (unsigned char)b);
+	memset(three, 0, 65536 * sizeof(*three));
+	for (a = 0xe0; a < 0xf0; a++)
+		for (b = 0x80; b < 0xc0; b++)
+			for (c = 0x80; c < 0xc0; c++) {
+				v = two[a << 8 | b];
+				if (v & BPE_EDGE_MORE)
+					v = trie_child(tr, v & ~BPE_EDGE_MORE,
+					    (unsigned char)c);
+				else
+					v = 0;
+				three[(a & 0x0f) << 12 | (b & 0x3f) << 6 |
+				    (c & 0x3f)] = v;
+			}
+}
+
 /* Calls prefix_node for each prefix of each token, with its parent. */
 static void
 trie_walk(struct trie *tr, const struct table *t, const struct token *tok,
@@ -301,7 +345,7 @@ trie_build(struct trie *tr, const struct table *t, const struct token *tok,
 static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
-	uint32_t byte_rank[256], *pair_rank, *prev, off = 0;
+	uint32_t byte_rank[256], *pair_rank, *prev, *two, *three, off = 0;
 	struct table t;
 	struct trie tr;
 	size_t i, total = 0;
@@ -323,6 +367,9 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	table_build(&t, tok, n);
 	prev = prefix_tokens(&t, tok, n);
 	trie_build(&tr, &t, tok, n, total);
+	two = xcalloc(65536, sizeof(*two));
+	three = xcalloc(65536, sizeof(*three));
+	trie_direct(&tr, byte_rank, two, three);
 
 	put32(BPE_MAGIC, out);
 	put32((uint32_t)n, out);
@@ -340,9 +387,13 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put_words(t.slots, 2 * (t.mask + 1), out);
 	put_words(prev, n, out);
 	put_words(tr.edges, 2 * (tr.mask + 1), out);
+	put_words(two, 65536, out);
+	put_words(three, 65536, out);
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(three);
+	free(two);
 	free(tr.edges);
 	free(prev);
 	free(pair_rank);

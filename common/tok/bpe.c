@@ -13,8 +13,13 @@
 extern const uint32_t bpe_blob_cl100k_base[];
 extern const uint32_t bpe_blob_o200k_base[];
 
-/* Pieces up to this many bytes are merged in place on the stack. */
-#define SMALL_PIECE 64
+/*
+ * Pieces up to SMALL_PIECE bytes are merged by merge_small, in quadratic
+ * time but with no trie walk; longer ones by merge_long, which keeps its
+ * marks on the stack up to LONG_ON_STACK bytes.
+ */
+#define SMALL_PIECE 24
+#define LONG_ON_STACK 4096
 
 enum pattern { PAT_CL100K, PAT_O200K };
 
@@ -33,6 +38,7 @@ struct bpe {
 	size_t mask, edge_mask;
 	unsigned edge_bits;
 	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *edges;
+	const uint32_t *trie2, *trie3;
 	const unsigned char *bytes;
 };
 
@@ -86,8 +92,9 @@ bpe_find(const char *name)
 			e->slots = e->off + e->ntokens + 1;
 			e->prefix = e->slots + 2 * (e->mask + 1);
 			e->edges = e->prefix + e->ntokens;
-			e->bytes = (const unsigned char *)(e->edges +
-			    2 * (e->edge_mask + 1));
+			e->trie2 = e->edges + 2 * (e->edge_mask + 1);
+			e->trie3 = e->trie2 + 65536;
+			e->bytes = (const unsigned char *)(e->trie3 + 65536);
 		}
 		return e;
 	}
@@ -189,6 +196,17 @@ merge_small(
 	return m;
 }
 
+/* bpe_ids_push, inlined: every token goes through it. */
+static inline void
+push_id(struct bpe_ids *ids, uint32_t id)
+{
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 256;
+		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
+	}
+	ids->v[ids->n++] = id;
+}
+
 static inline size_t
 token_len(const struct bpe *e, uint32_t r)
 {
@@ -209,19 +227,36 @@ trie_child(const struct bpe *e, uint32_t t, unsigned char c)
 	return 0;
 }
 
-/* Returns the rank of the longest token that p[0 .. n), n > 0, begins with. */
+/*
+ * Returns the rank of the longest token that p[0 .. n), n > 0, begins
+ * with.  The first two bytes, or the three of a character of the Basic
+ * Multilingual Plane past U+0800 (the text is valid UTF-8), take one
+ * direct lookup; the trie's edges take the rest.
+ */
 static uint32_t
 longest_token(const struct bpe *e, const unsigned char *p, size_t n)
 {
-	uint32_t t = e->byte_rank[p[0]], best = t, v;
-	size_t i;
+	uint32_t best = e->byte_rank[p[0]], v, t;
+	size_t i = 2;
 
-	for (i = 1; i < n && (v = trie_child(e, t, p[i])) != 0; i++) {
-		t = v & ~BPE_EDGE_MORE;
-		if (t < e->ntokens)
+	if (n == 1)
+		return best;
+	if ((t = e->pair_rank[p[0] << 8 | p[1]]) != BPE_NONE)
+		best = t;
+	if (n >= 3 && (p[0] & 0xf0) == 0xe0) {
+		v = e->trie3[(p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 |
+		    (p[2] & 0x3fu)];
+		if ((t = v & ~BPE_EDGE_MORE) != 0 && t < e->ntokens)
 			best = t;
-		if (!(v & BPE_EDGE_MORE))
+		i = 3;
+	} else {
+		v = e->trie2[p[0] << 8 | p[1]];
+	}
+	for (; (v & BPE_EDGE_MORE) && i < n; i++) {
+		if ((v = trie_child(e, v & ~BPE_EDGE_MORE, p[i])) == 0)
 			break;
+		if ((t = v & ~BPE_EDGE_MORE) < e->ntokens)
+			best = t;
 	}
 	return best;
 }
@@ -280,7 +315,7 @@ pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b)
  * come back again and again in a long piece.  An entry keeps its whole key
  * (encoding, a, b), so what the memo holds never changes a result.
  */
-#define PAIR_MEMO 16384
+#define PAIR_MEMO 65536
 
 static uint64_t pair_memo[PAIR_MEMO];
 
@@ -289,7 +324,7 @@ pair_holds(const struct bpe *e, uint32_t a, uint32_t b)
 {
 	uint64_t key = ((uint64_t)(e - encodings) << 36 | (uint64_t)a << 18 | b)
 	    << 2;
-	uint64_t *slot = &pair_memo[(key * 0x9e3779b97f4a7c15u) >> 50];
+	uint64_t *slot = &pair_memo[(key * 0x9e3779b97f4a7c15u) >> 48];
 	int holds;
 
 	if ((*slot & ~(uint64_t)3) == key && (*slot & 1))
@@ -330,23 +365,24 @@ bit_get(const uint64_t *bits, size_t i)
  * nothing goes on is marked and never tried again: each byte is passed a
  * bounded number of times.  This is the backtracking encoder of GitHub's
  * bpe crate, with pair_holds in place of its merge table.  The ids are
- * appended to out unless it is NULL; returns their number.
+ * appended to st; returns their number.
  */
 static size_t
 merge_long(
-    const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *out)
+    const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *st)
 {
-	struct bpe_ids own = {NULL, 0, 0}, *st = out != NULL ? out : &own;
-	uint64_t *dead = xreallocarray(NULL, (n >> 6) + 1, sizeof(*dead));
-	size_t base = st->n, pos = 0, end, count;
+	uint64_t near[LONG_ON_STACK / 64 + 1], *dead = near;
+	size_t base = st->n, pos = 0, end, words = (n >> 6) + 1;
 	uint32_t t = longest_token(e, p, n), last = BPE_NONE;
 
-	memset(dead, 0, ((n >> 6) + 1) * sizeof(*dead));
+	if (n > LONG_ON_STACK)
+		dead = xreallocarray(NULL, words, sizeof(*dead));
+	memset(dead, 0, words * sizeof(*dead));
 	while (pos < n) {
 		end = pos + token_len(e, t);
 		if (!bit_get(dead, end) &&
 		    (last == BPE_NONE || pair_holds(e, last, t))) {
-			bpe_ids_push(st, t);
+			push_id(st, t);
 			last = t;
 			if ((pos = end) < n)
 				t = longest_token(e, p + pos, n - pos);
@@ -363,10 +399,9 @@ merge_long(
 		st->n--;
 		last = st->n > base ? st->v[st->n - 1] : BPE_NONE;
 	}
-	count = st->n - base;
-	free(dead);
-	bpe_ids_release(&own);
-	return count;
+	if (dead != near)
+		free(dead);
+	return st->n - base;
 }
 
 /*
@@ -390,10 +425,20 @@ struct cached_piece {
 
 static struct cached_piece piece_cache[CACHE_SLOTS];
 
-/* Encodes one piece of at most SMALL_PIECE bytes into out. */
+/* Makes room for n more ids in ids. */
+static void
+ids_room(struct bpe_ids *ids, size_t n)
+{
+	if (ids->cap - ids->n < n) {
+		ids->cap = ids->n + n + ids->cap;
+		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
+	}
+}
+
+/* Appends the ids of one pre-tokenized piece to st; returns their number. */
 static size_t
 encode_piece(
-    const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
+    const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *st)
 {
 	struct cached_piece *c = NULL;
 	uint64_t h = 0;
@@ -403,26 +448,37 @@ encode_piece(
 	if (n <= 2)
 		r = n == 1 ? e->byte_rank[p[0]]
 			   : e->pair_rank[p[0] << 8 | p[1]];
-	else
+	else if (n <= BPE_MAX_TOKEN_LEN)
 		r = probe(e, p, n, h = bpe_hash(p, n));
+	else
+		r = BPE_NONE;
 	if (r != BPE_NONE) {
-		out[0] = r;
+		push_id(st, r);
 		return 1;
 	}
 	if (n > 2 && n <= CACHE_KEY) {
 		c = &piece_cache[h & (CACHE_SLOTS - 1)];
 		if (c->enc == e && c->len == n && memcmp(c->key, p, n) == 0) {
-			memcpy(out, c->ids, c->nids * sizeof(*out));
+			ids_room(st, c->nids);
+			memcpy(
+			    st->v + st->n, c->ids, c->nids * sizeof(*c->ids));
+			st->n += c->nids;
 			return c->nids;
 		}
 	}
-	m = merge_small(e, p, n, out);
+	if (n <= SMALL_PIECE) {
+		ids_room(st, n);
+		m = merge_small(e, p, n, st->v + st->n);
+		st->n += m;
+	} else {
+		m = merge_long(e, p, n, st);
+	}
 	if (c != NULL && m <= CACHE_IDS) {
 		c->enc = e;
 		c->len = (unsigned char)n;
 		c->nids = (unsigned char)m;
 		memcpy(c->key, p, n);
-		memcpy(c->ids, out, m * sizeof(*out));
+		memcpy(c->ids, st->v + st->n - m, m * sizeof(*c->ids));
 	}
 	return m;
 }
@@ -653,50 +709,202 @@ o200k_piece(const unsigned char *s, size_t len, size_t i)
 	return j;
 }
 
-/* Encodes a piece longer than SMALL_PIECE bytes; see merge_long. */
-static size_t
-encode_long(
-    const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *out)
+/*
+ * Fast paths for a piece that starts with an ASCII character and whose
+ * end ASCII decides: most text.  Each returns the end of the piece, as
+ * cl100k_piece or o200k_piece would, or 0 where a character of 0x80 or
+ * above could change it (a letter, digit, mark or space of another
+ * script), and the general code takes over.
+ */
+static inline int
+is_alpha(unsigned c)
 {
-	uint32_t r =
-	    n <= BPE_MAX_TOKEN_LEN ? probe(e, p, n, bpe_hash(p, n)) : BPE_NONE;
-
-	if (r == BPE_NONE)
-		return merge_long(e, p, n, out);
-	if (out != NULL)
-		bpe_ids_push(out, r);
-	return 1;
+	return (c | 0x20u) - 'a' < 26;
 }
 
-/* Encodes text that holds no special token; valid UTF-8. */
+/* [^\s\p{L}\p{N}] below 0x80. */
+static inline int
+is_punct(unsigned c)
+{
+	return c < 0x80 && uc_stage2[0][c] == UC_OTHER;
+}
+
+/* The end of the ASCII run of one class from i, or 0 if a high byte ends it. */
+#define ASCII_RUN(s, len, i, test) \
+	do { \
+		while ((i) < (len) && test((s)[i])) \
+			(i)++; \
+		if ((i) < (len) && (s)[i] >= 0x80) \
+			return 0; \
+	} while (0)
+
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/*
+ * Returns the end of the run from i of ASCII bytes b with lo <= (b | fold)
+ * <= hi, eight bytes at a time: words are most of the bytes of most text.
+ * In each byte of a word, adding 0x80 - lo sets the high bit when the low
+ * seven bits are at least lo, and no carry leaves the byte.
+ */
+static inline size_t
+ascii_run(const unsigned char *s, size_t len, size_t i, unsigned fold,
+    unsigned lo, unsigned hi)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w, x, in;
+
+	for (; i + 8 <= len; i += 8) {
+		w = bpe_load64(s + i);
+		x = (w | fold * ONES) & ~HIGHS;
+		in = (x + (0x80 - lo) * ONES) & ~(x + (0x7f - hi) * ONES) & ~w;
+		if ((in = ~in & HIGHS) != 0)
+			return i + ((size_t)__builtin_ctzll(in) >> 3);
+	}
+#endif
+	while (i < len && s[i] < 0x80 && (s[i] | fold) - lo <= hi - lo)
+		i++;
+	return i;
+}
+
+/* \p{N}{1,3} from an ASCII digit at i. */
+static inline size_t
+ascii_digits(const unsigned char *s, size_t len, size_t i)
+{
+	size_t k = i + 1;
+
+	while (k < len && k - i < 3 && (unsigned)s[k] - '0' < 10)
+		k++;
+	if (k - i < 3 && k < len && s[k] >= 0x80)
+		return 0;
+	return k;
+}
+
+/* ASCII whitespace from i: what space_piece returns. */
+static inline size_t
+ascii_space(const unsigned char *s, size_t len, size_t i)
+{
+	size_t k = i, last = i, nl_end = 0;
+
+	while (k < len && s[k] < 0x80 && uc_stage2[0][s[k]] == UC_WS) {
+		if (is_crlf(s[k]))
+			nl_end = k + 1;
+		last = k++;
+	}
+	if (k < len && s[k] >= 0x80)
+		return 0;
+	if (nl_end != 0)
+		return nl_end;
+	return k == len || last == i ? k : last;
+}
+
+/* ` ?[^\s\p{L}\p{N}]+` from i, then trail: CR, LF (and '/' in o200k). */
+static inline size_t
+ascii_punct(const unsigned char *s, size_t len, size_t i, int slash)
+{
+	size_t k = s[i] == ' ' ? i + 1 : i;
+
+	ASCII_RUN(s, len, k, is_punct);
+	while (k < len && (is_crlf(s[k]) || (slash && s[k] == '/')))
+		k++;
+	return k;
+}
+
+/* Whether the character at i may be the prefix [^\r\n\p{L}\p{N}]. */
+static inline int
+ascii_prefix(const unsigned char *s, size_t i)
+{
+	int c = uc_stage2[0][s[i]];
+
+	return (c == UC_OTHER || c == UC_WS) && !is_crlf(s[i]);
+}
+
+static size_t
+cl100k_ascii(const unsigned char *s, size_t len, size_t i)
+{
+	size_t j = i, m;
+	int c = uc_stage2[0][s[i]];
+
+	if (s[i] == '\'' && (m = contraction_at(s, len, i + 1)) != 0)
+		return i + 1 + m;
+	if (c != UC_LU && c != UC_LL && i + 1 < len && ascii_prefix(s, i)) {
+		if (s[i + 1] >= 0x80)
+			return 0;
+		if (is_alpha(s[i + 1]))
+			j = i + 1;
+	}
+	if (is_alpha(s[j])) {
+		j = ascii_run(s, len, j, 0x20, 'a', 'z');
+		return j < len && s[j] >= 0x80 ? 0 : j;
+	}
+	if (c == UC_N)
+		return ascii_digits(s, len, i);
+	if (c == UC_OTHER || (s[i] == ' ' && i + 1 < len && is_punct(s[i + 1])))
+		return ascii_punct(s, len, i, 0);
+	return ascii_space(s, len, i);
+}
+
+static size_t
+o200k_ascii(const unsigned char *s, size_t len, size_t i)
+{
+	size_t j = i, k;
+	int c = uc_stage2[0][s[i]];
+
+	if (c != UC_LU && c != UC_LL && i + 1 < len && ascii_prefix(s, i)) {
+		if (s[i + 1] >= 0x80)
+			return 0;
+		if (is_alpha(s[i + 1]))
+			j = i + 1;
+	}
+	if (is_alpha(s[j])) {
+		/* [upper]*[lower]+, else [upper]+: ASCII is in one or other. */
+		j = ascii_run(s, len, j, 0, 'A', 'Z');
+		k = ascii_run(s, len, j, 0, 'a', 'z');
+		if (k < len && s[k] >= 0x80)
+			return 0;
+		return with_contraction(s, len, k);
+	}
+	if (c == UC_N)
+		return ascii_digits(s, len, i);
+	if (c == UC_OTHER || (s[i] == ' ' && i + 1 < len && is_punct(s[i + 1])))
+		return ascii_punct(s, len, i, 1);
+	return ascii_space(s, len, i);
+}
+
+/* Returns the end of the piece that starts at s[i]. */
+static inline size_t
+piece_end(const struct bpe *e, const unsigned char *s, size_t len, size_t i)
+{
+	size_t end = 0;
+
+	if (e->pattern == PAT_CL100K) {
+		if (s[i] < 0x80)
+			end = cl100k_ascii(s, len, i);
+		return end != 0 ? end : cl100k_piece(s, len, i);
+	}
+	if (s[i] < 0x80)
+		end = o200k_ascii(s, len, i);
+	return end != 0 ? end : o200k_piece(s, len, i);
+}
+
+/*
+ * Encodes text that holds no special token; valid UTF-8.  Without out,
+ * each piece's ids go to a scratch array that is emptied after it.
+ */
 static size_t
 encode_ordinary(const struct bpe *e, const unsigned char *s, size_t len,
     struct bpe_ids *out)
 {
-	uint32_t ids[SMALL_PIECE];
-	size_t i = 0, end, n, total = 0;
+	struct bpe_ids own = {NULL, 0, 0}, *st = out != NULL ? out : &own;
+	size_t i = 0, end, total = 0;
 
 	while (i < len) {
-		end = e->pattern == PAT_CL100K ? cl100k_piece(s, len, i)
-					       : o200k_piece(s, len, i);
-		if (end - i > SMALL_PIECE) {
-			total += encode_long(e, s + i, end - i, out);
-			i = end;
-			continue;
-		}
-		n = encode_piece(e, s + i, end - i, ids);
-		if (out != NULL) {
-			if (out->cap - out->n < n) {
-				out->cap = out->n + n + out->cap;
-				out->v = xreallocarray(
-				    out->v, out->cap, sizeof(*out->v));
-			}
-			memcpy(out->v + out->n, ids, n * sizeof(*ids));
-			out->n += n;
-		}
-		total += n;
+		end = piece_end(e, s, len, i);
+		total += encode_piece(e, s + i, end - i, st);
+		own.n = 0;
 		i = end;
 	}
+	bpe_ids_release(&own);
 	return total;
 }
 
@@ -813,11 +1021,7 @@ bpe_split_point(const char *text, size_t len)
 void
 bpe_ids_push(struct bpe_ids *ids, uint32_t id)
 {
-	if (ids->n == ids->cap) {
-		ids->cap = ids->cap ? 2 * ids->cap : 256;
-		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
-	}
-	ids->v[ids->n++] = id;
+	push_id(ids, id);
 }
 
 void

@@ -28,6 +28,10 @@
  *	2 words a slot	the trie of every token's prefixes, as an
  *			open-addressing table of edges: node << 8 | byte, then
  *			the child | BPE_EDGE_MORE if it has children (0: empty)
+ *	65536 words	the same edge value for the node after bytes a, b, at
+ *			a << 8 | b
+ *	65536 words	and after the three bytes of a character from U+0800
+ *			to U+FFFF, at its code point
  *	bytes		every token's bytes, in rank order
  *
  * A trie node is a prefix of some token.  The node of token r is r, so a
@@ -95,12 +99,17 @@ bpe_hash(const unsigned char *p, size_t n)
 static inline uint32_t
 bpe_tag(const unsigned char *p, size_t n, uint64_t h)
 {
-	uint32_t v = 0;
+	uint32_t lo;
 
 	if (n > 4)
 		return (uint32_t)(h >> 32);
-	memcpy(&v, p, n);
-	return v;
+	if (n == 1)
+		return p[0];
+	lo = p[0] | (uint32_t)p[1] << 8;
+	/* The two pairs overlap when n is 3, and or gives the same byte. */
+	return n == 2
+	    ? lo
+	    : lo | (p[n - 2] | (uint32_t)p[n - 1] << 8) << (8 * (n - 2));
 }
 
 /* The home slot of trie edge key (node << 8 | byte) in 2^bits slots. */
