@@ -342,13 +342,118 @@ trie_build(struct trie *tr, const struct table *t, const struct token *tok,
 	free(tr->pre);
 }
 
+/*
+ * Runs BPE on the bytes of token r as tiktoken does (the lowest rank, the
+ * leftmost of equals) and stores the two parts its last merge joins in
+ * split[0 .. 1] (r itself for a byte).  Returns whether the run ends in r
+ * with the ranks of its merges in order, which is what lets bpe.c decide
+ * whether two tokens hold by undoing merges (pair_holds_fast).
+ */
+static int
+token_run(const struct table *t, const struct token *tok, uint32_t r,
+    uint32_t *split)
+{
+	const unsigned char *p = tok[r].bytes;
+	size_t n = tok[r].len, m = n, i, k, start[BPE_MAX_TOKEN_LEN + 1];
+	uint32_t pair[BPE_MAX_TOKEN_LEN], best, last = 0;
+	int sorted = 1;
+
+	split[0] = split[1] = r;
+	for (i = 0; i <= n; i++)
+		start[i] = i;
+	for (i = 0; i + 1 < n; i++)
+		pair[i] = table_find(t, tok, p + i, 2);
+	while (m > 1) {
+		best = BPE_NONE;
+		k = 0;
+		for (i = 0; i + 1 < m; i++) {
+			if (pair[i] < best) {
+				best = pair[i];
+				k = i;
+			}
+		}
+		if (best == BPE_NONE)
+			return 0;
+		sorted &= best >= last;
+		last = best;
+		if (m == 2) {
+			split[0] = table_find(t, tok, p, start[1]);
+			split[1] = table_find(t, tok, p + start[1], n - start[1]);
+		}
+		memmove(start + k + 1, start + k + 2,
+		    (m - k - 1) * sizeof(*start));
+		memmove(pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
+		m--;
+		if (k + 1 < m)
+			pair[k] = table_find(
+			    t, tok, p + start[k], start[k + 2] - start[k]);
+		if (k > 0)
+			pair[k - 1] = table_find(t, tok, p + start[k - 1],
+			    start[k + 1] - start[k - 1]);
+	}
+	return sorted;
+}
+
+/* Two words a token: its split, the first with BPE_SPLIT_SORTED. */
+static uint32_t *
+token_splits(const struct table *t, const struct token *tok, size_t n)
+{
+	uint32_t *split = xcalloc(n, 2 * sizeof(*split));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (token_run(t, tok, (uint32_t)i, split + 2 * i))
+			split[2 * i] |= BPE_SPLIT_SORTED;
+	return split;
+}
+
+/*
+ * The merges: every split of a token into two tokens, keyed by their
+ * ranks.  Returns the table of 2^*bits 64-bit slots.
+ */
+static uint64_t *
+merge_table(const struct table *t, const struct token *tok, size_t n,
+    unsigned *bits)
+{
+	uint64_t *slots, key;
+	size_t i, k, s, count = 0, mask;
+	uint32_t a, b;
+
+	for (i = 0; i < n; i++)
+		for (k = 1; k < tok[i].len; k++)
+			if (table_find(t, tok, tok[i].bytes, k) != BPE_NONE &&
+			    table_find(t, tok, tok[i].bytes + k,
+				tok[i].len - k) != BPE_NONE)
+				count++;
+	*bits = table_bits(count);
+	mask = ((size_t)1 << *bits) - 1;
+	slots = xcalloc(mask + 1, sizeof(*slots));
+	for (i = 0; i < n; i++) {
+		for (k = 1; k < tok[i].len; k++) {
+			a = table_find(t, tok, tok[i].bytes, k);
+			b = table_find(t, tok, tok[i].bytes + k, tok[i].len - k);
+			if (a == BPE_NONE || b == BPE_NONE)
+				continue;
+			key = (uint64_t)a << BPE_ID_BITS | b;
+			for (s = bpe_merge_slot(key, *bits); slots[s] != 0;
+			     s = (s + 1) & mask)
+				;
+			slots[s] = (key + 1) << BPE_ID_BITS | i;
+		}
+	}
+	return slots;
+}
+
 static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
 	uint32_t byte_rank[256], *pair_rank, *prev, *two, *three, off = 0;
+	uint64_t *merges;
+	uint32_t *split;
 	struct table t;
 	struct trie tr;
 	size_t i, total = 0;
+	unsigned merge_bits;
 
 	pair_rank = xcalloc(65536, sizeof(*pair_rank));
 	memset(byte_rank, 0xff, sizeof(byte_rank));
@@ -364,8 +469,12 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	for (i = 0; i < 256; i++)
 		if (byte_rank[i] == BPE_NONE)
 			errx(1, "byte %zu has no token", i);
+	if (n >= (size_t)1 << BPE_ID_BITS)
+		errx(1, "too many tokens: %zu", n);
 	table_build(&t, tok, n);
+	merges = merge_table(&t, tok, n, &merge_bits);
 	prev = prefix_tokens(&t, tok, n);
+	split = token_splits(&t, tok, n);
 	trie_build(&tr, &t, tok, n, total);
 	two = xcalloc(65536, sizeof(*two));
 	three = xcalloc(65536, sizeof(*three));
@@ -377,6 +486,11 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put32((uint32_t)total, out);
 	put32(tr.bits, out);
 	put32(tr.nodes, out);
+	put32(merge_bits, out);
+	put32(0, out);
+	if (fwrite(merges, sizeof(*merges), (size_t)1 << merge_bits, out) !=
+	    (size_t)1 << merge_bits)
+		err(1, "write");
 	put_words(byte_rank, 256, out);
 	put_words(pair_rank, 65536, out);
 	for (i = 0; i < n; i++) {
@@ -386,12 +500,15 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put32(off, out);
 	put_words(t.slots, 2 * (t.mask + 1), out);
 	put_words(prev, n, out);
+	put_words(split, 2 * n, out);
 	put_words(tr.edges, 2 * (tr.mask + 1), out);
 	put_words(two, 65536, out);
 	put_words(three, 65536, out);
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(split);
+	free(merges);
 	free(three);
 	free(two);
 	free(tr.edges);

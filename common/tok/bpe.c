@@ -18,7 +18,7 @@ extern const uint32_t bpe_blob_o200k_base[];
  * time but with no trie walk; longer ones by merge_long, which keeps its
  * marks on the stack up to LONG_ON_STACK bytes.
  */
-#define SMALL_PIECE 24
+#define SMALL_PIECE 8
 #define LONG_ON_STACK 4096
 
 enum pattern { PAT_CL100K, PAT_O200K };
@@ -38,7 +38,10 @@ struct bpe {
 	size_t mask, edge_mask;
 	unsigned edge_bits;
 	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *edges;
-	const uint32_t *trie2, *trie3;
+	const uint32_t *trie2, *trie3, *split;
+	const unsigned char *merges;
+	unsigned merge_bits;
+	size_t merge_mask;
 	const unsigned char *bytes;
 };
 
@@ -86,12 +89,18 @@ bpe_find(const char *name)
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->edge_bits = e->blob[4];
 			e->edge_mask = ((size_t)1 << e->edge_bits) - 1;
-			e->byte_rank = e->blob + BPE_HEADER_WORDS;
+			e->merge_bits = e->blob[6];
+			e->merge_mask = ((size_t)1 << e->merge_bits) - 1;
+			e->merges = (const unsigned char *)(e->blob +
+			    BPE_HEADER_WORDS);
+			e->byte_rank = e->blob + BPE_HEADER_WORDS +
+			    2 * (e->merge_mask + 1);
 			e->pair_rank = e->byte_rank + 256;
 			e->off = e->pair_rank + 65536;
 			e->slots = e->off + e->ntokens + 1;
 			e->prefix = e->slots + 2 * (e->mask + 1);
-			e->edges = e->prefix + e->ntokens;
+			e->split = e->prefix + e->ntokens;
+			e->edges = e->split + 2 * e->ntokens;
 			e->trie2 = e->edges + 2 * (e->edge_mask + 1);
 			e->trie3 = e->trie2 + 65536;
 			e->bytes = (const unsigned char *)(e->trie3 + 65536);
@@ -135,15 +144,91 @@ probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 	return BPE_NONE;
 }
 
-/* Returns the rank of the token whose bytes are p[0 .. n), or BPE_NONE. */
+/*
+ * Returns the rank of the token that tokens a and b spell together, or
+ * BPE_NONE: what rank_of returns for their bytes, found by their ranks.
+ */
 static inline uint32_t
-rank_of(const struct bpe *e, const unsigned char *p, size_t n)
+merged(const struct bpe *e, uint32_t a, uint32_t b)
 {
-	if (n == 2)
-		return e->pair_rank[p[0] << 8 | p[1]];
-	if (n > BPE_MAX_TOKEN_LEN)
-		return BPE_NONE;
-	return probe(e, p, n, bpe_hash(p, n));
+	uint64_t key = (uint64_t)a << BPE_ID_BITS | b, want = key + 1, v;
+	size_t i;
+
+	for (i = bpe_merge_slot(key, e->merge_bits);
+	     (v = bpe_load64(e->merges + 8 * i)) != 0;
+	     i = (i + 1) & e->merge_mask)
+		if (v >> BPE_ID_BITS == want)
+			return (uint32_t)v & ((1u << BPE_ID_BITS) - 1);
+	return BPE_NONE;
+}
+
+/*
+ * The state of a merge, by the byte each part starts at: the rank of the
+ * pair the part begins and its start in one word, so that the least word
+ * is the leftmost pair of the lowest rank, the one BPE merges next (a part
+ * merged into the one before it keeps UINT64_MAX); the part's rank; the
+ * next part and the one before.  Nothing moves when two parts merge, and
+ * the least word is found without a branch that depends on the data.
+ */
+struct parts {
+	uint64_t *v;
+	uint32_t *rank;
+	uint16_t *next, *prev;
+	size_t n;
+};
+
+static void
+parts_init(const struct bpe *e, struct parts *ps, const unsigned char *p,
+    size_t n)
+{
+	uint32_t r;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ps->rank[i] = e->byte_rank[p[i]];
+		r = i + 1 < n ? e->pair_rank[p[i] << 8 | p[i + 1]] : BPE_NONE;
+		ps->v[i] = (uint64_t)r << 32 | i;
+		ps->next[i] = (uint16_t)(i + 1);
+		ps->prev[i] = (uint16_t)(i - 1);
+	}
+	ps->n = n;
+}
+
+/* Returns the part that begins the next merge, or n if none does. */
+static inline size_t
+parts_next(const struct parts *ps)
+{
+	uint64_t best = ps->v[0], x;
+	size_t i;
+
+	for (i = 1; i < ps->n; i++) {
+		x = ps->v[i];
+		best = x < best ? x : best;
+	}
+	return best >> 32 == BPE_NONE ? ps->n : (uint32_t)best;
+}
+
+/* Merges part a with the next one and ranks the pairs that changed. */
+static inline void
+parts_merge(const struct bpe *e, struct parts *ps, size_t a)
+{
+	size_t b = ps->next[a], c = ps->next[b], z;
+	uint32_t r;
+
+	ps->rank[a] = (uint32_t)(ps->v[a] >> 32);
+	ps->v[b] = UINT64_MAX;
+	ps->next[a] = (uint16_t)c;
+	r = BPE_NONE;
+	if (c < ps->n) {
+		ps->prev[c] = (uint16_t)a;
+		r = merged(e, ps->rank[a], ps->rank[c]);
+	}
+	ps->v[a] = (uint64_t)r << 32 | a;
+	if (a > 0) {
+		z = ps->prev[a];
+		r = merged(e, ps->rank[z], ps->rank[a]);
+		ps->v[z] = (uint64_t)r << 32 | z;
+	}
 }
 
 /*
@@ -155,44 +240,17 @@ static size_t
 merge_small(
     const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
 {
-	unsigned char start[SMALL_PIECE + 1];
-	uint32_t pair[SMALL_PIECE], part[SMALL_PIECE], best;
-	size_t m = n, i, k;
+	uint64_t v[SMALL_PIECE];
+	uint32_t rank[SMALL_PIECE];
+	uint16_t next[SMALL_PIECE], prev[SMALL_PIECE];
+	struct parts ps = {v, rank, next, prev, 0};
+	size_t k, m = 0;
 
-	for (i = 0; i < n; i++) {
-		start[i] = (unsigned char)i;
-		part[i] = e->byte_rank[p[i]];
-		pair[i] = i + 1 < n ? rank_of(e, p + i, 2) : BPE_NONE;
-	}
-	start[n] = (unsigned char)n;
-	for (;;) {
-		best = BPE_NONE;
-		k = 0;
-		for (i = 0; i + 1 < m; i++) {
-			/* cppcheck-suppress uninitvar ; set for i < n - 1 */
-			if (pair[i] < best) {
-				best = pair[i];
-				k = i;
-			}
-		}
-		if (best == BPE_NONE)
-			break;
-		/* Part k absorbs part k + 1. */
-		part[k] = best;
-		memmove(start + k + 1, start + k + 2, m - k - 1);
-		memmove(
-		    part + k + 1, part + k + 2, (m - k - 2) * sizeof(*part));
-		memmove(
-		    pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
-		m--;
-		pair[k] = k + 1 < m
-		    ? rank_of(e, p + start[k], start[k + 2] - start[k])
-		    : BPE_NONE;
-		if (k > 0)
-			pair[k - 1] = rank_of(
-			    e, p + start[k - 1], start[k + 1] - start[k - 1]);
-	}
-	memcpy(out, part, m * sizeof(*out));
+	parts_init(e, &ps, p, n);
+	while ((k = parts_next(&ps)) < n)
+		parts_merge(e, &ps, k);
+	for (k = 0; k < n; k = next[k])
+		out[m++] = rank[k];
 	return m;
 }
 
@@ -271,42 +329,55 @@ static int
 pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b)
 {
 	unsigned char p[2 * BPE_MAX_TOKEN_LEN];
-	uint32_t pair[2 * BPE_MAX_TOKEN_LEN], best;
-	uint16_t start[2 * BPE_MAX_TOKEN_LEN + 1];
-	size_t la = token_len(e, a), n = la + token_len(e, b), m = n, i, k;
+	uint64_t v[2 * BPE_MAX_TOKEN_LEN];
+	uint32_t rank[2 * BPE_MAX_TOKEN_LEN];
+	uint16_t next[2 * BPE_MAX_TOKEN_LEN], prev[2 * BPE_MAX_TOKEN_LEN];
+	struct parts ps = {v, rank, next, prev, 0};
+	size_t la = token_len(e, a), n = la + token_len(e, b), k;
 
 	memcpy(p, e->bytes + e->off[a], la);
 	memcpy(p + la, e->bytes + e->off[b], n - la);
-	for (i = 0; i < n; i++) {
-		start[i] = (uint16_t)i;
-		pair[i] =
-		    i + 1 < n ? e->pair_rank[p[i] << 8 | p[i + 1]] : BPE_NONE;
-	}
-	start[n] = (uint16_t)n;
-	for (;;) {
-		best = BPE_NONE;
-		k = 0;
-		for (i = 0; i + 1 < m; i++) {
-			if (pair[i] < best) {
-				best = pair[i];
-				k = i;
-			}
-		}
-		if (best == BPE_NONE)
-			return m == 2 && start[1] == la;
-		if (start[k + 1] == la)
+	parts_init(e, &ps, p, n);
+	while ((k = parts_next(&ps)) < n) {
+		if (next[k] == la)
 			return 0;
-		memmove(
-		    start + k + 1, start + k + 2, (m - k - 1) * sizeof(*start));
-		memmove(
-		    pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
-		m--;
-		pair[k] = k + 1 < m
-		    ? rank_of(e, p + start[k], start[k + 2] - start[k])
-		    : BPE_NONE;
-		if (k > 0)
-			pair[k - 1] = rank_of(
-			    e, p + start[k - 1], start[k + 1] - start[k - 1]);
+		parts_merge(e, &ps, k);
+	}
+	return next[0] == la && next[la] == n;
+}
+
+/*
+ * Returns what pair_holds_slow does for tokens a and b whose own runs of
+ * BPE merge in the order of rank (BPE_SPLIT_SORTED), with a few lookups
+ * rather than a merge of their bytes.  Merging a b then merges in the
+ * order of rank too, a's and b's merges interleaved, until one crosses
+ * between them; only the last part of a and the first of b can cross,
+ * and they change only where a merge makes a new one.  So the merges are
+ * undone from the last, each time the later of the two that made the
+ * parts at the edge: the pair at the edge would have been merged while it
+ * stood if its rank is below the merge that ended it (a's side, which is
+ * to the left, wins ties; the pair wins ties with b's side).  This is the
+ * check of GitHub's bpe crate, with tiktoken's splits and merges.
+ */
+static int
+pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b)
+{
+	uint32_t limit = BPE_NONE, al, br;
+
+	for (;;) {
+		if (merged(e, a, b) < limit)
+			return 0;
+		al = e->split[2 * a] & ~BPE_SPLIT_SORTED;
+		br = e->split[2 * b] & ~BPE_SPLIT_SORTED;
+		if (al == a && br == b)
+			return 1;
+		if (al != a && (br == b || a > b)) {
+			limit = a;
+			a = e->split[2 * a + 1];
+		} else {
+			limit = b + 1;
+			b = br;
+		}
 	}
 }
 
@@ -329,7 +400,10 @@ pair_holds(const struct bpe *e, uint32_t a, uint32_t b)
 
 	if ((*slot & ~(uint64_t)3) == key && (*slot & 1))
 		return (int)(*slot >> 1 & 1);
-	holds = pair_holds_slow(e, a, b);
+	if (e->split[2 * a] & e->split[2 * b] & BPE_SPLIT_SORTED)
+		holds = pair_holds_fast(e, a, b);
+	else
+		holds = pair_holds_slow(e, a, b);
 	*slot = key | (uint64_t)holds << 1 | 1;
 	return holds;
 }
@@ -931,6 +1005,65 @@ find_special(const struct bpe *e, const unsigned char *s, size_t len,
 	return len;
 }
 
+/* Whether the n continuation bytes after s[i] are there and are such. */
+static inline int
+continued(const unsigned char *s, size_t len, size_t i, size_t n)
+{
+	size_t k;
+
+	if (len - i <= n)
+		return 0;
+	for (k = 1; k <= n; k++)
+		if ((s[i + k] & 0xc0) != 0x80)
+			return 0;
+	return 1;
+}
+
+/*
+ * Returns whether s is valid UTF-8: utf8_valid_prefix's answer, sooner.
+ * Text in other scripts than Latin is mostly characters of two and three
+ * bytes, and a call a character costs more than checking it here.
+ */
+static int
+valid_utf8(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	uint32_t c, cp;
+
+	while (i < len) {
+		if (len - i >= 8 && (bpe_load64(s + i) & HIGHS) == 0) {
+			i += 8;
+			continue;
+		}
+		if ((c = s[i]) < 0x80) {
+			i++;
+		} else if (c < 0xc2) {
+			return 0;
+		} else if (c < 0xe0) {
+			if (!continued(s, len, i, 1))
+				return 0;
+			i += 2;
+		} else if (c < 0xf0) {
+			if (!continued(s, len, i, 2))
+				return 0;
+			cp = (c & 0x0fu) << 12 | (s[i + 1] & 0x3fu) << 6;
+			if (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))
+				return 0;
+			i += 3;
+		} else if (c < 0xf5) {
+			if (!continued(s, len, i, 3))
+				return 0;
+			cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3fu) << 12;
+			if (cp < 0x10000 || cp > 0x10ffff)
+				return 0;
+			i += 4;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 size_t
 bpe_encode(const struct bpe *e, const char *text, size_t len, int flags,
     struct bpe_ids *out)
@@ -940,7 +1073,7 @@ bpe_encode(const struct bpe *e, const char *text, size_t len, int flags,
 	const unsigned char *s = (const unsigned char *)text;
 	size_t total = 0, at;
 
-	if (utf8_valid_prefix(text, len) != len) {
+	if (!valid_utf8(s, len)) {
 		utf8_sanitize(text, len, &fixed);
 		s = (const unsigned char *)fixed.s;
 		len = fixed.len;
