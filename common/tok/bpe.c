@@ -486,9 +486,9 @@ merge_long(
  * is used only when its bytes match exactly, so what the cache holds
  * never changes a result.  It is process-wide: llmpipe is single-threaded.
  */
-#define CACHE_SLOTS 8192
-#define CACHE_KEY 22
-#define CACHE_IDS 8
+#define CACHE_SLOTS 32768
+#define CACHE_KEY 38
+#define CACHE_IDS 14
 
 struct cached_piece {
 	const struct bpe *enc;
