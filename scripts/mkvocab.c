@@ -350,8 +350,8 @@ trie_build(struct trie *tr, const struct table *t, const struct token *tok,
  * whether two tokens hold by undoing merges (pair_holds_fast).
  */
 static int
-token_run(const struct table *t, const struct token *tok, uint32_t r,
-    uint32_t *split)
+token_run(
+    const struct table *t, const struct token *tok, uint32_t r, uint32_t *split)
 {
 	const unsigned char *p = tok[r].bytes;
 	size_t n = tok[r].len, m = n, i, k, start[BPE_MAX_TOKEN_LEN + 1];
@@ -378,11 +378,13 @@ token_run(const struct table *t, const struct token *tok, uint32_t r,
 		last = best;
 		if (m == 2) {
 			split[0] = table_find(t, tok, p, start[1]);
-			split[1] = table_find(t, tok, p + start[1], n - start[1]);
+			split[1] =
+			    table_find(t, tok, p + start[1], n - start[1]);
 		}
-		memmove(start + k + 1, start + k + 2,
-		    (m - k - 1) * sizeof(*start));
-		memmove(pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
+		memmove(
+		    start + k + 1, start + k + 2, (m - k - 1) * sizeof(*start));
+		memmove(
+		    pair + k + 1, pair + k + 2, (m - k - 2) * sizeof(*pair));
 		m--;
 		if (k + 1 < m)
 			pair[k] = table_find(
@@ -412,8 +414,8 @@ token_splits(const struct table *t, const struct token *tok, size_t n)
  * ranks.  Returns the table of 2^*bits 64-bit slots.
  */
 static uint64_t *
-merge_table(const struct table *t, const struct token *tok, size_t n,
-    unsigned *bits)
+merge_table(
+    const struct table *t, const struct token *tok, size_t n, unsigned *bits)
 {
 	uint64_t *slots, key;
 	size_t i, k, s, count = 0, mask;
@@ -431,7 +433,8 @@ merge_table(const struct table *t, const struct token *tok, size_t n,
 	for (i = 0; i < n; i++) {
 		for (k = 1; k < tok[i].len; k++) {
 			a = table_find(t, tok, tok[i].bytes, k);
-			b = table_find(t, tok, tok[i].bytes + k, tok[i].len - k);
+			b = table_find(
+			    t, tok, tok[i].bytes + k, tok[i].len - k);
 			if (a == BPE_NONE || b == BPE_NONE)
 				continue;
 			key = (uint64_t)a << BPE_ID_BITS | b;
@@ -442,6 +445,27 @@ merge_table(const struct table *t, const struct token *tok, size_t n,
 		}
 	}
 	return slots;
+}
+
+/* Writes the hash table as the blob has it: the same slots, wider. */
+static void
+put_slots(const struct table *t, const struct token *tok, FILE *out)
+{
+	uint64_t k8;
+	uint32_t v, r;
+	size_t s;
+
+	for (s = 0; s <= t->mask; s++) {
+		k8 = 0;
+		v = t->slots[2 * s + 1];
+		r = v & 0xffffff;
+		if (v != 0)
+			k8 = bpe_key8(tok[r].bytes, tok[r].len);
+		put32((uint32_t)k8, out);
+		put32((uint32_t)(k8 >> 32), out);
+		put32(v, out);
+		put32(v != 0 && tok[r].len > 8 ? t->slots[2 * s] : 0, out);
+	}
 }
 
 static void
@@ -498,7 +522,7 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 		off += (uint32_t)tok[i].len;
 	}
 	put32(off, out);
-	put_words(t.slots, 2 * (t.mask + 1), out);
+	put_slots(&t, tok, out);
 	put_words(prev, n, out);
 	put_words(split, 2 * n, out);
 	put_words(tr.edges, 2 * (tr.mask + 1), out);

@@ -91,14 +91,14 @@ bpe_find(const char *name)
 			e->edge_mask = ((size_t)1 << e->edge_bits) - 1;
 			e->merge_bits = e->blob[6];
 			e->merge_mask = ((size_t)1 << e->merge_bits) - 1;
-			e->merges = (const unsigned char *)(e->blob +
-			    BPE_HEADER_WORDS);
+			e->merges =
+			    (const unsigned char *)(e->blob + BPE_HEADER_WORDS);
 			e->byte_rank = e->blob + BPE_HEADER_WORDS +
 			    2 * (e->merge_mask + 1);
 			e->pair_rank = e->byte_rank + 256;
 			e->off = e->pair_rank + 65536;
 			e->slots = e->off + e->ntokens + 1;
-			e->prefix = e->slots + 2 * (e->mask + 1);
+			e->prefix = e->slots + 4 * (e->mask + 1);
 			e->split = e->prefix + e->ntokens;
 			e->edges = e->split + 2 * e->ntokens;
 			e->trie2 = e->edges + 2 * (e->edge_mask + 1);
@@ -116,29 +116,37 @@ bpe_name(const struct bpe *enc)
 	return enc->name;
 }
 
-/* Compares n > 4 bytes; most keys are short, and memcmp is a call. */
+/* Compares bytes 8 .. n of a and b, n > 8: two loads up to 16 bytes. */
 static inline int
-same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+same_tail(const unsigned char *a, const unsigned char *b, size_t n)
 {
-	if (n <= 8)
-		return bpe_load32(a) == bpe_load32(b) &&
-		    bpe_load32(a + n - 4) == bpe_load32(b + n - 4);
-	return memcmp(a, b, n) == 0;
+	if (n <= 16)
+		return bpe_load64(a + n - 8) == bpe_load64(b + n - 8);
+	return memcmp(a + 8, b + 8, n - 8) == 0;
 }
 
-/* Finds the key p[0 .. n) of hash h in the table; returns its rank. */
+/*
+ * Finds the key p[0 .. n) of hash h in the table; returns its rank.  A
+ * key of up to eight bytes is told by its slot alone; a longer one by its
+ * first eight bytes and 32 bits of hash, then the rest of its bytes.
+ */
 static inline uint32_t
 probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 {
-	uint32_t tag = bpe_tag(p, n, h), v, r;
+	uint64_t k8 = bpe_key8(p, n);
+	const uint32_t *sl;
+	uint32_t v, r;
 	size_t i;
 
-	for (i = h & e->mask; (v = e->slots[2 * i + 1]) != 0;
+	for (i = h & e->mask; (v = (sl = e->slots + 4 * i)[2]) != 0;
 	     i = (i + 1) & e->mask) {
-		if (e->slots[2 * i] != tag || v >> 24 != n)
+		if ((sl[0] | (uint64_t)sl[1] << 32) != k8 || v >> 24 != n)
 			continue;
 		r = v & 0xffffff;
-		if (n <= 4 || same_bytes(e->bytes + e->off[r], p, n))
+		if (n <= 8)
+			return r;
+		if (sl[3] == (uint32_t)(h >> 32) &&
+		    same_tail(e->bytes + e->off[r], p, n))
 			return r;
 	}
 	return BPE_NONE;
@@ -178,8 +186,8 @@ struct parts {
 };
 
 static void
-parts_init(const struct bpe *e, struct parts *ps, const unsigned char *p,
-    size_t n)
+parts_init(
+    const struct bpe *e, struct parts *ps, const unsigned char *p, size_t n)
 {
 	uint32_t r;
 	size_t i;

@@ -27,8 +27,11 @@
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
  *	n + 1 words	offsets: token r is bytes[off[r] .. off[r + 1])
- *	2 words a slot	open-addressing hash table: the key's tag (see
- *			bpe_tag), then rank | length << 24 (0: empty slot)
+ *	4 words a slot	open-addressing hash table by bpe_hash: the key's
+ *			first eight bytes (bpe_key8), rank | length << 24
+ *			(0: empty slot), and for a key of more than eight
+ *			bytes 32 bits of its hash, so that most lookups read
+ *			no token bytes
  *	n words		the longest token that is a proper prefix of token r,
  *			or BPE_NONE
  *	2n words	the two tokens the last merge of BPE on token r's
@@ -100,6 +103,26 @@ bpe_hash(const unsigned char *p, size_t n)
 	h ^= h >> 29;
 	h *= 0xc4ceb9fe1a85ec53u;
 	return h ^ (h >> 32);
+}
+
+/*
+ * The first eight bytes of a key, zero-padded, read without reading past
+ * it: keys of up to eight bytes, most words, are then compared in one go.
+ */
+static inline uint64_t
+bpe_key8(const unsigned char *p, size_t n)
+{
+	uint64_t lo;
+
+	if (n >= 8)
+		return bpe_load64(p);
+	if (n >= 4)
+		return bpe_load32(p) |
+		    (uint64_t)bpe_load32(p + n - 4) << (8 * (n - 4));
+	if (n <= 1)
+		return n == 1 ? p[0] : 0;
+	lo = p[0] | (uint64_t)p[1] << 8;
+	return n == 3 ? lo | (uint64_t)p[2] << 16 : lo;
 }
 
 /*
