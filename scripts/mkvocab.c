@@ -396,55 +396,25 @@ token_run(
 	return sorted;
 }
 
-/* Two words a token: its split, the first with BPE_SPLIT_SORTED. */
+/*
+ * Two words a token: its split, each part with its length above the rank
+ * (BPE_ID_BITS), the first with BPE_SPLIT_SORTED.
+ */
 static uint32_t *
 token_splits(const struct table *t, const struct token *tok, size_t n)
 {
 	uint32_t *split = xcalloc(n, 2 * sizeof(*split));
-	size_t i;
+	size_t i, k;
+	int sorted;
 
-	for (i = 0; i < n; i++)
-		if (token_run(t, tok, (uint32_t)i, split + 2 * i))
-			split[2 * i] |= BPE_SPLIT_SORTED;
-	return split;
-}
-
-/*
- * The merges: every split of a token into two tokens, keyed by their
- * ranks.  Returns the table of 2^*bits 64-bit slots.
- */
-static uint64_t *
-merge_table(
-    const struct table *t, const struct token *tok, size_t n, unsigned *bits)
-{
-	uint64_t *slots, key;
-	size_t i, k, s, count = 0, mask;
-	uint32_t a, b;
-
-	for (i = 0; i < n; i++)
-		for (k = 1; k < tok[i].len; k++)
-			if (table_find(t, tok, tok[i].bytes, k) != BPE_NONE &&
-			    table_find(t, tok, tok[i].bytes + k,
-				tok[i].len - k) != BPE_NONE)
-				count++;
-	*bits = table_bits(count);
-	mask = ((size_t)1 << *bits) - 1;
-	slots = xcalloc(mask + 1, sizeof(*slots));
 	for (i = 0; i < n; i++) {
-		for (k = 1; k < tok[i].len; k++) {
-			a = table_find(t, tok, tok[i].bytes, k);
-			b = table_find(
-			    t, tok, tok[i].bytes + k, tok[i].len - k);
-			if (a == BPE_NONE || b == BPE_NONE)
-				continue;
-			key = (uint64_t)a << BPE_ID_BITS | b;
-			for (s = bpe_merge_slot(key, *bits); slots[s] != 0;
-			     s = (s + 1) & mask)
-				;
-			slots[s] = (key + 1) << BPE_ID_BITS | i;
-		}
+		sorted = token_run(t, tok, (uint32_t)i, split + 2 * i);
+		for (k = 2 * i; k < 2 * i + 2; k++)
+			split[k] |= (uint32_t)tok[split[k]].len << BPE_ID_BITS;
+		if (sorted)
+			split[2 * i] |= BPE_SPLIT_SORTED;
 	}
-	return slots;
+	return split;
 }
 
 /* Writes the hash table as the blob has it: the same slots, wider. */
@@ -472,12 +442,10 @@ static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
 	uint32_t byte_rank[256], *pair_rank, *prev, *two, *three, off = 0;
-	uint64_t *merges;
 	uint32_t *split;
 	struct table t;
 	struct trie tr;
 	size_t i, total = 0;
-	unsigned merge_bits;
 
 	pair_rank = xcalloc(65536, sizeof(*pair_rank));
 	memset(byte_rank, 0xff, sizeof(byte_rank));
@@ -496,7 +464,6 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	if (n >= (size_t)1 << BPE_ID_BITS)
 		errx(1, "too many tokens: %zu", n);
 	table_build(&t, tok, n);
-	merges = merge_table(&t, tok, n, &merge_bits);
 	prev = prefix_tokens(&t, tok, n);
 	split = token_splits(&t, tok, n);
 	trie_build(&tr, &t, tok, n, total);
@@ -510,11 +477,6 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put32((uint32_t)total, out);
 	put32(tr.bits, out);
 	put32(tr.nodes, out);
-	put32(merge_bits, out);
-	put32(0, out);
-	if (fwrite(merges, sizeof(*merges), (size_t)1 << merge_bits, out) !=
-	    (size_t)1 << merge_bits)
-		err(1, "write");
 	put_words(byte_rank, 256, out);
 	put_words(pair_rank, 65536, out);
 	for (i = 0; i < n; i++) {
@@ -532,7 +494,6 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
 	free(split);
-	free(merges);
 	free(three);
 	free(two);
 	free(tr.edges);

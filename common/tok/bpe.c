@@ -39,9 +39,6 @@ struct bpe {
 	unsigned edge_bits;
 	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *edges;
 	const uint32_t *trie2, *trie3, *split;
-	const unsigned char *merges;
-	unsigned merge_bits;
-	size_t merge_mask;
 	const unsigned char *bytes;
 };
 
@@ -89,12 +86,7 @@ bpe_find(const char *name)
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->edge_bits = e->blob[4];
 			e->edge_mask = ((size_t)1 << e->edge_bits) - 1;
-			e->merge_bits = e->blob[6];
-			e->merge_mask = ((size_t)1 << e->merge_bits) - 1;
-			e->merges =
-			    (const unsigned char *)(e->blob + BPE_HEADER_WORDS);
-			e->byte_rank = e->blob + BPE_HEADER_WORDS +
-			    2 * (e->merge_mask + 1);
+			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->off = e->pair_rank + 65536;
 			e->slots = e->off + e->ntokens + 1;
@@ -152,22 +144,15 @@ probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 	return BPE_NONE;
 }
 
-/*
- * Returns the rank of the token that tokens a and b spell together, or
- * BPE_NONE: what rank_of returns for their bytes, found by their ranks.
- */
+/* Returns the rank of the token whose bytes are p[0 .. n), or BPE_NONE. */
 static inline uint32_t
-merged(const struct bpe *e, uint32_t a, uint32_t b)
+rank_of(const struct bpe *e, const unsigned char *p, size_t n)
 {
-	uint64_t key = (uint64_t)a << BPE_ID_BITS | b, want = key + 1, v;
-	size_t i;
-
-	for (i = bpe_merge_slot(key, e->merge_bits);
-	     (v = bpe_load64(e->merges + 8 * i)) != 0;
-	     i = (i + 1) & e->merge_mask)
-		if (v >> BPE_ID_BITS == want)
-			return (uint32_t)v & ((1u << BPE_ID_BITS) - 1);
-	return BPE_NONE;
+	if (n == 2)
+		return e->pair_rank[p[0] << 8 | p[1]];
+	if (n > BPE_MAX_TOKEN_LEN)
+		return BPE_NONE;
+	return probe(e, p, n, bpe_hash(p, n));
 }
 
 /*
@@ -216,9 +201,10 @@ parts_next(const struct parts *ps)
 	return best >> 32 == BPE_NONE ? ps->n : (uint32_t)best;
 }
 
-/* Merges part a with the next one and ranks the pairs that changed. */
+/* Merges part a of p with the next one and ranks the pairs that changed. */
 static inline void
-parts_merge(const struct bpe *e, struct parts *ps, size_t a)
+parts_merge(
+    const struct bpe *e, struct parts *ps, const unsigned char *p, size_t a)
 {
 	size_t b = ps->next[a], c = ps->next[b], z;
 	uint32_t r;
@@ -229,12 +215,12 @@ parts_merge(const struct bpe *e, struct parts *ps, size_t a)
 	r = BPE_NONE;
 	if (c < ps->n) {
 		ps->prev[c] = (uint16_t)a;
-		r = merged(e, ps->rank[a], ps->rank[c]);
+		r = rank_of(e, p + a, ps->next[c] - a);
 	}
 	ps->v[a] = (uint64_t)r << 32 | a;
 	if (a > 0) {
 		z = ps->prev[a];
-		r = merged(e, ps->rank[z], ps->rank[a]);
+		r = rank_of(e, p + z, c - z);
 		ps->v[z] = (uint64_t)r << 32 | z;
 	}
 }
@@ -256,7 +242,7 @@ merge_small(
 
 	parts_init(e, &ps, p, n);
 	while ((k = parts_next(&ps)) < n)
-		parts_merge(e, &ps, k);
+		parts_merge(e, &ps, p, k);
 	for (k = 0; k < n; k = next[k])
 		out[m++] = rank[k];
 	return m;
@@ -349,7 +335,7 @@ pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b)
 	while ((k = parts_next(&ps)) < n) {
 		if (next[k] == la)
 			return 0;
-		parts_merge(e, &ps, k);
+		parts_merge(e, &ps, p, k);
 	}
 	return next[0] == la && next[la] == n;
 }
@@ -370,21 +356,28 @@ pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b)
 static int
 pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b)
 {
-	uint32_t limit = BPE_NONE, al, br;
+	unsigned char p[2 * BPE_MAX_TOKEN_LEN];
+	size_t la = token_len(e, a), ra = la, lb = token_len(e, b);
+	uint32_t limit = BPE_NONE, sa, sb;
 
+	/* The parts at the edge are a suffix of a and a prefix of b. */
+	memcpy(p, e->bytes + e->off[a], la);
+	memcpy(p + la, e->bytes + e->off[b], lb);
 	for (;;) {
-		if (merged(e, a, b) < limit)
+		if (rank_of(e, p + la - ra, ra + lb) < limit)
 			return 0;
-		al = e->split[2 * a] & ~BPE_SPLIT_SORTED;
-		br = e->split[2 * b] & ~BPE_SPLIT_SORTED;
-		if (al == a && br == b)
+		sa = e->split[2 * a + 1];
+		sb = e->split[2 * b] & ~BPE_SPLIT_SORTED;
+		if (ra == 1 && lb == 1)
 			return 1;
-		if (al != a && (br == b || a > b)) {
+		if (ra > 1 && (lb == 1 || a > b)) {
 			limit = a;
-			a = e->split[2 * a + 1];
+			a = sa & BPE_ID_MASK;
+			ra = sa >> BPE_ID_BITS;
 		} else {
 			limit = b + 1;
-			b = br;
+			b = sb & BPE_ID_MASK;
+			lb = sb >> BPE_ID_BITS;
 		}
 	}
 }

@@ -17,12 +17,6 @@
  *	word 3		the length of the token bytes
  *	word 4		log2 of the number of trie edge slots
  *	word 5		the number of trie nodes
- *	word 6		log2 of the number of merge slots
- *	word 7		0
- *	2 words a slot	the merges: for each two tokens a, b whose bytes
- *			together are token r, the 64-bit word
- *			(a << 18 | b) + 1 << 18 | r (0: empty slot), so that
- *			merging two parts looks up no bytes
  *	256 words	the rank of each single byte
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
@@ -35,9 +29,9 @@
  *	n words		the longest token that is a proper prefix of token r,
  *			or BPE_NONE
  *	2n words	the two tokens the last merge of BPE on token r's
- *			bytes joins (r, r for a byte), the first with
- *			BPE_SPLIT_SORTED when that run ends in r and merges in
- *			the order of rank
+ *			bytes joins (r, r for a byte), each as rank | length
+ *			<< BPE_ID_BITS, the first with BPE_SPLIT_SORTED when
+ *			that run ends in r and merges in the order of rank
  *	2 words a slot	the trie of every token's prefixes, as an
  *			open-addressing table of edges: node << 8 | byte, then
  *			the child | BPE_EDGE_MORE if it has children (0: empty)
@@ -53,12 +47,13 @@
  * after one byte is that byte's token.
  */
 #define BPE_MAGIC 0x32455042u /* "BPE2" */
-#define BPE_HEADER_WORDS 8
+#define BPE_HEADER_WORDS 6
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
 #define BPE_NONE 0xffffffffu
 #define BPE_EDGE_MORE 0x80000000u
 #define BPE_SPLIT_SORTED 0x80000000u
+#define BPE_ID_MASK ((1u << BPE_ID_BITS) - 1)
 
 static inline uint64_t
 bpe_load64(const unsigned char *p)
@@ -145,13 +140,6 @@ bpe_tag(const unsigned char *p, size_t n, uint64_t h)
 	return n == 2
 	    ? lo
 	    : lo | (p[n - 2] | (uint32_t)p[n - 1] << 8) << (8 * (n - 2));
-}
-
-/* The home slot of merge key a << 18 | b in 2^bits slots. */
-static inline size_t
-bpe_merge_slot(uint64_t key, unsigned bits)
-{
-	return (size_t)((key * 0x9e3779b97f4a7c15u) >> (64 - bits));
 }
 
 /* The home slot of trie edge key (node << 8 | byte) in 2^bits slots. */
