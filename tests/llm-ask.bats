@@ -2,6 +2,8 @@
 # llm-ask against tests/fake-llm, which speaks OpenAI's and Anthropic's
 # real wire formats over loopback and misbehaves on demand: each request
 # follows the next line of the file "script"; "log" records each request.
+# tests/hostile-llm, beside it, attacks: replies, events and lines that
+# never end, within bounds of its own.
 
 load helper
 
@@ -31,6 +33,24 @@ fake() {
 	"$BATS_TEST_DIRNAME/fake-llm" --port-file port --log log \
 		--script script ${FAKE_KEY:+--key "$FAKE_KEY"} 3>&- &
 	FAKE_PID=$!
+	serve_all
+}
+
+# Starts tests/hostile-llm with a scenario and its arguments, in place of
+# the fake server; it gives up on a response after 10 s by itself.
+hostile() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" && wait "$FAKE_PID"
+	fi
+	rm -f port log
+	"$BATS_TEST_DIRNAME/hostile-llm" --port-file port --log log \
+		--seconds 10 --lifetime 60 "$@" 3>&- &
+	FAKE_PID=$!
+	serve_all
+}
+
+# Points every provider at the server that is writing its port file.
+serve_all() {
 	for _ in $(seq 500); do [ -s port ] && break; sleep 0.01; done
 	local url=http://127.0.0.1:$(cat port)
 	export OPENAI_BASE_URL=$url/v1 ANTHROPIC_BASE_URL=$url
@@ -52,6 +72,27 @@ for line in open("log"):
 # The reply record without what varies from run to run.
 steady() {
 	sed -E 's/,"latency_ms":[0-9]+,"ts":"[^"]*"//'
+}
+
+# Small caps on a reply and on an event, so that passing them is quick.
+small_caps() {
+	mkdir -p config/llmpipe
+	printf 'max_reply_bytes = 65536\nmax_event_bytes = 4096\n' \
+		>config/llmpipe/config
+}
+
+# Fails, saying where, if a file holds one of the test keys.
+refute_keys() {
+	local f k
+	for f in "$@"; do
+		for k in "$OPENAI_KEY" "$ANTHROPIC_KEY" "$DEEPSEEK_KEY"; do
+			if grep -qF -- "$k" "$f"; then
+				echo "the key $k is in $f:"
+				cat "$f"
+				return 1
+			fi
+		done
+	done
 }
 
 @test "--dry-run prints the exact OpenAI body and needs no key" {
@@ -518,18 +559,21 @@ EOF
 @test "the key appears in no output, error or body, only in its header" {
 	fake 'status 401' ok error-after-200 broken \
 		'status 529' 'status 529' 'status 529'
-	{
-		llm-ask <<<"$HI" || true
-		llm-ask --dry-run <<<"$HI" || true
-		llm-ask -m claude-sonnet <<<"$HI" || true
-		llm-ask --stream <<<"$HI" || true
-		llm-ask -t <<<"$HI" || true
-		llm-ask -m claude-sonnet <<<"$HI" || true
-	} >out 2>err
-	grep -q 'Incorrect API key provided' err
-	for k in "$OPENAI_KEY" "$ANTHROPIC_KEY"; do
-		! grep -F -- "$k" out err
-	done
+	# Each call's stdout and stderr, in turn, with its status.
+	run -4 llm-ask <<<"$HI"
+	printf '%s\n' "$output" >all
+	run -0 llm-ask --dry-run <<<"$HI"
+	printf '%s\n' "$output" >>all
+	run -0 llm-ask -m claude-sonnet <<<"$HI"
+	printf '%s\n' "$output" >>all
+	run -5 llm-ask --stream <<<"$HI"
+	printf '%s\n' "$output" >>all
+	run -5 llm-ask -t <<<"$HI"
+	printf '%s\n' "$output" >>all
+	run -5 llm-ask -m claude-sonnet <<<"$HI"
+	printf '%s\n' "$output" >>all
+	grep -q 'Incorrect API key provided' all
+	refute_keys all
 	# In the log, a key is only ever a header value.
 	python3 - "$OPENAI_KEY" "$ANTHROPIC_KEY" <<-'EOF'
 	import json, sys
@@ -542,6 +586,41 @@ EOF
 	    assert all(k not in rest for k in sys.argv[1:]), rest
 	EOF
 	[ "$(wc -l <log)" -eq 7 ]
+}
+
+@test "a server that echoes the key back: masked in a 401, an error event, a header, a page" {
+	fake 'echo-key body' 'echo-key event' \
+		'echo-key header retry-after-ms=100' 'echo-key header' \
+		'echo-key page x-should-retry=false' \
+		'echo-key event x-should-retry=false' \
+		'echo-key body' 'echo-key event' \
+		'echo-key header x-should-retry=false' 'echo-key body'
+	run -4 --separate-stderr llm-ask <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: openai: HTTP 401 invalid_api_key: Incorrect API key provided: ***. You can find your API key at https://platform.openai.com/account/api-keys. (request req_fake1)' ]
+	run -5 --separate-stderr llm-ask --stream <<<"$HI"
+	[ "$stderr" = $'llm-ask: openai: server_error: bad key *** (request req_fake2); the reply so far (10 bytes, incomplete):\nHello from' ]
+	# As the request id of a 500, retried once: both notices masked.
+	run -5 --separate-stderr llm-ask --retries 1 <<<"$HI"
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[ "${stderr_lines[0]}" = "llm-ask: openai: HTTP 500 server_error: The server had an error processing your request. Sorry about that! You can retry your request, or contact us through our help center at help.openai.com if you keep seeing this error. (Please include the request ID req_fake3 in your email.) (request ***); retrying in 0.1 s" ]
+	[[ "${stderr_lines[1]}" == *'(Please include the request ID req_fake4 in your email.) (request ***)' ]]
+	run -5 --separate-stderr llm-ask <<<"$HI"
+	[ "$stderr" = 'llm-ask: openai: HTTP 502 the reply is not JSON: <html><body>502: no upstream for ***</body></html> (request req_fake5)' ]
+	run -5 --separate-stderr llm-ask <<<"$HI"
+	[ "$stderr" = 'llm-ask: openai: server_error: bad key *** (request req_fake6)' ]
+	run -4 --separate-stderr llm-ask -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: HTTP 401 authentication_error: invalid x-api-key: *** (request req_fake7)' ]
+	run -5 --separate-stderr llm-ask -t -m claude-sonnet <<<"$HI"
+	[ "$output" = 'Hello from' ]
+	[ "$stderr" = 'llm-ask: anthropic: overloaded_error: bad key *** (request req_fake8); the reply above is incomplete' ]
+	run -5 --separate-stderr llm-ask -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: HTTP 500 api_error: Internal server error (request ***)' ]
+	run -4 --separate-stderr llm-ask --count -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: HTTP 401 authentication_error: invalid x-api-key: *** (request req_fake10)' ]
+	# The keys went out whole, so each of them came back.
+	[ "$(logged 'r["headers"].get("authorization") or r["headers"]["x-api-key"]' | sort | uniq -c | tr -s ' ')" = " 6 \"Bearer $OPENAI_KEY\"
+ 4 \"$ANTHROPIC_KEY\"" ]
 }
 
 @test "--help and --version" {
