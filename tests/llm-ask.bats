@@ -26,10 +26,11 @@ teardown() {
 	fi
 }
 
-# Starts the fake server with the given script lines and points every
-# provider at it, with keys in the environment.
+# Starts the fake server with the given script lines (none: the file
+# script as it is) and points every provider at it, with keys in the
+# environment.
 fake() {
-	printf '%s\n' "$@" >script
+	[ $# -eq 0 ] || printf '%s\n' "$@" >script
 	"$BATS_TEST_DIRNAME/fake-llm" --port-file port --log log \
 		--script script ${FAKE_KEY:+--key "$FAKE_KEY"} 3>&- &
 	FAKE_PID=$!
@@ -270,16 +271,24 @@ refute_keys() {
 	[ "$output" = 'héllo 世界 🎉 done' ]
 }
 
-@test "every valid SSE framing: CRLF, CR, no space, multi-line data" {
-	fake 'framing crlf' 'framing cr' 'framing nospace' 'framing multiline' \
-		'framing crlf' 'framing cr' 'framing nospace' 'framing multiline'
+@test "every valid SSE framing: CRLF, CR, no space, multi-line data, and mixes" {
+	# Multi-line data after CRLF: the LF of each CRLF ends nothing more,
+	# or an event would end after its name or its first data line.
+	# In pieces of 1-3 bytes, some reads end between a CR and its LF.
+	local framings=(crlf cr nospace multiline 'crlf multiline'
+		'cr nospace multiline' 'crlf multiline pieces')
+	for f in "${framings[@]}" "${framings[@]}"; do
+		echo "framing $f"
+	done >script
+	fake
 	for m in gpt-4o claude-sonnet; do
-		for f in crlf cr nospace multiline; do
+		for f in "${framings[@]}"; do
 			run llm-ask -t -m "$m" <<<"$HI"
 			[ "$status" -eq 0 ] || { echo "$m $f: $output"; false; }
 			[ "$output" = 'Hello from the fake server.' ]
 		done
 	done
+	[ "$(wc -l <log)" -eq 14 ]
 }
 
 @test "DeepSeek's keep-alive comments and blank lines keep a call alive" {

@@ -251,7 +251,40 @@ sse_record(void *arg, const char *event, const char *data, size_t len)
 	return 0;
 }
 
-/* Each stream, cut at every byte into two reads, gives the same events. */
+/*
+ * Feeds a stream in two reads cut at byte cut, or one byte a read if cut
+ * is -1; returns what sse_feed last returned, and too_long in *too_long.
+ */
+static int
+sse_run(const char *stream, size_t len, long cut, size_t max,
+    struct buf *log, int *too_long)
+{
+	struct sse s;
+	size_t i;
+	int rc = 0;
+
+	buf_reset(log);
+	sse_init(&s, sse_record, log);
+	if (max > 0)
+		s.max = max;
+	if (cut < 0) {
+		for (i = 0; i < len && rc == 0; i++)
+			rc = sse_feed(&s, stream + i, 1);
+	} else {
+		rc = sse_feed(&s, stream, (size_t)cut);
+		if (rc == 0)
+			rc = sse_feed(&s, stream + cut, len - cut);
+	}
+	*too_long = s.too_long;
+	sse_release(&s);
+	return rc;
+}
+
+/*
+ * Each stream, cut at every byte into two reads and fed a byte at a
+ * time, gives the same events.  A CR then an LF is one line end, so
+ * multi-line data after CRLF stays one event of one type.
+ */
 static void
 test_sse(void)
 {
@@ -261,6 +294,14 @@ test_sse(void)
 	    {"data: a\n\n", "[message|a]"},
 	    {"data:a\r\n\r\ndata:  b\r\rdata: c\n\n",
 		"[message|a][message| b][message|c]"},
+	    {"event: x\r\ndata: a\r\ndata: b\r\n\r\n", "[x|a\nb]"},
+	    {"event: x\rdata: a\rdata: b\r\r", "[x|a\nb]"},
+	    {"data: a\r\ndata: b\n\rdata: c\r\n\r\n",
+		"[message|a\nb][message|c]"},
+	    {"data: a\r\n\r\n\r\n\r\nevent: y\r\ndata: b\r\n\r\n",
+		"[message|a][y|b]"},
+	    {": c\r\nevent: x\r\n: c\r\ndata: a\r\n: c\r\ndata: b\r\n\r\n",
+		"[x|a\nb]"},
 	    {"event: ping\ndata: {}\n\nevent: x\n\n", "[ping|{}]"},
 	    {": keep-alive\n\ndata: 1\ndata: 2\n\n", "[message|1\n2]"},
 	    {"\xef\xbb\xbf"
@@ -273,19 +314,62 @@ test_sse(void)
 		"[message|\xe4\xb8\x96\xe7\x95\x8c]"},
 	};
 	struct buf log = BUF_INIT;
-	struct sse s;
-	size_t i, cut, len;
+	size_t i, len;
+	long cut;
+	int too_long;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		len = strlen(cases[i].stream);
-		for (cut = 0; cut <= len; cut++) {
-			buf_reset(&log);
-			sse_init(&s, sse_record, &log);
-			sse_feed(&s, cases[i].stream, cut);
-			sse_feed(&s, cases[i].stream + cut, len - cut);
-			sse_release(&s);
+		for (cut = -1; cut <= (long)len; cut++) {
+			sse_run(cases[i].stream, len, cut, 0, &log, &too_long);
 			expect_str(cases[i].stream, log.s, log.len,
 			    cases[i].events, strlen(cases[i].events));
+		}
+	}
+	buf_release(&log);
+}
+
+/*
+ * The cap, max bytes, on a line and on an event's data (its lines, each
+ * with a "\n"), however the stream is cut: what comes before is
+ * delivered, then sse_feed returns -1 with too_long set.
+ */
+static void
+test_sse_max(void)
+{
+	static const struct {
+		const char *stream, *events;
+		int rc;
+	} cases[] = {
+	    /* A line of 16 bytes is taken, one of 17 is not. */
+	    {"data: 0123456789\n\n", "[message|0123456789]", 0},
+	    {"data: a\n\ndata: 0123456789a\n\n", "[message|a]", -1},
+	    {"data: 0123456789", "", 0},
+	    {"data: 0123456789a", "", -1},
+	    {": 34567890123456789\n", "", -1},
+	    {"data: 0123456789\r\n\r\n", "[message|0123456789]", 0},
+	    /* Data of 16 bytes is taken, 17 is not, blank line or none. */
+	    {"data: 1234\ndata: 5678\ndata: 9abc\n\n",
+		"[message|1234\n5678\n9abc]", 0},
+	    {"data: 1234\ndata: 5678\ndata: 9abc\ndata: d\n\n", "", -1},
+	    {"data: 123456\r\ndata: 5678\r\ndata: 9abc\r\n", "", -1},
+	    {"data: 1234\n\ndata: 1234\n\ndata: 1234\n\ndata: 1234\n\n",
+		"[message|1234][message|1234][message|1234][message|1234]", 0},
+	};
+	struct buf log = BUF_INIT;
+	size_t i, len;
+	long cut;
+	int rc, too_long;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].stream);
+		for (cut = -1; cut <= (long)len; cut++) {
+			rc = sse_run(cases[i].stream, len, cut, 16, &log,
+			    &too_long);
+			expect_str(cases[i].stream, log.s, log.len,
+			    cases[i].events, strlen(cases[i].events));
+			expect_num(cases[i].stream, rc, cases[i].rc);
+			expect_num(cases[i].stream, too_long, rc != 0);
 		}
 	}
 	buf_release(&log);
@@ -624,6 +708,7 @@ main(void)
 	test_buf_read();
 	test_content();
 	test_sse();
+	test_sse_max();
 	test_json();
 	test_record();
 	test_context();
