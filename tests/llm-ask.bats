@@ -400,6 +400,95 @@ refute_keys() {
 	[ "$stderr" = 'llm-ask: openai: no reply within 1 s (--timeout)' ]
 }
 
+@test "--timeout bounds the whole call, retries and their waits included" {
+	fake 'status 503 retry-after-ms=100' 'slow 10' 'status 503 retry-after-ms=2500'
+	# The second attempt has only what is left of the 2 s.
+	run -5 --separate-stderr llm-ask --timeout 2 --retries 3 <<<"$HI"
+	[ "$output" = "" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[ "${stderr_lines[0]}" = 'llm-ask: openai: HTTP 503 server_is_overloaded: Our servers are currently overloaded. Please try again later. (request req_fake1); retrying in 0.1 s' ]
+	[ "${stderr_lines[1]}" = 'llm-ask: openai: no reply within 2 s (--timeout); no time left to retry within 2 s' ]
+	[ "$(wc -l <log)" -eq 2 ]
+	# A wait that would pass the deadline is not begun.
+	run -5 --separate-stderr llm-ask --timeout 2 --retries 3 <<<"$HI"
+	[ "$stderr" = 'llm-ask: openai: HTTP 503 server_is_overloaded: Our servers are currently overloaded. Please try again later.; no time left to retry within 2 s (request req_fake3)' ]
+	[ "$(wc -l <log)" -eq 3 ]
+}
+
+@test "a retry-after too long to represent is too long to wait: exit 5 at once" {
+	fake 'status 503 retry-after=inf' 'status 503 retry-after=1e300' \
+		'status 503 retry-after-ms=1e20' 'status 529 retry-after=1000000000'
+	for req in 1 2 3; do
+		run -5 --separate-stderr llm-ask <<<"$HI"
+		[ "$stderr" = "llm-ask: openai: HTTP 503 server_is_overloaded: Our servers are currently overloaded. Please try again later.; the provider asks to wait longer than any wait llm-ask makes (request req_fake$req)" ]
+	done
+	run -5 --separate-stderr llm-ask -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: HTTP 529 overloaded_error: Overloaded; the provider asks to wait longer than any wait llm-ask makes (request req_fake4)' ]
+	[ "$(wc -l <log)" -eq 4 ]
+}
+
+@test "an endless reply stops at max_reply_bytes: exit 5, not retried" {
+	small_caps
+	hostile deltas 1024
+	run -5 --separate-stderr llm-ask -t <<<"$HI"
+	[ "$stderr" = 'llm-ask: openai: the reply is over 65536 bytes (max_reply_bytes); the reply above is incomplete' ]
+	# The text up to the delta that passed the cap, then a newline.
+	[[ "$output" =~ ^x+$ ]]
+	[ "${#output}" -gt 65536 ]
+	[ "${#output}" -le $((65536 + 1024)) ]
+	run -5 --separate-stderr llm-ask -t -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: the reply is over 65536 bytes (max_reply_bytes); the reply above is incomplete' ]
+	[ "${#output}" -le $((65536 + 1024)) ]
+	[ "$(wc -l <log)" -eq 2 ]
+	# Reasoning counts: a model that thinks forever is stopped too.
+	hostile thinking 1024
+	run -5 --separate-stderr llm-ask -m deepseek-coder <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: deepseek: the reply is over 65536 bytes (max_reply_bytes)' ]
+	run -5 --separate-stderr llm-ask --stream -m claude-sonnet <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: anthropic: the reply is over 65536 bytes (max_reply_bytes)' ]
+	# A body that never ends, a reply's or an error's (a 500, which is
+	# otherwise retried).
+	hostile body
+	run -5 --separate-stderr llm-ask <<<"$HI"
+	[ "$stderr" = 'llm-ask: openai: the reply is over 65536 bytes (max_reply_bytes)' ]
+	hostile error-body
+	run -5 --separate-stderr llm-ask -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: HTTP 500 the reply is over 65536 bytes (max_reply_bytes)' ]
+	[ "$(wc -l <log)" -eq 1 ]
+}
+
+@test "an event or a line that never ends stops at max_event_bytes" {
+	small_caps
+	hostile data-lines 100
+	run -5 --separate-stderr llm-ask -t <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: openai: a line or an event of the stream is over 4096 bytes (max_event_bytes)' ]
+	hostile long-line
+	run -5 --separate-stderr llm-ask --stream -m claude-sonnet <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: anthropic: a line or an event of the stream is over 4096 bytes (max_event_bytes)' ]
+	[ "$(wc -l <log)" -eq 1 ]
+	# The caps are checked as the configuration is read.
+	echo 'max_event_bytes = 100' >config/llmpipe/config
+	run -1 --separate-stderr llm-ask --dry-run <<<"$HI"
+	[ "$stderr" = "llm-ask: $XDG_CONFIG_HOME/llmpipe/config:1: bad value '100' for 'max_event_bytes': expected a whole number from 1024 to 1073741824" ]
+}
+
+@test "the default caps: a line past 16 MiB, a reply past 32 MiB, exit 5, not retried" {
+	# The server stops after 40 MB, so that without caps the call ends.
+	hostile --limit 40000000 long-line
+	run -5 --separate-stderr llm-ask -t <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: openai: a line or an event of the stream is over 16777216 bytes (max_event_bytes)' ]
+	[ "$(wc -l <log)" -eq 1 ]
+	hostile --limit 40000000 deltas 65536
+	run -5 --separate-stderr bash -c 'llm-ask -t >/dev/null' <<<"$HI"
+	[ "$stderr" = 'llm-ask: openai: the reply is over 33554432 bytes (max_reply_bytes); the reply above is incomplete' ]
+	[ "$(wc -l <log)" -eq 1 ]
+}
+
 @test "a refused connection is retried, then exit 5" {
 	run --separate-stderr env OPENAI_API_KEY=k OPENAI_BASE_URL=http://127.0.0.1:9/v1 \
 		llm-ask --retries 1 <<<"$HI"
@@ -521,6 +610,23 @@ EOF
 	[ "$(logged 'len(r["body"]["messages"])' | tr '\n' ' ')" = '5 3 ' ]
 }
 
+@test "'context length exceeded' that one shrink does not cure is exit 3" {
+	fake 'context-exceeded 8000 12000' 'context-exceeded 8000 12000' \
+		'context-exceeded 1000 5000'
+	part=$(printf 'word %.0s' $(seq 1500))
+	for i in 1 2 3 4; do echo "{\"role\":\"user\",\"content\":\"$part\"}"; done >in.jsonl
+	echo '{"role":"user","content":"last"}' >>in.jsonl
+	run -3 --separate-stderr llm-ask <in.jsonl
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = 'llm-ask: openai counts 12000 tokens against a window of 8000; retrying once' ]
+	[ "${stderr_lines[2]}" = "llm-ask: openai: HTTP 400 context_length_exceeded: This model's maximum context length is 8000 tokens. However, your messages resulted in 12000 tokens. Please reduce the length of the messages. (request req_fake2)" ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	# With only the latest message there is nothing to drop: at once.
+	run -3 --separate-stderr llm-ask -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: anthropic: HTTP 400 invalid_request_error: prompt is too long: 5000 tokens > 1000 maximum (request req_fake3)' ]
+	[ "$(wc -l <log)" -eq 3 ]
+}
+
 @test "--json-schema: native for OpenAI, json_object and the schema for DeepSeek" {
 	fake 'ok {"ok":true}' 'ok not json'
 	schema='{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"],"additionalProperties":false}'
@@ -566,8 +672,8 @@ EOF
 }
 
 @test "the key appears in no output, error or body, only in its header" {
-	fake 'status 401' ok error-after-200 broken \
-		'status 529' 'status 529' 'status 529'
+	fake 'status 401' ok error-after-200 broken 'status 529 retry-after-ms=50' \
+		'status 529 retry-after-ms=50' 'status 529 retry-after-ms=50'
 	# Each call's stdout and stderr, in turn, with its status.
 	run -4 llm-ask <<<"$HI"
 	printf '%s\n' "$output" >all
@@ -630,6 +736,131 @@ EOF
 	# The keys went out whole, so each of them came back.
 	[ "$(logged 'r["headers"].get("authorization") or r["headers"]["x-api-key"]' | sort | uniq -c | tr -s ' ')" = " 6 \"Bearer $OPENAI_KEY\"
  4 \"$ANTHROPIC_KEY\"" ]
+}
+
+@test "a key with a line break is refused, naming where it is, never the key" {
+	fake ok
+	OPENAI_API_KEY=$'sk-test-injected\r\nx-injected: yes' \
+		run -4 --separate-stderr llm-ask <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: OPENAI_API_KEY holds a line break: refusing the key' ]
+	ANTHROPIC_API_KEY=$'sk-ant-injected\nx-injected: yes' \
+		run -4 --separate-stderr llm-ask --dry-run -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'llm-ask: ANTHROPIC_API_KEY holds a line break: refusing the key' ]
+	unset OPENAI_API_KEY
+	mkdir -p config/llmpipe
+	printf '[provider openai]\napi_key = "sk-test-injected\\nx-injected: yes"\n' >config/llmpipe/config
+	chmod 600 config/llmpipe/config
+	run -1 --separate-stderr llm-ask <<<"$HI"
+	[ "$stderr" = "llm-ask: $XDG_CONFIG_HOME/llmpipe/config:2: bad value for 'api_key' in [provider openai]: it holds a line break" ]
+	printf '[provider openai]\napi_key = sk-test-injected\rx-injected: yes\n' >config/llmpipe/config
+	run -1 --separate-stderr llm-ask <<<"$HI"
+	[ "$stderr" = "llm-ask: $XDG_CONFIG_HOME/llmpipe/config:2: bad value for 'api_key' in [provider openai]: it holds a line break" ]
+	[ ! -s log ] # nothing was sent
+}
+
+@test "a reply cut at the output limit is said to be, on stderr" {
+	fake length length length length
+	run -0 --separate-stderr llm-ask -t <<<"$HI"
+	[ "$output" = 'Hello from the fake server.' ]
+	[ "$stderr" = 'llm-ask: the reply was cut at the output limit (finish: length)' ]
+	run -0 --separate-stderr llm-ask -t -m claude-sonnet <<<"$HI"
+	[ "$output" = 'Hello from the fake server.' ]
+	[ "$stderr" = 'llm-ask: the reply was cut at the output limit (finish: max_tokens)' ]
+	run -0 --separate-stderr llm-ask --show <<<"$HI"
+	[ "$stderr" = $'Hello from the fake server.\nllm-ask: the reply was cut at the output limit (finish: length)' ]
+	[[ "$output" == '{"role":"assistant","content":"Hello from the fake server.",'*'"finish":"length",'* ]]
+	# The record says so in its finish, and stderr too.
+	run -0 --separate-stderr llm-ask -m claude-sonnet <<<"$HI"
+	[[ "$output" == *'"finish":"max_tokens",'* ]]
+	[ "$stderr" = 'llm-ask: the reply was cut at the output limit (finish: max_tokens)' ]
+}
+
+@test "operands are a prompt, sent after the records of standard input" {
+	run -0 --separate-stderr llm-ask --dry-run 'What does' 'strlen return?' </dev/null
+	[ "$output" = '{"model":"gpt-4o","messages":[{"role":"user","content":"What does strlen return?"}]}' ]
+	[ "$stderr" = "" ]
+	run -0 llm-ask --dry-run -s 'Be terse.' 'And now?' <<-'EOF'
+	{"type":"fact","kind":"decision","subject":"db","content":"use SQLite","op":"add"}
+	{"role":"user","content":"Which database?","session":"s1"}
+	{"role":"assistant","content":"SQLite."}
+	EOF
+	[ "$output" = '{"model":"gpt-4o","messages":[{"role":"system","content":"Be terse.\n\nKnown facts:\n- decision db: use SQLite"},{"role":"user","content":"Which database?"},{"role":"assistant","content":"SQLite."},{"role":"user","content":"And now?"}]}' ]
+	# On a terminal, standard input is not read: the operands are all.
+	run env SHELL=/bin/bash script -qec "llm-ask --dry-run 'Name a C string function.'" /dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = $'{"model":"gpt-4o","messages":[{"role":"user","content":"Name a C string function."}]}\r' ]
+	# ... and without operands there is nothing to send.
+	run env SHELL=/bin/bash script -qec "llm-ask --dry-run" /dev/null
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = $'llm-ask: no input: give a prompt as operands, or JSON lines on standard input\r' ]
+	[[ "${lines[1]}" == 'usage: llm-ask '* ]]
+}
+
+@test "text on standard input gets a word on what the input is" {
+	run -1 --separate-stderr llm-ask <<<'hello'
+	[ "$output" = "" ]
+	[ "$stderr" = "$(cat <<-'EOF'
+	llm-ask: line 1: invalid JSON: syntax error at column 1
+	llm-ask: standard input is JSON lines, one record such as {"role":"user","content":"..."} a line; to send text, give it as operands (llm-ask 'question') or pipe it through jq -Rs '{role:"user",content:.}'
+	llm-ask: nothing sent: the input has bad lines
+	EOF
+	)" ]
+	# Not for a record that is bad, nor for text after a record.
+	run -1 --separate-stderr llm-ask < <(printf '%s\n' '{"role": nope}' "$HI" hello)
+	[ "$stderr" = $'llm-ask: line 1: invalid JSON: syntax error at column 10\nllm-ask: line 3: invalid JSON: syntax error at column 1\nllm-ask: nothing sent: the input has bad lines' ]
+}
+
+@test "--show: the text on stderr as it comes, the record alone on stdout" {
+	fake ok 'ok "héllo 世界 🎉 done"'
+	run -0 --separate-stderr llm-ask --show <<<"$HI"
+	[ "$stderr" = 'Hello from the fake server.' ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"role":"assistant","content":"Hello from the fake server.","model":"gpt-4o",'* ]]
+	run -0 --separate-stderr llm-ask --show -m claude-sonnet <<<"$HI"
+	[ "$stderr" = 'héllo 世界 🎉 done' ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"role":"assistant","content":"héllo 世界 🎉 done","model":"claude-sonnet",'* ]]
+	# Asked for as a stream, as -t and --stream are.
+	[ "$(logged 'r["body"]["stream"]')" = 'true
+true' ]
+	run -2 llm-ask --show -t <<<"$HI"
+	[ "${lines[0]}" = 'llm-ask: --stream, -t and --show exclude each other' ]
+	run -2 llm-ask --show --stream <<<"$HI"
+}
+
+@test "--show into llm-memdb add: the text on screen, the record stored, llm-ask's status kept" {
+	fake ok 'status 401'
+	export LLMPIPE_DB=$BATS_TEST_TMPDIR/memory.db
+	run -0 --separate-stderr bash -c "set -o pipefail; llm-ask --show 'Where is the parser?' | llm-memdb add -s work" </dev/null
+	[ "$stderr" = 'Hello from the fake server.' ]
+	run -0 llm-memdb log -s work
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"role":"assistant","content":"Hello from the fake server.","model":"gpt-4o",'*'"session":"work"}' ]]
+	# A failed call stores nothing, and the pipeline says how it failed.
+	run -4 --separate-stderr bash -c "set -o pipefail; llm-ask --show 'Again?' | llm-memdb add -s work" </dev/null
+	[[ "$stderr" == 'llm-ask: openai: HTTP 401 invalid_api_key: '* ]]
+	run -0 llm-memdb log -s work
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "usage.counted_input_tokens is llm-ask's own count, as --count gives it" {
+	fake 'usage 1000 50' 'usage 1000 50' 'usage 1000 50'
+	cat >in.jsonl <<-'EOF'
+	{"type":"summary","role":"system","content":"We chose SQLite.","covers":2,"through":"m2"}
+	{"type":"fact","kind":"decision","subject":"db","content":"use SQLite","op":"add"}
+	{"type":"doc","source":"db.c#1","content":"int db_open(const char *path);","score":0.5}
+	{"role":"user","content":"Open the database.","name":"dev"}
+	{"role":"assistant","content":"Done: db_open(\"memory.db\")."}
+	EOF
+	for m in gpt-4o gpt-4 deepseek-coder; do
+		run -0 llm-ask --count -m "$m" -s 'Be terse.' 'And close it?' <in.jsonl
+		[[ "$output" =~ ^\{\"tokens\":([0-9]+), ]]
+		want=${BASH_REMATCH[1]}
+		run -0 llm-ask -m "$m" -s 'Be terse.' 'And close it?' <in.jsonl
+		[[ "$output" == *"\"usage\":{\"input_tokens\":1000,\"output_tokens\":50,\"cached_tokens\":0,\"counted_input_tokens\":$want},"* ]]
+	done
+	[ "$(wc -l <log)" -eq 3 ] # --count sent nothing
 }
 
 @test "--help and --version" {

@@ -502,9 +502,10 @@ http_call(const struct provider *p, const char *url, const char *key,
 	a.idle_timeout = o->idle_timeout;
 	for (n = 0;; n++) {
 		a.status = 0;
-		a.broken = a.idle_expired = 0;
+		a.broken = a.idle_expired = a.event_stream = 0;
 		a.cap = NULL;
 		a.retry_after_ms = a.should_retry = -1;
+		a.request_id[0] = '\0'; /* an attempt with no reply has none */
 		buf_reset(&a.body);
 		sse_init(&a.sse, on_event, &a);
 		a.sse.max = o->max_event;
