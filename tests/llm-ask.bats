@@ -476,6 +476,29 @@ refute_keys() {
 	[ "$stderr" = "llm-ask: $XDG_CONFIG_HOME/llmpipe/config:1: bad value '100' for 'max_event_bytes': expected a whole number from 1024 to 1073741824" ]
 }
 
+@test "a reply small as text but huge as a tree is refused: a JSON value a 64 bytes of its cap" {
+	small_caps
+	# 4,000 values in 8 kB: each would cost some 80 bytes parsed.
+	hostile big-body 8000
+	run -5 --separate-stderr llm-ask <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: openai: the reply holds over 2048 JSON values (one for each 64 bytes of max_reply_bytes)' ]
+	[ "$(wc -l <log)" -eq 1 ]
+	hostile big-event 3000
+	run -5 --separate-stderr llm-ask --stream -m claude-sonnet <<<"$HI"
+	[ "$output" = "" ]
+	[ "$stderr" = 'llm-ask: anthropic: an event holds over 1088 JSON values (one for each 64 bytes of max_event_bytes)' ]
+	[ "$(wc -l <log)" -eq 1 ]
+	# Under the count, the same shapes are replies like any other.
+	hostile big-event 1000
+	run -0 --separate-stderr llm-ask -t <<<"$HI"
+	[ "$output" = 'ok' ]
+	[ "$stderr" = "" ]
+	hostile big-body 1000
+	run -0 --separate-stderr llm-ask -m claude-sonnet <<<"$HI"
+	[[ "$output" == '{"role":"assistant","content":"ok","model":"claude-sonnet",'* ]]
+}
+
 @test "the default caps: a line past 16 MiB, a reply past 32 MiB, exit 5, not retried" {
 	# The server stops after 40 MB, so that without caps the call ends.
 	hostile --limit 40000000 long-line

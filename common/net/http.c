@@ -17,6 +17,13 @@
 #define MAX_RETRY_AFTER_MS 60000
 /* What retry-after asks when it asks for longer than anyone waits. */
 #define FOREVER_MS 0x7fffffffL
+/*
+ * A parsed JSON value costs some 80 bytes, so "[0,0,...]" is forty
+ * times larger as a tree than as text.  A reply, or an event, may hold
+ * a value for every VALUE_BYTES of its cap, and VALUE_FLOOR in any case.
+ */
+#define VALUE_BYTES 64
+#define VALUE_FLOOR 1024
 
 struct attempt {
 	CURL *curl;
@@ -28,6 +35,7 @@ struct attempt {
 	int event_stream; /* the reply is text/event-stream */
 	struct buf body;  /* a body that is not a stream of events */
 	const char *cap;  /* the cap a reply passed, or NULL */
+	size_t values;    /* the values the cap allowed, if it was those */
 	const struct http_opts *o;
 	int broken;       /* the transfer failed, or the stream had no end */
 	double last_byte; /* when the last byte came, in seconds */
@@ -133,11 +141,46 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * Whether text, a reply or an event under the cap max, holds more JSON
+ * values than it may: if so, the cap is named in a.  The count is one
+ * more than the commas, brackets and braces outside strings.
+ */
+static int
+too_many_values(struct attempt *a, const char *text, size_t len, size_t max,
+    const char *cap)
+{
+	size_t i, values = 1, limit = max / VALUE_BYTES + VALUE_FLOOR;
+	int in_string = 0;
+
+	for (i = 0; i < len && values <= limit; i++) {
+		if (in_string) {
+			if (text[i] == '\\')
+				i++;
+			else if (text[i] == '"')
+				in_string = 0;
+		} else if (text[i] == '"') {
+			in_string = 1;
+		} else if (text[i] == ',' || text[i] == '[' || text[i] == '{') {
+			values++;
+		}
+	}
+	if (values <= limit)
+		return 0;
+	a->cap = cap;
+	a->values = limit;
+	return 1;
+}
+
 static int
 on_event(void *arg, const char *event, const char *data, size_t len)
 {
 	struct attempt *a = arg;
-	int rc = a->p->dialect->event(a->r, event, data, len);
+	int rc;
+
+	if (too_many_values(a, data, len, a->o->max_event, "max_event_bytes"))
+		return -1;
+	rc = a->p->dialect->event(a->r, event, data, len);
 
 	if (rc == 0 && a->r->text.len + a->r->reasoning.len > a->o->max_reply) {
 		a->cap = "max_reply_bytes";
@@ -329,6 +372,13 @@ take_fault(struct attempt *a, CURLcode rc, const char *errbuf,
 	if (a->idle_expired)
 		buf_printf(
 		    &r->err.message, "no data for %ld s", o->idle_timeout);
+	else if (a->values > 0)
+		buf_printf(&r->err.message,
+		    "%s holds over %zu JSON values (one for each %d bytes of "
+		    "%s)",
+		    strcmp(a->cap, "max_event_bytes") == 0 ? "an event"
+							   : "the reply",
+		    a->values, VALUE_BYTES, a->cap);
 	else if (a->cap != NULL && strcmp(a->cap, "max_event_bytes") == 0)
 		buf_printf(&r->err.message,
 		    "a line or an event of the stream is over %zu bytes "
@@ -359,15 +409,19 @@ attempt(struct attempt *a, const char *url, const char *body,
 	const struct http_opts *o = a->o;
 	struct reply *r = a->r;
 	CURLcode rc;
+	int whole;
 
 	rc = perform(a, url, body, headers, timeout_ms, errbuf);
 	if (a->status == 0)
 		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &a->status);
 	r->err.status = a->status;
-	if (rc == CURLE_OK &&
-	    !(a->stream && a->event_stream && a->status / 100 == 2))
+	whole = rc == CURLE_OK &&
+	    !(a->stream && a->event_stream && a->status / 100 == 2);
+	if (whole &&
+	    !too_many_values(
+		a, a->body.s, a->body.len, o->max_reply, "max_reply_bytes"))
 		take_body(a);
-	else if (rc != CURLE_OK || !r->done)
+	else if (whole || rc != CURLE_OK || !r->done)
 		take_fault(a, rc, errbuf, o);
 	if (!r->failed)
 		return CALL_OK;
@@ -504,6 +558,7 @@ http_call(const struct provider *p, const char *url, const char *key,
 		a.status = 0;
 		a.broken = a.idle_expired = a.event_stream = 0;
 		a.cap = NULL;
+		a.values = 0;
 		a.retry_after_ms = a.should_retry = -1;
 		a.request_id[0] = '\0'; /* an attempt with no reply has none */
 		buf_reset(&a.body);
