@@ -184,6 +184,10 @@ bench-classify: all
 eval-classify: all
 	LLM_CLASSIFY=$(CURDIR)/$(BIN)/llm-classify scripts/eval-classify
 
+# llm-ask's peak memory against tests/hostile-llm, with the default caps.
+bench-hostile: all
+	LLM_ASK=$(CURDIR)/$(BIN)/llm-ask scripts/bench-hostile
+
 lint:
 	clang-format --dry-run --Werror cmd/*.c common/*/*.c \
 		$$(ls common/*/*.h | grep -v unicode_tab.h) tests/fuzz/*.c \
@@ -214,4 +218,5 @@ clean:
 	rm -rf build bin
 
 .PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb \
-	bench-classify eval-classify lint install install-strip uninstall clean
+	bench-classify eval-classify bench-hostile lint install install-strip \
+	uninstall clean
