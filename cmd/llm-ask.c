@@ -47,9 +47,12 @@ static struct {
 static struct config cfg;
 
 #define SYNOPSIS \
-	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]\n" \
+	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t | --show]\n" \
 	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
-	"               [--auto] [--count] [--dry-run] [--models] [timeouts]\n"
+	"               [--auto] [--count] [--dry-run] [timeouts] [prompt ...]
+" \
+	"       llm-ask --models
+"
 
 void
 usage(void)

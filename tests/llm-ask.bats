@@ -888,7 +888,8 @@ true' ]
 
 @test "--help and --version" {
 	run -0 llm-ask --help
-	[ "${lines[0]}" = 'usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t]' ]
+	[ "${lines[0]}" = 'usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t | --show]' ]
+	[ "${lines[2]}" = '               [--count] [--dry-run] [--models] [timeouts] [prompt ...]' ]
 	run -0 llm-ask --version
 	[[ "$output" == 'llm-ask '[0-9]* ]]
 }
@@ -899,5 +900,5 @@ true' ]
 	echo '{"role":"user","content":"Where is the parser?","session":"work"}' |
 		llm-memdb add
 	man_examples "$BATS_TEST_DIRNAME/../man/llm-ask.1"
-	[ "$n" -eq 4 ]
+	[ "$n" -eq 5 ]
 }
