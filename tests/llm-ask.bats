@@ -401,12 +401,14 @@ refute_keys() {
 }
 
 @test "--timeout bounds the whole call, retries and their waits included" {
-	fake 'status 503 retry-after-ms=100' 'slow 10' 'status 503 retry-after-ms=2500'
-	# The second attempt has only what is left of the 2 s.
+	fake 'status 503 retry-after-ms=1000' 'slow 1.5' 'status 503 retry-after-ms=2500'
+	# After a 1 s wait the second attempt has 1 s left of the 2, and the
+	# server takes 1.5 s: on a timeout of its own, the attempt would end.
+	# It got no reply, so it has no request id either.
 	run -5 --separate-stderr llm-ask --timeout 2 --retries 3 <<<"$HI"
 	[ "$output" = "" ]
 	[ "${#stderr_lines[@]}" -eq 2 ]
-	[ "${stderr_lines[0]}" = 'llm-ask: openai: HTTP 503 server_is_overloaded: Our servers are currently overloaded. Please try again later. (request req_fake1); retrying in 0.1 s' ]
+	[ "${stderr_lines[0]}" = 'llm-ask: openai: HTTP 503 server_is_overloaded: Our servers are currently overloaded. Please try again later. (request req_fake1); retrying in 1.0 s' ]
 	[ "${stderr_lines[1]}" = 'llm-ask: openai: no reply within 2 s (--timeout); no time left to retry within 2 s' ]
 	[ "$(wc -l <log)" -eq 2 ]
 	# A wait that would pass the deadline is not begun.
