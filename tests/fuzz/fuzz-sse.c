@@ -27,8 +27,8 @@ record(void *arg, const char *event, const char *data, size_t len)
 
 /* The parser, fed step bytes a read (0: all at once); its last result. */
 static int
-parse(const uint8_t *data, size_t size, size_t step, size_t max,
-    struct buf *log)
+parse(
+    const uint8_t *data, size_t size, size_t step, size_t max, struct buf *log)
 {
 	struct sse s;
 	size_t i, n;

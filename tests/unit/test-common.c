@@ -256,8 +256,8 @@ sse_record(void *arg, const char *event, const char *data, size_t len)
  * is -1; returns what sse_feed last returned, and too_long in *too_long.
  */
 static int
-sse_run(const char *stream, size_t len, long cut, size_t max,
-    struct buf *log, int *too_long)
+sse_run(const char *stream, size_t len, long cut, size_t max, struct buf *log,
+    int *too_long)
 {
 	struct sse s;
 	size_t i;
@@ -364,8 +364,8 @@ test_sse_max(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		len = strlen(cases[i].stream);
 		for (cut = -1; cut <= (long)len; cut++) {
-			rc = sse_run(cases[i].stream, len, cut, 16, &log,
-			    &too_long);
+			rc = sse_run(
+			    cases[i].stream, len, cut, 16, &log, &too_long);
 			expect_str(cases[i].stream, log.s, log.len,
 			    cases[i].events, strlen(cases[i].events));
 			expect_num(cases[i].stream, rc, cases[i].rc);
