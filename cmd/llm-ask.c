@@ -49,10 +49,8 @@ static struct config cfg;
 #define SYNOPSIS \
 	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t | --show]\n" \
 	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
-	"               [--auto] [--count] [--dry-run] [timeouts] [prompt ...]
-" \
-	"       llm-ask --models
-"
+	"               [--auto] [--count] [--dry-run] [timeouts] [prompt ...]\n" \
+	"       llm-ask --models\n"
 
 void
 usage(void)

@@ -891,7 +891,7 @@ true' ]
 @test "--help and --version" {
 	run -0 llm-ask --help
 	[ "${lines[0]}" = 'usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t | --show]' ]
-	[ "${lines[2]}" = '               [--count] [--dry-run] [--models] [timeouts] [prompt ...]' ]
+	[ "${lines[2]}" = '               [--auto] [--count] [--dry-run] [timeouts] [prompt ...]' ]
 	run -0 llm-ask --version
 	[[ "$output" == 'llm-ask '[0-9]* ]]
 }
