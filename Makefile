@@ -38,10 +38,12 @@ PROGS = llm-count
 PROGS += llm-memdb
 PROGS += llm-ask
 PROGS += llm-classify
+PROGS += llm-facts
 MAN1 = man/llm-count.1
 MAN1 += man/llm-memdb.1
 MAN1 += man/llm-ask.1
 MAN1 += man/llm-classify.1
+MAN1 += man/llm-facts.1
 MAN7 = man/llmpipe.7
 
 # The vocabularies are checked against their pinned SHA-256 and turned
@@ -60,14 +62,17 @@ TOK = tok/bpe tok/count tok/budget tok/chunk tok/vocab
 NET = net/sse net/http net/provider net/openai net/anthropic
 CHILD = net/child
 DB = db/store db/rank db/search db/ingest db/docindex db/ignore
-MEM = mem/route
+# The memory tier, a group for each program's rules.
+ROUTE = mem/route
+FACTS = mem/codescan mem/facts
 
 CORE_O = $(CORE:%=$(BUILD)/%.o)
 TOK_O = $(TOK:%=$(BUILD)/%.o)
 NET_O = $(NET:%=$(BUILD)/%.o)
 DB_O = $(DB:%=$(BUILD)/%.o)
 CHILD_O = $(CHILD:%=$(BUILD)/%.o)
-MEM_O = $(MEM:%=$(BUILD)/%.o)
+ROUTE_O = $(ROUTE:%=$(BUILD)/%.o)
+FACTS_O = $(FACTS:%=$(BUILD)/%.o)
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -89,7 +94,7 @@ $(BUILD)/tok/vocab.o: common/tok/vocab.S $(BLOBS)
 $(BIN)/llm-count: $(BUILD)/cmd/llm-count.o $(CORE_O) $(TOK_O) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
-$(BIN)/llm-ask: $(BUILD)/cmd/llm-ask.o $(CORE_O) $(TOK_O) $(NET_O) $(MEM_O) \
+$(BIN)/llm-ask: $(BUILD)/cmd/llm-ask.o $(CORE_O) $(TOK_O) $(NET_O) $(ROUTE_O) \
 		| $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) \
 		$(CJSON_LIBS) -lm
@@ -99,7 +104,10 @@ $(BIN)/llm-memdb: $(BUILD)/cmd/llm-memdb.o $(CORE_O) $(TOK_O) $(DB_O) | $(BIN)
 		$(CJSON_LIBS) -lm
 
 $(BIN)/llm-classify: $(BUILD)/cmd/llm-classify.o $(CORE_O) $(TOK_O) $(CHILD_O) \
-		$(MEM_O) | $(BIN)
+		$(ROUTE_O) | $(BIN)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+
+$(BIN)/llm-facts: $(BUILD)/cmd/llm-facts.o $(CORE_O) $(FACTS_O) $(CHILD_O) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 # A build tool, not part of any program: .tiktoken text to a hash table.

@@ -87,13 +87,10 @@ insert_doc(cJSON *docs, cJSON *doc)
 static void
 take_fact(struct context *c, cJSON *fact)
 {
-	const char *kind = msg_str(fact, "kind"), *key = fact_key(fact);
 	struct buf id = BUF_INIT;
 	cJSON *old;
 
-	buf_addstr(&id, kind);
-	buf_add(&id, "", 1); /* a NUL between, so no two pairs meet */
-	buf_addstr(&id, key);
+	fact_identity(fact, &id);
 	old = strmap_get(&c->fact_at, id.s, id.len);
 	if (old != NULL && old != (cJSON *)&c->fact_at)
 		context_drop(c->facts, old);

@@ -243,6 +243,20 @@ fact_deletes(const cJSON *fact)
 }
 
 void
+fact_identity_of(const char *kind, const char *key, struct buf *out)
+{
+	buf_addstr(out, kind != NULL ? kind : "");
+	buf_add(out, "", 1);
+	buf_addstr(out, key != NULL ? key : "");
+}
+
+void
+fact_identity(const cJSON *fact, struct buf *out)
+{
+	fact_identity_of(msg_str(fact, "kind"), fact_key(fact), out);
+}
+
+void
 record_now(char out[RECORD_TS_SIZE])
 {
 	struct timespec ts;

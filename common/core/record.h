@@ -6,6 +6,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/util.h"
+
 /* What a record is, by its "type"; a record without one is a message. */
 enum record_type {
 	REC_MESSAGE,
@@ -65,6 +67,16 @@ int fact_same(const cJSON *a, const cJSON *b);
 
 /* Returns 1 if fact ends the fact it names (op "delete"). */
 int fact_deletes(const cJSON *fact);
+
+/*
+ * Appends to out the fact's identity as a map key: its kind and key with
+ * a NUL between, so that no two pairs meet.  fact_same is equality of
+ * identities.
+ */
+void fact_identity(const cJSON *fact, struct buf *out);
+
+/* The identity of a fact of kind whose key is key. */
+void fact_identity_of(const char *kind, const char *key, struct buf *out);
 
 /*
  * Times and ids

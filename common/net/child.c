@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/json.h"
 #include "core/msg.h"
 #include "core/util.h"
@@ -258,6 +259,28 @@ child_ask(const char *command, const char *const *args, const cJSON *records,
 	buf_release(&r.input);
 	buf_release(&r.output);
 	return status;
+}
+
+int
+child_key_set(const struct config *c)
+{
+	extern char **environ;
+	static const char suffix[] = "_API_KEY=";
+	char **e;
+	const char *eq;
+	size_t i, n = strlen(suffix);
+
+	for (e = environ; e != NULL && *e != NULL; e++)
+		if ((eq = strchr(*e, '=')) != NULL && eq[1] != '\0' &&
+		    (size_t)(eq + 1 - *e) > n &&
+		    memcmp(eq + 1 - n, suffix, n) == 0)
+			return 1;
+	for (i = 0; c != NULL && i < c->n; i++)
+		if (strcmp(c->v[i].section, "provider") == 0 &&
+		    strcmp(c->v[i].key, "api_key") == 0 &&
+		    c->v[i].value[0] != '\0')
+			return 1;
+	return 0;
 }
 
 /* Adds the number v holds to field key of object o. */

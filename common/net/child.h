@@ -33,6 +33,17 @@ char *child_command(const char *cmd);
 int child_ask(const char *command, const char *const *args,
     const cJSON *records, long timeout, cJSON **reply);
 
+struct config;
+
+/*
+ * Returns 1 if a model call could find a key: an environment variable
+ * NAME_API_KEY with a value (OPENAI_API_KEY, ANTHROPIC_API_KEY, or a
+ * configured provider's), or an api_key in a [provider] section of c.
+ * A program whose engine is a model by default uses it only then, so
+ * that without a key it works offline.
+ */
+int child_key_set(const struct config *c);
+
 /*
  * Adds the usage (token counts) and cost_usd of reply to those of
  * total, an object that gathers what several calls cost.
