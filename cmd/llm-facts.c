@@ -286,6 +286,8 @@ prompt(const struct run *r)
 			buf_printf(&text, "Message #%d (%s):\n", n,
 			    msg_str(rec, "role"));
 		msg_content(rec, &text, &why);
+		while (text.len > 0 && strchr(" \t\r\n", text.s[text.len - 1]))
+			text.s[--text.len] = '\0';
 		buf_addstr(&text, "\n\n");
 	}
 	msg_set_string(user, "role", "user");

@@ -199,6 +199,7 @@ add_def(
 	ARRAY_GROW(out->v, out->n, out->cap);
 	out->v[out->n].name = (struct code_span){name, len};
 	out->v[out->n].line = trimmed(l->s, line_end(l));
+	out->v[out->n].head = (struct code_span){NULL, 0};
 	out->n++;
 }
 
@@ -356,9 +357,13 @@ defs_c(const struct lines *l, struct code_defs *out)
 		    (name != l->v[i].s || i == 0 || !c_type_line(&l->v[i - 1])))
 			continue;
 		li = i;
-		if (match_close(l, &li, &p, '(', ')', "\"'") &&
-		    c_body_follows(l, li, p))
-			add_def(out, name, name_len, &l->v[i]);
+		if (!match_close(l, &li, &p, '(', ')', "\"'") ||
+		    !c_body_follows(l, li, p))
+			continue;
+		add_def(out, name, name_len, &l->v[i]);
+		if (types == 0) /* the type is the line before's */
+			out->v[out->n - 1].head =
+			    trimmed(l->v[i - 1].s, line_end(&l->v[i - 1]));
 	}
 }
 
@@ -1166,6 +1171,29 @@ fence_run(const char *p, const char *e, char *c)
 	return (size_t)(q - p);
 }
 
+/*
+ * Returns 1 if s may be a file's name where a label says it is one:
+ * one word with a slash or a dot in it, not a URL.
+ */
+static int
+labelled_path(const char *s, size_t len)
+{
+	const char *p;
+	int mark = 0;
+
+	if (code_is_path(s, len))
+		return 1;
+	if (len == 0 || len > 255 || *s == '-')
+		return 0;
+	for (p = s; p < s + len; p++) {
+		if ((unsigned char)*p <= ' ' ||
+		    strchr("\"'`<>|;,*?()[]{}=!:", *p) != NULL)
+			return 0;
+		mark |= *p == '/' || *p == '.';
+	}
+	return mark && isalnum((unsigned char)s[len - 1]);
+}
+
 /* Keys of an info string that name the file: title="app/db.py". */
 static const char *const path_keys[] = {
     "title", "file", "filename", "path", "name", "fn", NULL};
@@ -1215,7 +1243,7 @@ info_path(const char *s, const char *e, struct code_span *lang)
 					w.s++;
 					w.len -= 2;
 				}
-				if (code_is_path(w.s, w.len))
+				if (labelled_path(w.s, w.len))
 					return w;
 			}
 		} else if (code_is_path(w.s, w.len)) {
@@ -1264,7 +1292,8 @@ comment_path(const char *s, const char *end)
 	for (q = p; q < e && !is_space((unsigned char)*q); q++)
 		if (begins(q, e, "*/") || begins(q, e, "-->"))
 			break;
-	if (!code_is_path(p, (size_t)(q - p)))
+	if (labelled ? !labelled_path(p, (size_t)(q - p))
+		     : !code_is_path(p, (size_t)(q - p)))
 		return none;
 	t = trimmed(q, e);
 	if (!labelled && t.len > 0 && !word_is(t.s, t.len, "*/") &&
@@ -1354,6 +1383,12 @@ file_header(const char *p, const char *e, const char *next, const char *end)
 	return begins(next, eol(next, end, &n), "+++ ");
 }
 
+static int
+same_span(const struct code_span *a, const struct code_span *b)
+{
+	return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+}
+
 static void
 strip_prefixes(struct diff_file *f, int git)
 {
@@ -1394,6 +1429,7 @@ diff_next_file(const char *text, size_t len, size_t *pos, struct diff_file *f)
 	const char *end = text + len, *p = text + *pos, *e, *next, *n2, *last;
 	int git, renamed = 0, created = 0, deleted = 0, in_hunk = 0;
 	const char *hunks = NULL;
+	struct diff_file h;
 
 	for (; p < end; p = next) {
 		e = eol(p, end, &next);
@@ -1436,12 +1472,22 @@ diff_next_file(const char *text, size_t len, size_t *pos, struct diff_file *f)
 	last = p;
 	if (p < end && begins(p, e, "--- ") && next < end &&
 	    begins(next, eol(next, end, &n2), "+++ ")) {
-		f->old_path = header_path(p + 4, e);
-		p = next;
-		e = eol(p, end, &next);
-		f->new_path = header_path(p + 4, e);
-		strip_prefixes(f, git);
-		p = last = next;
+		h.old_path = header_path(p + 4, e);
+		h.new_path = header_path(next + 4, eol(next, end, &n2));
+		strip_prefixes(&h, git);
+		/*
+		 * A rename that changed nothing has no hunks: headers of
+		 * other paths are the next file's, with no "diff --git".
+		 */
+		if (renamed &&
+		    (!same_span(&h.old_path, &f->old_path) ||
+			!same_span(&h.new_path, &f->new_path))) {
+			end = p;
+		} else {
+			f->old_path = h.old_path;
+			f->new_path = h.new_path;
+			p = last = n2;
+		}
 	}
 	for (; p < end; p = next) {
 		e = eol(p, end, &next);
@@ -1473,11 +1519,7 @@ diff_next_file(const char *text, size_t len, size_t *pos, struct diff_file *f)
 		f->change = DIFF_CREATED;
 	else if (deleted || f->new_path.len == 0)
 		f->change = DIFF_DELETED;
-	else if (renamed ||
-	    (git &&
-		(f->old_path.len != f->new_path.len ||
-		    memcmp(f->old_path.s, f->new_path.s, f->old_path.len) !=
-			0)))
+	else if (renamed || (git && !same_span(&f->old_path, &f->new_path)))
 		f->change = DIFF_RENAMED; /* diff -u's old name: a backup */
 	else
 		f->change = DIFF_MODIFIED;

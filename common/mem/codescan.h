@@ -61,6 +61,8 @@ struct code_fence {
 	 * ("c src/x.c", "python title=\"app/db.py\"", "js:lib/x.js",
 	 * "src/main.rs") or in a comment on its first line ("// file:
 	 * lib/util.js", "# path: run.sh", "-- src/q.sql"); len 0 if none.
+	 * After a label ("title=", "file:") any name with a slash or a dot
+	 * will do; alone, it must look like a path (code_is_path).
 	 */
 	struct code_span path;
 	enum code_lang lang; /* by the info string, the path, or a guess */
@@ -80,7 +82,8 @@ enum diff_change { DIFF_MODIFIED, DIFF_CREATED, DIFF_DELETED, DIFF_RENAMED };
 /*
  * One file of a unified diff, git's or diff -u's.  Paths come without
  * git's a/ and b/ and without diff's timestamps; a side that is
- * /dev/null has len 0.
+ * /dev/null has len 0.  Only git's diffs rename: diff -u's old name
+ * ("x.c.orig") is taken for a backup of the new.
  */
 struct diff_file {
 	size_t start, end; /* its headers and hunks in the text */
@@ -104,6 +107,7 @@ diff_next_file(const char *text, size_t len, size_t *pos, struct diff_file *f);
 struct code_def {
 	struct code_span name; /* bare: "Get", not "(s *Store) Get" */
 	struct code_span line; /* where it is defined, trimmed */
+	struct code_span head; /* C's type on the line before, or len 0 */
 };
 
 struct code_defs {

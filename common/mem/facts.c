@@ -426,10 +426,17 @@ describe_def(struct buf *out, enum code_lang lang, const struct code_span *path,
 		buf_addstr(out, ": ");
 	/* The head of the definition, without its body's brace. */
 	while (l.len > 0 &&
-	    (l.s[l.len - 1] == '{' || isspace((unsigned char)l.s[l.len - 1])))
+	    (l.s[l.len - 1] == '{' ||
+		(lang == CODE_PYTHON && l.s[l.len - 1] == ':') ||
+		isspace((unsigned char)l.s[l.len - 1])))
 		l.len--;
 	if (l.len > 120)
 		l.len = 120;
+	if (d->head.len > 0 && d->head.len < 60) {
+		add_collapsed(out, d->head.s, d->head.len);
+		if (d->head.s[d->head.len - 1] != '*')
+			buf_add(out, " ", 1);
+	}
 	add_collapsed(out, l.s, l.len);
 	cap_content(out);
 }
@@ -534,8 +541,10 @@ diff_file_facts(const struct diff_file *df, size_t at, struct facts_found *out)
 		if (has_def(&all, &removed.v[i].name))
 			continue;
 		buf_reset(&content);
-		buf_printf(
-		    &content, "removed from %.*s", (int)path->len, path->s);
+		/* From the old file, when a rename gave it a new name. */
+		buf_printf(&content, "removed from %.*s",
+		    (int)(df->old_path.len > 0 ? df->old_path.len : path->len),
+		    df->old_path.len > 0 ? df->old_path.s : path->s);
 		found_add(out, K_FUNCTION_REMOVED, removed.v[i].name.s,
 		    removed.v[i].name.len, &content, at, 0);
 	}

@@ -101,6 +101,8 @@ start(struct run *r, const char *command, const char *const *args)
 	if ((r->pid = fork()) < 0)
 		err(1, "fork");
 	if (r->pid == 0) {
+		/* A group of its own, so that a kill reaches what sh runs. */
+		setpgid(0, 0);
 		if (dup2(to[0], STDIN_FILENO) < 0 ||
 		    dup2(from[1], STDOUT_FILENO) < 0)
 			_exit(127);
@@ -197,8 +199,10 @@ finish(struct run *r, const char *command)
 {
 	int st, status;
 
-	if (r->timed_out || r->too_big)
+	if (r->timed_out || r->too_big) {
+		kill(-r->pid, SIGKILL);
 		kill(r->pid, SIGKILL);
+	}
 	while (waitpid(r->pid, &st, 0) < 0)
 		if (errno != EINTR)
 			err(1, "waitpid");
