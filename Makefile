@@ -150,13 +150,13 @@ valgrind: all $(BUILD)/test-common
 		$(BATS) tests
 
 # libFuzzer targets, run briefly: the record reader, the tokenizer, the
-# SSE parser (which must not care how a stream is cut) and the
-# configuration parser.
-FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config
+# SSE parser (which must not care how a stream is cut), the
+# configuration parser, the code scanner and the facts rules.
+FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config fuzz-codescan fuzz-facts
 FUZZ_SOURCES = common/tok/bpe.c common/core/utf8.c common/core/util.c \
 	common/core/json.c common/core/jsonl.c common/core/record.c \
 	common/core/msg.c common/net/sse.c \
-	common/core/config.c \
+	common/core/config.c common/mem/codescan.c common/mem/facts.c \
 	common/tok/vocab.S
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon

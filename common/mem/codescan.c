@@ -73,6 +73,14 @@ skip_ws(const char *p, const char *e)
 	return p;
 }
 
+/* Whether the first non-blank byte of p..e is c; the end is none. */
+static int
+next_is(const char *p, const char *e, char c)
+{
+	p = skip_ws(p, e);
+	return p < e && *p == c;
+}
+
 static const char *
 ident_end(const char *p, const char *e)
 {
@@ -189,7 +197,7 @@ next_begins(const struct lines *l, size_t li, char c)
 {
 	const struct line *n = next_nonblank(l, li);
 
-	return n != NULL && *skip_ws(n->s, line_end(n)) == c;
+	return n != NULL && next_is(n->s, line_end(n), c);
 }
 
 static void
@@ -387,7 +395,7 @@ defs_python(const struct lines *l, struct code_defs *out)
 		if (!take_word(&p, e, "def"))
 			continue;
 		q = ident_end(p, e);
-		if (q == p || *skip_ws(q, e) != '(')
+		if (q == p || !next_is(q, e, '('))
 			continue;
 		/* A stub, "def f(x): ...", has no body. */
 		t = trimmed(q, e);
@@ -542,7 +550,7 @@ defs_js(const struct lines *l, struct code_defs *out)
 		for (;;) {
 			q = ident_end(p, e);
 			if (!word_in(p, (size_t)(q - p), js_modifiers) ||
-			    skip_ws(q, e) == q || *skip_ws(q, e) == '(')
+			    skip_ws(q, e) == q || next_is(q, e, '('))
 				break;
 			p = skip_ws(q, e);
 		}
@@ -955,6 +963,8 @@ code_lang_of_path(const char *s, size_t len)
 	const char *dot = NULL, *p;
 	size_t i;
 
+	if (len == 0)
+		return CODE_UNKNOWN;
 	for (p = s; p < s + len; p++)
 		if (*p == '.')
 			dot = p;
@@ -1535,12 +1545,14 @@ static void
 each_hunk(const struct diff_file *f, enum diff_side side, int context,
     void (*fn)(const struct lines *, void *), void *arg)
 {
-	const char *p = f->hunks.s, *end = p + f->hunks.len, *e, *next;
+	const char *p = f->hunks.s, *end, *e, *next;
 	char changed = side == DIFF_NEW ? '+' : '-';
 	char other = side == DIFF_NEW ? '-' : '+';
 	struct lines l = {NULL, 0, 0};
 
-	for (; p < end; p = next) {
+	if (f->hunks.len == 0)
+		return;
+	for (end = p + f->hunks.len; p < end; p = next) {
 		e = eol(p, end, &next);
 		if (begins(p, e, "@@")) {
 			if (l.n > 0)

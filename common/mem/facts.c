@@ -1864,7 +1864,8 @@ facts_extract(
 		prev = f.end;
 	}
 	bare_diffs(text, prev, len, &b);
-	qsort(b.v, b.n, sizeof(*b.v), by_start);
+	if (b.n > 0)
+		qsort(b.v, b.n, sizeof(*b.v), by_start);
 	prev = 0;
 	for (i = 0; i < b.n; i++) {
 		prose(&ps, text + prev, text + b.v[i].start);

@@ -53,6 +53,7 @@ void facts_found_release(struct facts_found *f);
  * The rules engine: appends to out what the len bytes of text (the
  * content of a message by the user if from_user, else by the
  * assistant) say, in the order said, each kind and subject once.
+ * text[len] must be a NUL, as a record's string has.
  */
 void facts_extract(
     const char *text, size_t len, int from_user, struct facts_found *out);
