@@ -75,17 +75,21 @@ add_collapsed(struct buf *out, const char *s, size_t len)
 {
 	const char *e = s + len;
 	int space = 0;
+	char *o;
 
-	for (; s < e; s++) {
+	buf_grow(out, len); /* never longer than the text */
+	for (o = out->s + out->len; s < e; s++) {
 		if (isspace((unsigned char)*s)) {
-			space = out->len > 0;
+			space = o > out->s;
 			continue;
 		}
 		if (space)
-			buf_add(out, " ", 1);
+			*o++ = ' ';
 		space = 0;
-		buf_add(out, s, 1);
+		*o++ = *s;
 	}
+	out->len = (size_t)(o - out->s);
+	out->s[out->len] = '\0';
 }
 
 /*
@@ -283,17 +287,20 @@ static void
 add_lower(struct buf *out, const char *s, size_t n)
 {
 	const char *e = s + n;
-	char c;
+	char *o;
 
-	for (; s < e; s++) {
-		if (e - s >= 3 && memcmp(s, "\xe2\x80\x99", 3) == 0) {
-			buf_add(out, "'", 1);
+	buf_grow(out, n); /* never longer than the text */
+	for (o = out->s + out->len; s < e; s++) {
+		if ((unsigned char)*s == 0xe2 && e - s >= 3 &&
+		    memcmp(s, "\xe2\x80\x99", 3) == 0) {
+			*o++ = '\'';
 			s += 2;
 			continue;
 		}
-		c = (char)tolower((unsigned char)*s);
-		buf_add(out, &c, 1);
+		*o++ = (char)tolower((unsigned char)*s);
 	}
+	out->len = (size_t)(o - out->s);
+	out->s[out->len] = '\0';
 }
 
 /* Returns 1 if a word can begin or end at offset at of text. */
@@ -677,11 +684,21 @@ unicode_punct(const char *p, const char *e)
 static int
 word_byte(const char *p, const char *e)
 {
+	/* The bytes of a word besides letters and digits: _-/.~'+#@ */
+	static const unsigned char extra[256] = {['_'] = 1,
+	    ['-'] = 1,
+	    ['/'] = 1,
+	    ['.'] = 1,
+	    ['~'] = 1,
+	    ['\''] = 1,
+	    ['+'] = 1,
+	    ['#'] = 1,
+	    ['@'] = 1};
 	unsigned char c = (unsigned char)*p;
 
-	if (isalnum(c) || strchr("_-/.~'+#@", c) != NULL)
-		return c != '\0';
-	return c >= 0x80 && unicode_punct(p, e) == 0;
+	if (c < 0x80)
+		return isalnum(c) || extra[c];
+	return unicode_punct(p, e) == 0;
 }
 
 static void
