@@ -581,7 +581,7 @@ have_key(const struct target *t)
 
 	if (t->key != NULL || t->p->key_optional)
 		return 1;
-	provider_env_var(t->p, "_API_KEY", var, sizeof(var));
+	model_provider_var(t->p->name, "_API_KEY", var, sizeof(var));
 	warnx("%s: no API key: set %s, or api_key in [provider %s] of the "
 	      "configuration",
 	    t->p->name, var, t->p->name);

@@ -1,5 +1,7 @@
 /* models: the built-in model table every program shares. */
+#include <ctype.h>
 #include <err.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +282,38 @@ models_load(struct config *c)
 	if (rc != 0)
 		config_release(c);
 	return rc;
+}
+
+void
+model_provider_var(
+    const char *provider, const char *suffix, char *var, size_t size)
+{
+	size_t i;
+
+	snprintf(var, size, "%s%s", provider, suffix);
+	for (i = 0; var[i] != '\0'; i++)
+		var[i] = isalnum((unsigned char)var[i])
+		    ? toupper((unsigned char)var[i])
+		    : '_';
+}
+
+const char *
+model_provider_key(const char *provider, const struct config *c)
+{
+	char var[256];
+	const char *key;
+
+	model_provider_var(provider, "_API_KEY", var, sizeof(var));
+	key = getenv(var);
+	if (key != NULL && key[0] != '\0')
+		return key;
+	return config_get(c, "provider", provider, "api_key");
+}
+
+int
+model_has_key(const struct model *m, const struct config *c)
+{
+	return m->provider != NULL && model_provider_key(m->provider, c) != NULL;
 }
 
 const char *

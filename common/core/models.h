@@ -60,6 +60,26 @@ int models_configure(const struct config *c);
 int models_load(struct config *c);
 void models_release(void);
 
+/*
+ * Writes into var the name of the environment variable that holds the
+ * provider's setting suffix ("_API_KEY", "_BASE_URL"): the provider's
+ * name upper-cased, anything but a letter or a digit as '_', then
+ * suffix: DEEPSEEK_API_KEY, MY_LLM_BASE_URL.
+ */
+void model_provider_var(
+    const char *provider, const char *suffix, char *var, size_t size);
+
+/*
+ * The API key of provider: its variable's value (model_provider_var,
+ * "_API_KEY") when set and not empty, else the configuration's api_key
+ * of [provider NAME]; NULL if neither.  The string is the environment's
+ * or the configuration's: never copy it anywhere that is printed.
+ */
+const char *model_provider_key(const char *provider, const struct config *c);
+
+/* Returns 1 if a key is set for m's provider (model_provider_key). */
+int model_has_key(const struct model *m, const struct config *c);
+
 /* The name of m's counter as the configuration and --models give it. */
 const char *model_counter_name(const struct model *m);
 

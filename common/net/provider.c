@@ -1,5 +1,4 @@
 /* provider: who serves a model, the dialect it speaks, and its replies. */
-#include <ctype.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,19 +110,6 @@ providers_release(void)
 	nproviders = NBUILTIN;
 }
 
-void
-provider_env_var(
-    const struct provider *p, const char *suffix, char *var, size_t size)
-{
-	size_t i;
-
-	snprintf(var, size, "%s%s", p->name, suffix);
-	for (i = 0; var[i] != '\0'; i++)
-		var[i] = isalnum((unsigned char)var[i])
-		    ? toupper((unsigned char)var[i])
-		    : '_';
-}
-
 /* $NAME_SUFFIX, with NAME upper-cased and '-' or '.' as '_'. */
 static const char *
 provider_env(const struct provider *p, const char *suffix)
@@ -131,7 +117,7 @@ provider_env(const struct provider *p, const char *suffix)
 	char var[256];
 	const char *v;
 
-	provider_env_var(p, suffix, var, sizeof(var));
+	model_provider_var(p->name, suffix, var, sizeof(var));
 	v = getenv(var);
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
@@ -141,15 +127,14 @@ provider_key(const struct provider *p, const struct config *c, const char **key)
 {
 	char var[256];
 
-	*key = provider_env(p, "_API_KEY");
+	*key = model_provider_key(p->name, c);
+	/* Only the environment's can: the configuration checks its own. */
 	if (*key != NULL && strpbrk(*key, "\r\n") != NULL) {
-		provider_env_var(p, "_API_KEY", var, sizeof(var));
+		model_provider_var(p->name, "_API_KEY", var, sizeof(var));
 		warnx("%s holds a line break: refusing the key", var);
 		*key = NULL;
 		return -1;
 	}
-	if (*key == NULL)
-		*key = config_get(c, "provider", p->name, "api_key");
 	return 0;
 }
 

@@ -91,13 +91,9 @@ const struct provider *provider_find(const char *name);
 int providers_configure(const struct config *c);
 void providers_release(void);
 
-/* Writes the name of p's variable with suffix ("_API_KEY") into var. */
-void provider_env_var(
-    const struct provider *p, const char *suffix, char *var, size_t size);
-
 /*
- * The key for p in *key: $NAME_API_KEY (the name upper-cased, '-' as
- * '_'), else the configuration's api_key; NULL if neither.  Returns 0,
+ * The key for p in *key: model_provider_key's: $NAME_API_KEY,
+ * else the configuration's api_key; NULL if neither.  Returns 0,
  * or -1 after saying which variable holds a key with a line break (it
  * would go out as further headers); the key is never printed.
  */
