@@ -751,7 +751,6 @@ static const char *
 model_name(const struct context *ctx)
 {
 	const struct model *m;
-	const char *name;
 
 	if (opt.model != NULL)
 		return opt.model;
@@ -762,11 +761,7 @@ model_name(const struct context *ctx)
 			exit(1);
 		return m->name;
 	}
-	if ((name = getenv("LLMPIPE_MODEL")) != NULL && name[0] != '\0')
-		return name;
-	if ((name = config_get(&cfg, "", "", "model")) != NULL)
-		return name;
-	return MODEL_DEFAULT;
+	return models_pick(NULL, NULL, &cfg);
 }
 
 static void

@@ -317,6 +317,22 @@ model_has_key(const struct model *m, const struct config *c)
 }
 
 const char *
+models_pick(const char *flag, const char *route, const struct config *c)
+{
+	const char *name;
+
+	if (flag != NULL)
+		return flag;
+	if (route != NULL)
+		return route;
+	if ((name = getenv("LLMPIPE_MODEL")) != NULL && name[0] != '\0')
+		return name;
+	if ((name = config_get(c, "", "", "model")) != NULL)
+		return name;
+	return MODEL_DEFAULT;
+}
+
+const char *
 model_counter_name(const struct model *m)
 {
 	if (m->counter == COUNT_DEEPSEEK)

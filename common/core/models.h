@@ -80,6 +80,15 @@ const char *model_provider_key(const char *provider, const struct config *c);
 /* Returns 1 if a key is set for m's provider (model_provider_key). */
 int model_has_key(const struct model *m, const struct config *c);
 
+/*
+ * The model a program uses, by the precedence every program follows:
+ * flag (a -m option, or NULL), else route (a leading route record's
+ * model, or NULL), else $LLMPIPE_MODEL, else the configuration's model,
+ * else MODEL_DEFAULT.
+ */
+const char *models_pick(
+    const char *flag, const char *route, const struct config *c);
+
 /* The name of m's counter as the configuration and --models give it. */
 const char *model_counter_name(const struct model *m);
 
