@@ -39,11 +39,13 @@ PROGS += llm-memdb
 PROGS += llm-ask
 PROGS += llm-classify
 PROGS += llm-facts
+PROGS += llm-summarize
 MAN1 = man/llm-count.1
 MAN1 += man/llm-memdb.1
 MAN1 += man/llm-ask.1
 MAN1 += man/llm-classify.1
 MAN1 += man/llm-facts.1
+MAN1 += man/llm-summarize.1
 MAN7 = man/llmpipe.7
 
 # The vocabularies are checked against their pinned SHA-256 and turned
@@ -65,6 +67,9 @@ DB = db/store db/rank db/search db/ingest db/docindex db/ignore
 # The memory tier, a group for each program's rules.
 ROUTE = mem/route
 FACTS = mem/codescan mem/facts
+# llm-summarize's engines: extraction, log templates, the llm engine.
+SUMMARIZE = mem/terms mem/extract mem/mask mem/drain mem/logsum \
+	mem/summarize
 
 CORE_O = $(CORE:%=$(BUILD)/%.o)
 TOK_O = $(TOK:%=$(BUILD)/%.o)
@@ -73,6 +78,7 @@ DB_O = $(DB:%=$(BUILD)/%.o)
 CHILD_O = $(CHILD:%=$(BUILD)/%.o)
 ROUTE_O = $(ROUTE:%=$(BUILD)/%.o)
 FACTS_O = $(FACTS:%=$(BUILD)/%.o)
+SUMMARIZE_O = $(SUMMARIZE:%=$(BUILD)/%.o)
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -108,6 +114,10 @@ $(BIN)/llm-classify: $(BUILD)/cmd/llm-classify.o $(CORE_O) $(TOK_O) $(CHILD_O) \
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 $(BIN)/llm-facts: $(BUILD)/cmd/llm-facts.o $(CORE_O) $(FACTS_O) $(CHILD_O) | $(BIN)
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+
+$(BIN)/llm-summarize: $(BUILD)/cmd/llm-summarize.o $(CORE_O) $(TOK_O) \
+		$(CHILD_O) $(SUMMARIZE_O) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 # A build tool, not part of any program: .tiktoken text to a hash table.

@@ -328,17 +328,14 @@ set_value(struct extract *x, struct word key, struct word old, struct word val,
 		k = &x->k[(uintptr_t)v - 1];
 	}
 	buf_release(&lk);
+	if (k->nval > 0 && strlen(str(x, k->val[k->nval - 1])) == val.len &&
+	    memcmp(str(x, k->val[k->nval - 1]), val.s, val.len) == 0)
+		return; /* said again */
 	if (old.len > 0 &&
 	    (k->nval == 0 || strlen(str(x, k->val[k->nval - 1])) != old.len ||
 		memcmp(str(x, k->val[k->nval - 1]), old.s, old.len) != 0)) {
 		ARRAY_GROW(k->val, k->nval, k->cap);
 		k->val[k->nval++] = keep(x, old.s, old.len);
-	}
-	if (k->nval > 0) {
-		const char *last = str(x, k->val[k->nval - 1]);
-
-		if (strlen(last) == val.len && memcmp(last, val.s, val.len) == 0)
-			return; /* said again */
 	}
 	ARRAY_GROW(k->val, k->nval, k->cap);
 	k->val[k->nval++] = keep(x, val.s, val.len);
@@ -652,8 +649,6 @@ extract_add(struct extract *x, enum extract_role role, const char *text,
 				tool_units++;
 			continue;
 		}
-		if (n > 0 && s[0] == '#' && role == EXTRACT_TEXT)
-			; /* a heading: a unit of its own, like a line */
 		add_pieces(x, role, s, n, NULL, line);
 	}
 	x->nmsg++;

@@ -1,5 +1,6 @@
 /* terms: the paths, identifiers and values in a text, and what it says. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -480,32 +481,82 @@ terms_cues(const char *text, size_t len)
 	return found;
 }
 
+/* Words that make a log line error-like (1) or warning-like (2), sorted. */
+static const struct level_word {
+	const char *word;
+	int level;
+} level_words[] = {
+    {"abort", 1},
+    {"aborted", 1},
+    {"aborting", 1},
+    {"cannot", 1},
+    {"corrupt", 1},
+    {"corrupted", 1},
+    {"crash", 1},
+    {"crashed", 1},
+    {"crit", 1},
+    {"critical", 1},
+    {"denied", 1},
+    {"deprecated", 2},
+    {"emerg", 1},
+    {"err", 1},
+    {"error", 1},
+    {"errors", 1},
+    {"exceeded", 1},
+    {"exception", 1},
+    {"fail", 1},
+    {"failed", 1},
+    {"failing", 1},
+    {"fails", 1},
+    {"failure", 1},
+    {"failures", 1},
+    {"fatal", 1},
+    {"forbidden", 1},
+    {"invalid", 1},
+    {"killed", 1},
+    {"missing", 1},
+    {"oom", 1},
+    {"overflow", 1},
+    {"panic", 1},
+    {"panicked", 1},
+    {"refused", 1},
+    {"segfault", 1},
+    {"segmentation", 1},
+    {"timeout", 1},
+    {"traceback", 1},
+    {"unable", 1},
+    {"unauthorized", 1},
+    {"uncaught", 1},
+    {"undefined", 1},
+    {"unhandled", 1},
+    {"unreachable", 1},
+    {"violation", 1},
+    {"warn", 2},
+    {"warning", 2},
+    {"warnings", 2},
+};
+
+static int
+cmp_level(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct level_word *)elem)->word);
+}
+
 int
 terms_error_word(const char *s, size_t len)
 {
-	static const char *const errors[] = {"abort", "aborted", "aborting",
-	    "crit", "critical", "denied", "emerg", "err", "error", "errors",
-	    "exception", "fail", "failed", "failing", "fails", "failure",
-	    "failures", "fatal", "killed", "oom", "panic", "panicked",
-	    "refused", "segfault", "timeout", "traceback", "unreachable",
-	    "unable", "cannot", "undefined", NULL};
-	static const char *const warnings[] = {"warn", "warning", "warnings",
-	    "deprecated", NULL};
-	char w[16];
+	const struct level_word *w;
+	char low[16];
 	size_t i;
 
-	if (len < 3 || len >= sizeof(w))
+	if (len < 3 || len >= sizeof(low))
 		return 0;
 	for (i = 0; i < len; i++)
-		w[i] = (char)tolower((unsigned char)s[i]);
-	w[len] = '\0';
-	for (i = 0; errors[i] != NULL; i++)
-		if (strcmp(w, errors[i]) == 0)
-			return 1;
-	for (i = 0; warnings[i] != NULL; i++)
-		if (strcmp(w, warnings[i]) == 0)
-			return 2;
-	return 0;
+		low[i] = (char)(s[i] | 0x20); /* letters only: lower case */
+	low[len] = '\0';
+	w = bsearch(low, level_words, sizeof(level_words) / sizeof(*level_words),
+	    sizeof(*level_words), cmp_level);
+	return w != NULL ? (w->level == 1 ? 1 : 2) : 0;
 }
 
 /* Words whose full stop ends no sentence. */

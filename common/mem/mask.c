@@ -1,0 +1,485 @@
+/* mask: a log line with its variable fields masked, cut into tokens. */
+#include <string.h>
+
+#include "mem/mask.h"
+#include "mem/terms.h"
+
+/* Character classes, for one look per byte. */
+enum {
+	C_DIGIT = 1,
+	C_HEX = 2,   /* a-f, A-F */
+	C_ALPHA = 4, /* a letter, or a byte of a multi-byte character */
+	C_SPACE = 8
+};
+
+static const unsigned char cls[256] = {
+    ['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT,
+    ['4'] = C_DIGIT, ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT,
+    ['8'] = C_DIGIT, ['9'] = C_DIGIT, ['a'] = C_HEX | C_ALPHA,
+    ['b'] = C_HEX | C_ALPHA, ['c'] = C_HEX | C_ALPHA, ['d'] = C_HEX | C_ALPHA,
+    ['e'] = C_HEX | C_ALPHA, ['f'] = C_HEX | C_ALPHA, ['A'] = C_HEX | C_ALPHA,
+    ['B'] = C_HEX | C_ALPHA, ['C'] = C_HEX | C_ALPHA, ['D'] = C_HEX | C_ALPHA,
+    ['E'] = C_HEX | C_ALPHA, ['F'] = C_HEX | C_ALPHA, ['g'] = C_ALPHA,
+    ['h'] = C_ALPHA, ['i'] = C_ALPHA, ['j'] = C_ALPHA, ['k'] = C_ALPHA,
+    ['l'] = C_ALPHA, ['m'] = C_ALPHA, ['n'] = C_ALPHA, ['o'] = C_ALPHA,
+    ['p'] = C_ALPHA, ['q'] = C_ALPHA, ['r'] = C_ALPHA, ['s'] = C_ALPHA,
+    ['t'] = C_ALPHA, ['u'] = C_ALPHA, ['v'] = C_ALPHA, ['w'] = C_ALPHA,
+    ['x'] = C_ALPHA, ['y'] = C_ALPHA, ['z'] = C_ALPHA, ['G'] = C_ALPHA,
+    ['H'] = C_ALPHA, ['I'] = C_ALPHA, ['J'] = C_ALPHA, ['K'] = C_ALPHA,
+    ['L'] = C_ALPHA, ['M'] = C_ALPHA, ['N'] = C_ALPHA, ['O'] = C_ALPHA,
+    ['P'] = C_ALPHA, ['Q'] = C_ALPHA, ['R'] = C_ALPHA, ['S'] = C_ALPHA,
+    ['T'] = C_ALPHA, ['U'] = C_ALPHA, ['V'] = C_ALPHA, ['W'] = C_ALPHA,
+    ['X'] = C_ALPHA, ['Y'] = C_ALPHA, ['Z'] = C_ALPHA, [' '] = C_SPACE,
+    ['\t'] = C_SPACE, ['\v'] = C_SPACE, ['\f'] = C_SPACE, ['\r'] = C_SPACE,
+};
+
+#define IS(c, k) (cls[(unsigned char)(c)] & (k))
+
+void
+mask_init(struct mask *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->clean = (struct buf)BUF_INIT;
+	m->tmp = (struct buf)BUF_INIT;
+	m->text = (struct buf)BUF_INIT;
+}
+
+void
+mask_release(struct mask *m)
+{
+	buf_release(&m->clean);
+	buf_release(&m->tmp);
+	buf_release(&m->text);
+}
+
+uint64_t
+mask_hash(const char *s, size_t len)
+{
+	return hash_bytes(s, len) | 1; /* never 0: 0 is the wildcard */
+}
+
+static const char *const placeholders[] = {"<*>", "<num>", "<hex>", "<ip>",
+    "<uuid>", "<time>", "<date>", "<path>", "<url>", "<bar>", NULL};
+
+int
+mask_placeholder(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; placeholders[i] != NULL; i++)
+		if (strlen(placeholders[i]) == len &&
+		    memcmp(placeholders[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The line as a terminal would leave it: escape sequences (CSI, OSC)
+ * dropped, and for a line rewritten with carriage returns only what the
+ * last one began.  Returns the bytes to look at: the line itself when
+ * there is nothing to drop.
+ */
+static const char *
+clean_line(struct mask *m, const char *s, size_t *len)
+{
+	const char *end = s + *len, *p;
+
+	while (*len > 0 && s[*len - 1] == '\r')
+		(*len)--, end--;
+	if ((p = memrchr(s, '\r', *len)) != NULL) {
+		*len -= (size_t)(p + 1 - s);
+		s = p + 1;
+	}
+	if (memchr(s, '\x1b', *len) == NULL)
+		return s;
+	buf_reset(&m->clean);
+	for (p = s; p < end; p++) {
+		if (*p != '\x1b') {
+			buf_add(&m->clean, p, 1);
+			continue;
+		}
+		if (p + 1 < end && p[1] == '[') {
+			for (p += 2; p < end && !(*p >= 0x40 && *p <= 0x7e); p++)
+				;
+		} else if (p + 1 < end && p[1] == ']') {
+			for (p += 2; p < end && *p != '\a' &&
+			     !(*p == '\x1b' && p + 1 < end && p[1] == '\\');
+			     p++)
+				;
+			if (p < end && *p == '\x1b')
+				p++;
+		} else {
+			p++;
+		}
+	}
+	*len = m->clean.len;
+	return m->clean.s;
+}
+
+static void
+emit(struct mask *m, const char *s, size_t len, int var)
+{
+	if (m->n == MASK_MAX_TOKENS) {
+		m->more = 1;
+		return;
+	}
+	m->off[m->n] = m->text.len;
+	m->hash[m->n] = mask_hash(s, len);
+	m->var[m->n] = (unsigned char)var;
+	buf_add(&m->text, s, len);
+	buf_add(&m->text, "", 1);
+	m->n++;
+}
+
+static int
+all(const char *s, size_t len, int k)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!IS(s[i], k))
+			return 0;
+	return len > 0;
+}
+
+static int
+uuid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len != 36)
+		return 0;
+	for (i = 0; i < 36; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
+							 : !IS(s[i], C_DIGIT | C_HEX))
+			return 0;
+	return 1;
+}
+
+/* 12:00:01, 2026-01-31T12:00:01.5Z, 12:00:01,123: digits and : . , - T Z + */
+static const char *
+time_like(const char *s, size_t len)
+{
+	size_t i, colons = 0, dashes = 0, digits = 0;
+
+	for (i = 0; i < len; i++) {
+		if (IS(s[i], C_DIGIT))
+			digits++;
+		else if (s[i] == ':')
+			colons++;
+		else if (s[i] == '-' || s[i] == '/')
+			dashes++;
+		else if (s[i] != '.' && s[i] != ',' && s[i] != 'T' &&
+		    s[i] != 'Z' && s[i] != '+')
+			return NULL;
+	}
+	if (digits < 4 || !IS(s[0], C_DIGIT))
+		return NULL;
+	if (colons >= 2 || (colons == 1 && dashes >= 2))
+		return "<time>";
+	if (dashes == 2 && colons == 0 && digits >= 6 && len <= 10)
+		return "<date>";
+	return NULL;
+}
+
+static int
+ip_like(const char *s, size_t len)
+{
+	const char *end = s + len;
+	size_t i, colons = 0, hex = 0;
+	int group, groups = 0;
+
+	/* IPv4, with a port: 10.0.0.1, 10.0.0.1:8080 */
+	for (i = 0; i < len && groups < 4;) {
+		for (group = 0; i < len && IS(s[i], C_DIGIT) && group < 4; i++)
+			group++;
+		if (group == 0 || group > 3)
+			break;
+		groups++;
+		if (groups < 4 && (i >= len || s[i] != '.'))
+			break;
+		if (groups < 4)
+			i++;
+	}
+	if (groups == 4)
+		return i == len ||
+		    (s[i] == ':' && i + 1 < len && all(s + i + 1, len - i - 1, C_DIGIT));
+	/* IPv6 and MAC addresses: hex digits and colons */
+	for (; s < end; s++) {
+		if (*s == ':')
+			colons++;
+		else if (IS(*s, C_DIGIT | C_HEX))
+			hex++;
+		else
+			return 0;
+	}
+	return colons >= 2 && hex >= 4 && len >= 6;
+}
+
+/* A number, with a unit or a sign: 42, -1.5, 12ms, 80%, 3.2GB, 1,024. */
+static size_t
+number_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		i++;
+	if (i >= len || !IS(s[i], C_DIGIT))
+		return 0;
+	while (i < len && (IS(s[i], C_DIGIT) ||
+			      ((s[i] == '.' || s[i] == ',') && i + 1 < len &&
+				  IS(s[i + 1], C_DIGIT))))
+		i++;
+	return i;
+}
+
+static int
+hex_like(const char *s, size_t len)
+{
+	size_t i, digits = 0, letters = 0;
+
+	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return all(s + 2, len - 2, C_DIGIT | C_HEX);
+	if (len < 7)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (IS(s[i], C_DIGIT))
+			digits++;
+		else if (IS(s[i], C_HEX))
+			letters++;
+		else
+			return 0;
+	}
+	return digits > 0 && (letters > 0 || len >= 12);
+}
+
+static int
+path_like(const char *s, size_t len)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t i, slashes = 0;
+
+	if (slash == NULL || len < 2)
+		return 0;
+	if (s[0] == '/' || (s[0] == '.' && s[1] == '/') ||
+	    (s[0] == '~' && s[1] == '/') ||
+	    (len > 2 && s[0] == '.' && s[1] == '.' && s[2] == '/'))
+		return s[1] != '/';
+	for (i = 0; i < len; i++)
+		slashes += s[i] == '/';
+	return slashes >= 2;
+}
+
+/* A run of progress-bar characters: =, #, >, -, ., |, and block glyphs. */
+static int
+bar_like(const char *s, size_t len)
+{
+	size_t i, marks = 0;
+
+	if (len < 4)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (strchr("=#>-.|[]*", s[i]) != NULL && s[i] != '\0')
+			marks++;
+		else if ((unsigned char)s[i] == 0xe2 && i + 2 < len &&
+		    (unsigned char)s[i + 1] >= 0x96 &&
+		    (unsigned char)s[i + 1] <= 0x97) {
+			marks += 3; /* U+2580..U+25FF: blocks and shades */
+			i += 2;
+		} else {
+			return 0;
+		}
+	}
+	return marks == len;
+}
+
+/* The placeholder for a whole token, or NULL. */
+static const char *
+whole(const char *s, size_t len)
+{
+	const char *t;
+	size_t n;
+
+	if (len >= 7 && memmem(s, len, "://", 3) != NULL)
+		return "<url>";
+	if (uuid(s, len))
+		return "<uuid>";
+	if ((t = time_like(s, len)) != NULL)
+		return t;
+	if (ip_like(s, len))
+		return "<ip>";
+	if (hex_like(s, len))
+		return "<hex>";
+	if (path_like(s, len))
+		return "<path>";
+	if (bar_like(s, len))
+		return "<bar>";
+	n = number_prefix(s, len);
+	if (n > 0 && n == len)
+		return "<num>";
+	return NULL;
+}
+
+/*
+ * Masks within a token: each piece between separators that is a number
+ * or hex becomes its placeholder ("worker-3" "worker-<num>", "12ms"
+ * "<num>ms").  Returns 1 if anything was masked.
+ */
+static int
+mask_pieces(struct buf *out, const char *s, size_t len)
+{
+	const char *end = s + len, *p;
+	const char *ph;
+	size_t n;
+	int masked = 0;
+
+	while (s < end) {
+		for (p = s; p < end && (IS(*p, C_DIGIT | C_ALPHA) ||
+					   (unsigned char)*p >= 0x80);
+		     p++)
+			;
+		if (p == s) {
+			buf_add(out, s, 1);
+			s++;
+			continue;
+		}
+		n = (size_t)(p - s);
+		if ((n = number_prefix(s, (size_t)(p - s))) > 0) {
+			buf_addstr(out, "<num>");
+			s += n;
+			masked = 1;
+			/* a unit stays: ms, s, MB, % */
+			continue;
+		}
+		n = (size_t)(p - s);
+		ph = hex_like(s, n) ? "<hex>" : NULL;
+		if (ph != NULL) {
+			buf_addstr(out, ph);
+			masked = 1;
+		} else {
+			buf_add(out, s, n);
+		}
+		s = p;
+	}
+	return masked;
+}
+
+/* Trims what brackets or ends a field: "(12)," is "(", "12", "),". */
+static void
+split_punct(const char *s, size_t len, size_t *lead, size_t *core)
+{
+	size_t a = 0, b = len;
+
+	while (a < b && strchr("([{<'\"", s[a]) != NULL && s[a] != '\0')
+		a++;
+	while (b > a && strchr(")]}>'\",;:.!", s[b - 1]) != NULL &&
+	    s[b - 1] != '\0')
+		b--;
+	*lead = a;
+	*core = b - a;
+}
+
+static void
+mask_token(struct mask *m, struct buf *tmp, const char *s, size_t len)
+{
+	size_t lead, core;
+	const char *ph, *eq, *colon;
+
+	split_punct(s, len, &lead, &core);
+	if (core > 0 && (ph = whole(s + lead, core)) != NULL) {
+		if (lead == 0 && core == len) {
+			emit(m, ph, strlen(ph), 1);
+			return;
+		}
+		buf_reset(tmp);
+		buf_add(tmp, s, lead);
+		buf_addstr(tmp, ph);
+		buf_add(tmp, s + lead + core, len - lead - core);
+		emit(m, tmp->s, tmp->len, 0);
+		return;
+	}
+	buf_reset(tmp);
+	/* key=value, path:line:col: each side for itself */
+	eq = memchr(s, '=', len);
+	colon = eq == NULL ? memchr(s, ':', len) : NULL;
+	if (eq != NULL && eq > s && eq + 1 < s + len &&
+	    (ph = whole(eq + 1, (size_t)(s + len - eq - 1))) != NULL) {
+		mask_pieces(tmp, s, (size_t)(eq + 1 - s));
+		buf_addstr(tmp, ph);
+	} else if (colon != NULL && colon > s + lead && colon + 1 < s + len &&
+	    IS(colon[1], C_DIGIT) &&
+	    memchr(s + lead, '/', (size_t)(colon - s - lead)) != NULL) {
+		buf_add(tmp, s, lead); /* src/x.c:12:5 is <path>:<num>:<num> */
+		buf_addstr(tmp, "<path>");
+		mask_pieces(tmp, colon, (size_t)(s + len - colon));
+	} else if (!mask_pieces(tmp, s, len)) {
+		emit(m, s, len, 0);
+		return;
+	}
+	emit(m, tmp->s, tmp->len, 0);
+}
+
+/* Words of the line that make it error- or warning-like. */
+static int
+line_level(const char *s, size_t len)
+{
+	const char *end = s + len, *w, *prev = NULL;
+	size_t prev_len = 0;
+	int level = 0, l;
+
+	while (s < end) {
+		if (!IS(*s, C_ALPHA | C_DIGIT)) {
+			s++;
+			continue;
+		}
+		for (w = s; s < end && IS(*s, C_ALPHA | C_DIGIT); s++)
+			;
+		l = IS(*w, C_ALPHA) ? terms_error_word(w, (size_t)(s - w)) : 0;
+		if (l == 1) {
+			/* "0 failed", "errors: 0", "failed=0", "no errors" */
+			const char *q = s;
+
+			while (q < end && (*q == ':' || *q == '=' || *q == ' '))
+				q++;
+			if ((prev != NULL &&
+				((prev_len == 1 && *prev == '0') ||
+				    (prev_len == 2 && (prev[0] | 0x20) == 'n' &&
+					(prev[1] | 0x20) == 'o'))) ||
+			    (q < end && *q == '0' &&
+				(q + 1 == end || !IS(q[1], C_DIGIT))))
+				l = 0;
+		}
+		if (l == 1)
+			return 2;
+		if (l == 2)
+			level = 1;
+		prev = w;
+		prev_len = (size_t)(s - w);
+	}
+	return level;
+}
+
+void
+mask_line(struct mask *m, const char *line, size_t len)
+{
+	const char *s, *end, *t;
+
+	s = clean_line(m, line, &len);
+	m->shown = s;
+	m->shown_len = len;
+	end = s + len;
+	m->n = 0;
+	m->more = 0;
+	buf_reset(&m->text);
+	m->level = line_level(s, len);
+	while (s < end) {
+		if (IS(*s, C_SPACE) || *s == '\0') {
+			s++;
+			continue;
+		}
+		for (t = s; t < end && !IS(*t, C_SPACE) && *t != '\0'; t++)
+			;
+		mask_token(m, &m->tmp, s, (size_t)(t - s));
+		s = t;
+	}
+}
