@@ -630,8 +630,9 @@ static const char *const headings[NSECTIONS] = {"Errors:", "Stack traces:",
 struct item {
 	enum section section;
 	double prio, order;
-	long line; /* a single line's number, else 0 */
+	long line, last; /* the lines it shows, from line to last; 0: none */
 	int file, chosen, alt; /* alt: index + 1 of the item it shortens */
+	int single;            /* it is the one line it shows */
 	struct buf text;
 	size_t units;
 };
@@ -681,8 +682,9 @@ line_item(struct render *r, enum section s, double prio, const struct kept *k,
 	if (k->text == NULL)
 		return;
 	it = item(r, s, prio, (double)k->file * 1e12 + (double)k->line);
-	it->line = k->line;
+	it->line = it->last = k->line;
 	it->file = k->file;
+	it->single = 1;
 	buf_addstr(&it->text, indent);
 	where(r, &it->text, k->file, k->line);
 	buf_printf(&it->text, ": %s", k->text);
@@ -747,8 +749,9 @@ error_items(struct render *r, size_t i, enum section s, double prio)
 			buf_addstr(&it->text, "  ");
 			where(r, &it->text, k[j]->file, k[j]->line);
 			buf_printf(&it->text, ": %s", k[j]->text);
-			it->line = k[j]->line;
+			it->line = it->last = k[j]->line;
 			it->file = k[j]->file;
+			it->single = 1;
 		}
 		r->v[r->n - (size_t)n - 1].prio = prio;
 		/* the first line goes with the count */
@@ -768,6 +771,8 @@ common_item(struct render *r, size_t i, enum section s, double prio)
 
 	count_line(r, &it->text, t, dt);
 	if (t->nkeep > 0) {
+		it->line = it->last = t->keep[0].line;
+		it->file = t->keep[0].file;
 		buf_addstr(&it->text, "\n  e.g. ");
 		where(r, &it->text, t->keep[0].file, t->keep[0].line);
 		buf_printf(&it->text, ": %s", t->keep[0].text);
@@ -781,6 +786,9 @@ trace_items(struct render *r, const struct trace *t, double prio)
 	const char *s, *nl;
 	int n = 0;
 
+	it->line = t->first;
+	it->last = t->last;
+	it->file = t->file;
 	buf_addstr(&it->text, "lines ");
 	where(r, &it->text, t->file, t->first);
 	buf_printf(&it->text, "-%ld", t->last);
@@ -804,6 +812,9 @@ trace_items(struct render *r, const struct trace *t, double prio)
 
 		it = &r->v[r->n - 2];
 		alt->alt = (int)(r->n - 2) + 1;
+		alt->line = it->line;
+		alt->last = it->last;
+		alt->file = it->file;
 		for (s = p; *s != '\0' && line < 6; s++)
 			if (*s == '\n')
 				line++;
@@ -978,11 +989,11 @@ shown(struct render *r, const struct item *it)
 {
 	size_t i;
 
-	if (it->line == 0)
+	if (!it->single)
 		return 0;
 	for (i = 0; i < r->n; i++)
-		if (r->v[i].chosen && r->v[i].line == it->line &&
-		    r->v[i].file == it->file)
+		if (r->v[i].chosen && r->v[i].file == it->file &&
+		    r->v[i].line <= it->line && it->line <= r->v[i].last)
 			return 1;
 	return 0;
 }

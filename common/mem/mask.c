@@ -435,6 +435,11 @@ line_level(const char *s, size_t len)
 		for (w = s; s < end && IS(*s, C_ALPHA | C_DIGIT); s++)
 			;
 		l = IS(*w, C_ALPHA) ? terms_error_word(w, (size_t)(s - w)) : 0;
+		/* ValueError, NullPointerException, E_FAIL */
+		if (l == 0 && s - w > 5 &&
+		    ((s - w >= 6 && memcmp(s - 5, "Error", 5) == 0) ||
+			(s - w >= 10 && memcmp(s - 9, "Exception", 9) == 0)))
+			l = 1;
 		if (l == 1) {
 			/* "0 failed", "errors: 0", "failed=0", "no errors" */
 			const char *q = s;
