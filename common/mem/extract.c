@@ -27,9 +27,10 @@ struct unit {
 	enum unit_kind kind;
 	int code;   /* a line of code or of a tool's output */
 	int ref;    /* UNIT_CHANGE: its key; UNIT_TERM: its entity */
-	int stale;  /* 1 + the key of a value it holds that changed later */
+	int stale[3]; /* 1 + the keys of values it holds that changed later */
 	int chosen; /* in the summary */
 	unsigned cues;
+	int ruled; /* follows a user's instruction in the same message */
 	long line;
 	double base;
 	size_t cost;       /* counter units, with its share of separators */
@@ -40,7 +41,7 @@ struct entity {
 	size_t off, len;
 	enum term_kind kind;
 	int count, spoken; /* mentions; those outside code and tool output */
-	int covered;
+	int covered, stale;
 	double weight;
 };
 
@@ -344,6 +345,81 @@ set_value(struct extract *x, struct word key, struct word old, struct word val,
 		k->changed = 1;
 }
 
+/* A word that gives a number its unit: "4 MiB", "14 days", "30 s". */
+static int
+unit_word(struct word w)
+{
+	static const char *const units[] = {"b", "kb", "kib", "mb", "mib", "gb",
+	    "gib", "tb", "bytes", "ms", "s", "sec", "secs", "seconds", "min",
+	    "mins", "minutes", "h", "hours", "days", "day", "weeks", "months",
+	    "%", "percent", "requests", "req/s", "rps", "x", "times", "cores",
+	    "threads", "workers", "connections", "lines", "tokens", "items",
+	    NULL};
+	struct word c = clean(w);
+	size_t i;
+
+	for (i = 0; units[i] != NULL; i++)
+		if (is(c, units[i]))
+			return 1;
+	return 0;
+}
+
+/* Word i, with the next when it is a number's unit: "4 MiB". */
+static struct word
+with_unit(const struct word *w, int n, int i)
+{
+	struct word v = w[i];
+
+	if (i + 1 < n && isdigit((unsigned char)clean(w[i]).s[0]) &&
+	    clean(w[i]).s + clean(w[i]).len == w[i].s + w[i].len &&
+	    unit_word(w[i + 1]))
+		v.len = (size_t)(w[i + 1].s + w[i + 1].len - w[i].s);
+	return v;
+}
+
+/*
+ * "The default TTL of 7 days is too short, change it to 14 days": the
+ * value it had is the last of the same unit said before in the message,
+ * and the key the word before "of" or "is" ahead of it.
+ */
+static void
+antecedent(struct extract *x, int u, struct word val)
+{
+	struct word w[MAX_WORDS], unit, old, num;
+	const char *sp = memchr(val.s, ' ', val.len);
+	char *t;
+	int n, i, k, v;
+
+	if (sp == NULL)
+		return; /* only a number with its unit has a match to find */
+	unit = clean((struct word){sp + 1, (size_t)(val.s + val.len - sp - 1)});
+	num = (struct word){val.s, (size_t)(sp - val.s)};
+	for (v = u; v >= 0 && x->u[v].msg == x->u[u].msg; v--) {
+		t = xstrndup(str(x, x->u[v].off), x->u[v].len);
+		n = split_words(t, strlen(t), w, MAX_WORDS);
+		for (i = n - 1; i > 0; i--) {
+			if (!isdigit((unsigned char)w[i - 1].s[0]) ||
+			    clean(w[i]).len != unit.len ||
+			    strncasecmp(clean(w[i]).s, unit.s, unit.len) != 0 ||
+			    (w[i - 1].len == num.len &&
+				memcmp(w[i - 1].s, num.s, num.len) == 0))
+				continue;
+			old = (struct word){w[i - 1].s,
+			    (size_t)(w[i].s + w[i].len - w[i - 1].s)};
+			k = i - 2;
+			if (k >= 0 && is(w[k], "of"))
+				k--;
+			while (k > 0 && filler_word(w[k]))
+				k--;
+			if (k >= 0 && !filler_word(w[k]))
+				set_value(x, w[k], old, val, u);
+			free(t);
+			return;
+		}
+		free(t);
+	}
+}
+
 /*
  * Finds what a unit says changed: "a -> b", "renamed a to b", "x from
  * a to b", "set x to b", "use b instead of a", "x is now b", "x = b".
@@ -384,14 +460,21 @@ find_changes(struct extract *x, int u)
 		} else if (is(w[i], "renamed") && i + 3 < n &&
 		    (is(w[i + 2], "to") || is(w[i + 2], "as"))) {
 			set_value(x, w[i + 1], w[i + 1], w[i + 3], u);
-		} else if (is(w[i], "from") && i + 3 < n && is(w[i + 2], "to") &&
-		    (value_like(clean(w[i + 1])) || value_like(clean(w[i + 3])))) {
-			/* [change] the port from a to b */
+		} else if (is(w[i], "from") && i + 3 < n &&
+		    (is(w[i + 2], "to") ||
+			(i + 4 < n && is(w[i + 3], "to") && unit_word(w[i + 2]))) &&
+		    (value_like(clean(w[i + 1])) ||
+			value_like(clean(w[i + 3 + is(w[i + 3], "to")])))) {
+			/* [change] the port from a to b; from 1 MiB to 4 MiB */
+			struct word a = with_unit(w, n, i + 1);
+			int t = is(w[i + 2], "to") ? i + 2 : i + 3;
+			struct word b = with_unit(w, n, t + 1);
+
 			for (j = i - 1; j > 0 && filler_word(w[j]); j--)
 				;
-			key = j >= 0 && j < i && !change_verb(w[j]) ? w[j] : w[i + 1];
-			set_value(x, key, w[i + 1], w[i + 3], u);
-			i += 3;
+			key = j >= 0 && j < i && !change_verb(w[j]) ? w[j] : a;
+			set_value(x, key, a, b, u);
+			i = t + 1;
 		} else if (change_verb(w[i]) && i + 2 < n) {
 			/* set the timeout to 30s */
 			for (j = i + 1; j < n && j < i + 6 && !is(w[j], "to") &&
@@ -401,11 +484,15 @@ find_changes(struct extract *x, int u)
 			if (j < n - 1 && is(w[j], "to") && j > i + 1 &&
 			    value_like(clean(w[j + 1]))) {
 				int k = j - 1;
+				struct word b = with_unit(w, n, j + 1);
 
 				while (k > i + 1 && filler_word(w[k]))
 					k--;
 				if (!filler_word(w[k]))
-					set_value(x, w[k], none, w[j + 1], u);
+					set_value(x, w[k], none, b, u);
+				else if (is(w[k], "it") || is(w[k], "that"))
+					/* "change it to 14 days": of what? */
+					antecedent(x, u, b);
 			}
 		} else if (is(w[i], "instead") && i + 2 < n && is(w[i + 1], "of") &&
 		    i > 0 && value_like(clean(w[i - 1])) &&
@@ -414,7 +501,7 @@ find_changes(struct extract *x, int u)
 		} else if (is(w[i], "now") && i >= 2 && i + 1 < n &&
 		    (is(w[i - 1], "is") || is(w[i - 1], "are")) &&
 		    value_like(clean(w[i + 1])) && !filler_word(w[i - 2])) {
-			set_value(x, w[i - 2], none, w[i + 1], u);
+			set_value(x, w[i - 2], none, with_unit(w, n, i + 1), u);
 		} else if ((eq = memchr(w[i].s, '=', w[i].len)) != NULL &&
 		    eq > w[i].s && eq + 1 < w[i].s + w[i].len && eq[1] != '=' &&
 		    eq[-1] != '!' && eq[-1] != '<' && eq[-1] != '>') {
@@ -515,6 +602,36 @@ add_unit(struct extract *x, enum extract_role role, int code, const char *s,
 	free(copy);
 	find_changes(x, (int)x->nu - 1);
 	return (int)x->nu - 1;
+}
+
+/*
+ * A line that a program printed, pasted into a message: a shell prompt,
+ * a debugger's frame, or one most of whose words hold digits (log lines,
+ * addresses, tables of numbers).
+ */
+static int
+machine_line(const char *s, size_t len)
+{
+	const char *end = s + len;
+	int words = 0, numeric = 0, digit;
+
+	while (len > 0 && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	if (len >= 2 && ((s[0] == '$' && s[1] == ' ') || (s[0] == '#' &&
+							       isdigit((unsigned char)s[1])) ||
+			    (s[0] == '=' && s[1] == '=')))
+		return 1;
+	while (s < end) {
+		while (s < end && isspace((unsigned char)*s))
+			s++;
+		if (s >= end)
+			break;
+		for (digit = 0; s < end && !isspace((unsigned char)*s); s++)
+			digit |= isdigit((unsigned char)*s) != 0;
+		words++;
+		numeric += digit;
+	}
+	return words >= 4 && numeric * 5 >= words * 2;
 }
 
 /* A line of a tool's output worth keeping: an error, a file position. */
@@ -643,7 +760,8 @@ extract_add(struct extract *x, enum extract_role role, const char *text,
 				code_units++;
 			continue;
 		}
-		if (role == EXTRACT_TOOL) {
+		if (role == EXTRACT_TOOL ||
+		    (role != EXTRACT_TEXT && machine_line(s, n))) {
 			if (tool_units < MAX_TOOL_UNITS && tool_worth(s, n) &&
 			    add_unit(x, role, 1, s, n, line) >= 0)
 				tool_units++;
@@ -697,6 +815,8 @@ cue_score(const struct unit *u)
 
 	if (u->cues & CUE_PREFER)
 		s += user ? 4.0 : 1.0;
+	else if (u->ruled)
+		s += 2.0; /* "rules: ... Commit messages are imperative." */
 	if (u->cues & CUE_DECISION)
 		s += 3.0;
 	if (u->cues & CUE_ERROR)
@@ -733,6 +853,16 @@ role_weight(const struct unit *u)
 	}
 }
 
+/* An entity that is an old value: never listed for itself. */
+static void
+stale_entity(struct extract *x, const char *old)
+{
+	void *v = strmap_get(&x->ents, old, strlen(old));
+
+	if (v != NULL)
+		x->e[(uintptr_t)v - 1].stale = 1;
+}
+
 /* Marks the units that state a value that changed later. */
 static void
 mark_stale(struct extract *x)
@@ -740,7 +870,7 @@ mark_stale(struct extract *x)
 	const struct key *k;
 	const char *old, *t, *p;
 	size_t i, v, len;
-	int u;
+	int u, j;
 
 	for (i = 0; i < x->nk; i++) {
 		k = &x->k[i];
@@ -760,12 +890,18 @@ mark_stale(struct extract *x)
 				if ((p > t && isalnum((unsigned char)p[-1])) ||
 				    isalnum((unsigned char)p[len]))
 					continue;
-				if (strcasestr(t, str(x, k->off)) == NULL ||
-				    strstr(t, ARROW) != NULL || strstr(t, "->") != NULL)
-					if (strcmp(str(x, k->off), old) != 0 ||
-					    strstr(t, ARROW) != NULL)
-						continue;
-				x->u[u].stale = (int)i + 1;
+				/* "port 8080"; a rename; any long value */
+				if (strstr(t, ARROW) != NULL ||
+				    (strcasestr(t, str(x, k->off)) == NULL &&
+					strcmp(str(x, k->off), old) != 0 && len < 4))
+					continue;
+				for (j = 0; j < 3 && x->u[u].stale[j] != 0 &&
+				     x->u[u].stale[j] != (int)i + 1;
+				     j++)
+					;
+				if (j < 3)
+					x->u[u].stale[j] = (int)i + 1;
+				stale_entity(x, old);
 			}
 		}
 	}
@@ -780,9 +916,16 @@ score_units(struct extract *x)
 
 	for (i = 0; i < x->nu; i++) {
 		u = &x->u[i];
+		if (i > 0 && u->role == EXTRACT_USER && u->msg == x->u[i - 1].msg &&
+		    ((x->u[i - 1].cues & CUE_PREFER) || x->u[i - 1].ruled))
+			u->ruled = 1;
 		recency = x->nmsg > 1 ? (double)u->msg / (x->nmsg - 1) : 1;
+		/* Instructions and decisions hold until changed: no decay. */
+		if ((u->cues & (CUE_PREFER | CUE_DECISION)) &&
+		    (u->role == EXTRACT_USER || (u->cues & CUE_DECISION)))
+			recency = 1;
 		u->base = (cue_score(u) + 0.5) * role_weight(u) * (0.7 + 0.6 * recency);
-		if (u->stale)
+		if (u->stale[0])
 			u->base *= 0.5;
 		if (u->base < 0)
 			u->base = 0;
@@ -828,7 +971,7 @@ add_minis(struct extract *x)
 	}
 	for (i = 0; i < x->ne; i++) {
 		if (x->e[i].kind == TERM_NUMBER || x->e[i].kind == TERM_URL ||
-		    x->e[i].spoken == 0)
+		    x->e[i].spoken == 0 || x->e[i].stale || x->e[i].len > 40)
 			continue;
 		ARRAY_GROW(x->u, x->nu, x->ucap);
 		ARRAY_GROW(x->uent, x->nuent, x->uentcap);
@@ -858,7 +1001,7 @@ value(const struct extract *x, const struct unit *u)
 		e = &x->e[x->uent[u->ent0 + i]];
 		if (!e->covered)
 			v += u->kind == UNIT_TERM ? 0.5 * e->weight
-						  : (u->stale ? 0.3 : 1) * e->weight;
+						  : (u->stale[0] ? 0.3 : 1) * e->weight;
 	}
 	return v;
 }
@@ -997,7 +1140,7 @@ render(const struct extract *x, long covers, struct buf *out)
 	const struct unit *u, *prev = NULL;
 	const struct key *k;
 	size_t i;
-	int first;
+	int first, j;
 
 	buf_reset(out);
 	if (covers > 0)
@@ -1023,11 +1166,12 @@ render(const struct extract *x, long covers, struct buf *out)
 			buf_printf(out, "\n[%s] ", role_name(u->role));
 		}
 		buf_add(out, str(x, u->off), u->len);
-		if (u->stale) {
-			k = &x->k[u->stale - 1];
-			buf_addstr(out, " (changed later: ");
+		for (j = 0; j < 3 && u->stale[j] != 0; j++) {
+			k = &x->k[u->stale[j] - 1];
+			buf_addstr(out, j == 0 ? " (changed later: " : "; ");
 			render_change(x, k, out);
-			buf_addstr(out, ")");
+			if (j == 2 || u->stale[j + 1] == 0)
+				buf_addstr(out, ")");
 		}
 		prev = u;
 	}
