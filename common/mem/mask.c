@@ -156,6 +156,26 @@ uuid(const char *s, size_t len)
 	return 1;
 }
 
+/* 14/Mar/2026:10:00:00, as web servers write it: a month's name. */
+static const char *
+month_time(const char *s, size_t len)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	size_t i, colons = 0, digits = 0;
+	int month = 0;
+
+	for (i = 0; i < len; i++) {
+		colons += s[i] == ':';
+		digits += IS(s[i], C_DIGIT) != 0;
+		if (i + 3 <= len && IS(s[i], C_ALPHA) &&
+		    memmem(months, sizeof(months) - 1, s + i, 3) != NULL &&
+		    (size_t)((const char *)memmem(months, sizeof(months) - 1, s + i,
+			    3) - months) % 3 == 0)
+			month = 1;
+	}
+	return month && colons >= 2 && digits >= 6 ? "<time>" : NULL;
+}
+
 /* 12:00:01, 2026-01-31T12:00:01.5Z, 12:00:01,123: digits and : . , - T Z + */
 static const char *
 time_like(const char *s, size_t len)
@@ -171,10 +191,10 @@ time_like(const char *s, size_t len)
 			dashes++;
 		else if (s[i] != '.' && s[i] != ',' && s[i] != 'T' &&
 		    s[i] != 'Z' && s[i] != '+')
-			return NULL;
+			return month_time(s, len);
 	}
 	if (digits < 4 || !IS(s[0], C_DIGIT))
-		return NULL;
+		return month_time(s, len);
 	if (colons >= 2 || (colons == 1 && dashes >= 2))
 		return "<time>";
 	if (dashes == 2 && colons == 0 && digits >= 6 && len <= 10)
@@ -464,6 +484,27 @@ line_level(const char *s, size_t len)
 	return level;
 }
 
+/*
+ * The status of an access log's request ("GET / HTTP/1.1" 504): kept as
+ * it is, since it tells one kind of line from another, and a 5xx makes
+ * the line error-like.
+ */
+static int
+http_status(struct mask *m, const char *s, size_t len)
+{
+	const char *prev;
+
+	if (len != 3 || m->n == 0 || !all(s, 3, C_DIGIT) || s[0] < '1' ||
+	    s[0] > '5')
+		return 0;
+	prev = m->text.s + m->off[m->n - 1];
+	if (strncmp(prev, "HTTP/", 5) != 0 || prev[strlen(prev) - 1] != '"')
+		return 0;
+	if (s[0] == '5')
+		m->level = 2;
+	return 1;
+}
+
 void
 mask_line(struct mask *m, const char *line, size_t len)
 {
@@ -484,7 +525,10 @@ mask_line(struct mask *m, const char *line, size_t len)
 		}
 		for (t = s; t < end && !IS(*t, C_SPACE) && *t != '\0'; t++)
 			;
-		mask_token(m, &m->tmp, s, (size_t)(t - s));
+		if (http_status(m, s, (size_t)(t - s)))
+			emit(m, s, (size_t)(t - s), 0);
+		else
+			mask_token(m, &m->tmp, s, (size_t)(t - s));
 		s = t;
 	}
 }
