@@ -147,7 +147,8 @@ read_records(struct input *in)
 			continue;
 		}
 		why = NULL;
-		if (record_type(rec) == REC_SUMMARY) {
+		if (record_type(rec) == REC_SUMMARY &&
+		    (why = record_check(rec)) == NULL) {
 			if ((why = check_summary(rec)) == NULL && messages > 0)
 				why = "a summary record after messages: it must "
 				      "come before those it does not cover";
@@ -212,7 +213,8 @@ covered_add(struct covered *cv, const cJSON *m)
 	cv->m[cv->n++] = m;
 	cv->covers++;
 	if (id != NULL) {
-		if (cv->from == NULL)
+		/* after an earlier summary, the first is that summary's */
+		if (cv->from == NULL && cv->summary == NULL)
 			cv->from = id;
 		cv->through = id;
 	}

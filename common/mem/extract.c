@@ -879,6 +879,7 @@ mark_stale(struct extract *x)
 		for (v = 0; v + 1 < k->nval; v++) {
 			old = str(x, k->val[v]);
 			len = strlen(old);
+			stale_entity(x, old);
 			if (len < 2)
 				continue;
 			for (u = 0; u < k->unit && u < (int)x->nu; u++) {

@@ -354,10 +354,10 @@ summarize_llm(const struct summarize_opts *o, const cJSON *summary,
 	msg_set_number(rec, "repaired", (double)missing);
 	msg_set_number(rec, "calls", c.calls);
 	tokens = counter_count(o->counter, result.s, result.len);
-	if (tokens > o->room)
-		*why = "is over the budget";
-	else if (tokens >= o->limit)
+	if (tokens >= o->limit)
 		*why = "is larger than its input";
+	else if (tokens > o->room)
+		*why = "is over the budget";
 	else
 		*text = buf_detach(&result);
 out:

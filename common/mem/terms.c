@@ -237,6 +237,12 @@ terms_scan(const char *text, size_t len, term_fn *fn, void *arg)
 			continue;
 		/* key=value: the key and the value, each for itself. */
 		if ((kind = classify(w, n)) >= 0) {
+			/* src/x.c:88:5 is the file src/x.c */
+			if (kind == TERM_PATH)
+				while (n > 0 && memrchr(w, ':', n) != NULL &&
+				    strspn(memrchr(w, ':', n) + 1, "0123456789") ==
+					(size_t)(w + n - (const char *)memrchr(w, ':', n) - 1))
+					n = (size_t)((const char *)memrchr(w, ':', n) - w);
 			fn(arg, (enum term_kind)kind, w, n);
 		} else if (memchr(w, '=', n) != NULL) {
 			const char *eq = memchr(w, '=', n);
