@@ -161,12 +161,17 @@ valgrind: all $(BUILD)/test-common
 
 # libFuzzer targets, run briefly: the record reader, the tokenizer, the
 # SSE parser (which must not care how a stream is cut), the
-# configuration parser, the code scanner and the facts rules.
-FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config fuzz-codescan fuzz-facts
+# configuration parser, the code scanner and the facts rules,
+# llm-summarize's log masker and miner, and its reading of conversations.
+FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config fuzz-codescan fuzz-facts \
+	fuzz-logsum fuzz-extract
 FUZZ_SOURCES = common/tok/bpe.c common/core/utf8.c common/core/util.c \
 	common/core/json.c common/core/jsonl.c common/core/record.c \
 	common/core/msg.c common/net/sse.c \
-	common/core/config.c common/mem/codescan.c common/mem/facts.c \
+	common/core/config.c common/core/models.c common/tok/count.c \
+	common/mem/codescan.c common/mem/facts.c \
+	common/mem/terms.c common/mem/mask.c common/mem/drain.c \
+	common/mem/logsum.c common/mem/extract.c \
 	common/tok/vocab.S
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon

@@ -13,6 +13,7 @@
 #include "core/models.h"
 #include "core/msg.h"
 #include "core/record.h"
+#include "core/utf8.h"
 #include "core/util.h"
 #include "mem/extract.h"
 #include "mem/logsum.h"
@@ -150,14 +151,16 @@ read_records(struct input *in)
 		if (record_type(rec) == REC_SUMMARY &&
 		    (why = record_check(rec)) == NULL) {
 			if ((why = check_summary(rec)) == NULL && messages > 0)
-				why = "a summary record after messages: it must "
-				      "come before those it does not cover";
+				why =
+				    "a summary record after messages: it must "
+				    "come before those it does not cover";
 			else if (why == NULL && in->summary != NULL)
 				why = "a second summary record: give only the "
 				      "latest";
 		}
 		if (why != NULL)
-			cJSON_Delete(rec); /* the context keeps all it is given */
+			cJSON_Delete(
+			    rec); /* the context keeps all it is given */
 		else if ((why = context_add(&in->ctx, rec)) == NULL &&
 		    record_type(rec) == REC_SUMMARY)
 			in->summary = rec;
@@ -225,12 +228,14 @@ covered_add(struct covered *cv, const cJSON *m)
 static void
 covered_init(struct covered *cv, const cJSON *summary)
 {
-	const cJSON *covers = cJSON_GetObjectItemCaseSensitive(summary, "covers");
+	const cJSON *covers =
+	    cJSON_GetObjectItemCaseSensitive(summary, "covers");
 
 	memset(cv, 0, sizeof(*cv));
 	cv->summary = summary;
 	if (summary != NULL) {
-		cv->covers = cJSON_IsNumber(covers) ? (long)covers->valuedouble : 0;
+		cv->covers =
+		    cJSON_IsNumber(covers) ? (long)covers->valuedouble : 0;
 		cv->from = msg_str(summary, "from");
 		cv->through = msg_str(summary, "through");
 		cv->session = msg_str(summary, "session");
@@ -258,7 +263,8 @@ covered_tokens(const struct covered *cv)
 	const char *s;
 	size_t i;
 
-	if (cv->summary != NULL && (s = msg_str(cv->summary, "content")) != NULL)
+	if (cv->summary != NULL &&
+	    (s = msg_str(cv->summary, "content")) != NULL)
 		cost.units += counter_units(&counter, s, strlen(s));
 	for (i = 0; i < cv->n; i++)
 		budget_add_message(&counter, cv->m[i], &cost);
@@ -287,8 +293,8 @@ summarize(const struct covered *cv, size_t room, int extractive, cJSON *rec,
 		so.room = room;
 		so.limit = covered_tokens(cv);
 		so.covers = cv->covers;
-		status = summarize_llm(&so, cv->summary, cv->m, cv->n, rec, text,
-		    &why);
+		status = summarize_llm(
+		    &so, cv->summary, cv->m, cv->n, rec, text, &why);
 		if (status != 0)
 			return status;
 		if (*text != NULL) {
@@ -451,14 +457,16 @@ run_compact(struct input *in, size_t limit)
 			covered_add(&cv, m);
 	}
 	if (cv.n == 0) {
-		report_over(tokens, limit, "the input, with nothing to summarize,");
+		report_over(
+		    tokens, limit, "the input, with nothing to summarize,");
 		free(cv.m);
 		return EXIT_OVER_BUDGET;
 	}
 	/* What stays: all but the covered, with an empty summary. */
 	rec = summary_record();
 	summary_fields(rec, &cv);
-	while (in->ctx.messages->child != NULL && in->ctx.messages->child != tail)
+	while (
+	    in->ctx.messages->child != NULL && in->ctx.messages->child != tail)
 		context_drop(in->ctx.messages, in->ctx.messages->child);
 	if (in->ctx.summaries->child != NULL)
 		context_drop(in->ctx.summaries, in->ctx.summaries->child);
@@ -474,8 +482,8 @@ run_compact(struct input *in, size_t limit)
 		free(text);
 		/* Only once by a model: then by extraction, which fits. */
 		status = summarize(&cv, room,
-		    tries > 0 && strcmp(msg_str(rec, "engine"), "llm") == 0, rec,
-		    &text);
+		    tries > 0 && strcmp(msg_str(rec, "engine"), "llm") == 0,
+		    rec, &text);
 		if (status != 0)
 			goto out;
 		msg_set_string(rec, "content", text);
@@ -497,25 +505,32 @@ out:
 	return status;
 }
 
+/* --budget, checked when it was given: a number, or auto. */
 static size_t
 budget_value(const char *arg)
 {
 	if (strcmp(arg, "auto") == 0)
 		return (size_t)model->budget;
-	return (size_t)option_number("--budget", arg, 1, LONG_MAX);
+	return (size_t)strtol(arg, NULL, 10);
 }
 
-static void
+/* The model counted by; returns -1 after saying why there is none. */
+static int
 setup_counter(const char *route)
 {
 	const char *name = models_pick(opt.model, route, &cfg);
 
 	if ((model = model_find(name)) == NULL) {
-		warnx("unknown model '%s'", name);
-		usage();
+		warnx("unknown model '%s'%s", name,
+		    route != NULL && opt.model == NULL ? " in the route record"
+						       : "");
+		return -1;
 	}
-	if (counter_for_model(&counter, model) < 0)
-		errx(1, "model '%s' has no counter", model->name);
+	if (counter_for_model(&counter, model) < 0) {
+		warnx("model '%s' has no counter", model->name);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -527,10 +542,12 @@ run_records(void)
 	memset(&in, 0, sizeof(in));
 	in.lines = (struct buf)BUF_INIT;
 	read_records(&in);
-	setup_counter(in.ctx.route_model);
-	if (in.bad) {
+	if (setup_counter(in.ctx.route_model) < 0) {
+		status = 1;
+	} else if (in.bad) {
 		warnx("bad input: %s",
-		    opt.budget != NULL ? "nothing passed through" : "no summary");
+		    opt.budget != NULL ? "nothing passed through"
+				       : "no summary");
 		status = 1;
 	} else if (opt.budget != NULL) {
 		status = run_compact(&in, budget_value(opt.budget));
@@ -557,8 +574,9 @@ add_bytes(struct lines *l, const char *s, size_t len)
 {
 	if (l->line.len < MAX_TEXT_LINE)
 		buf_add(&l->line, s,
-		    len < MAX_TEXT_LINE - l->line.len ? len
-						      : MAX_TEXT_LINE - l->line.len);
+		    len < MAX_TEXT_LINE - l->line.len
+			? len
+			: MAX_TEXT_LINE - l->line.len);
 }
 
 static void
@@ -664,6 +682,7 @@ struct prose {
 	struct extract *x;
 	long line;
 	size_t bytes;
+	struct buf valid;
 };
 
 static void
@@ -676,15 +695,22 @@ feed_prose(void *arg, const char *s, size_t len)
 	if (p->bytes > (64u << 20))
 		return;
 	p->bytes += len;
+	if (utf8_valid_prefix(s, len) != len) {
+		buf_reset(&p->valid);
+		utf8_sanitize(s, len, &p->valid);
+		s = p->valid.s;
+		len = p->valid.len;
+	}
 	extract_add(p->x, EXTRACT_TEXT, s, len, p->line);
 }
 
 static int
 run_text(void)
 {
-	size_t budget = opt.budget != NULL ? budget_value(opt.budget) : DEFAULT_SIZE;
+	size_t budget =
+	    opt.budget != NULL ? budget_value(opt.budget) : DEFAULT_SIZE;
 	struct logsum *ls = NULL;
-	struct prose p = {NULL, 0, 0};
+	struct prose p = {NULL, 0, 0, BUF_INIT};
 	static char sample[SAMPLE];
 	size_t got;
 	FILE *fp;
@@ -696,12 +722,14 @@ run_text(void)
 	while ((fp = inputs_next(&inputs)) != NULL) {
 		if (first) {
 			got = fread(sample, 1, sizeof(sample), fp);
-			prose = opt.baseline == NULL && logsum_prose(sample, got);
+			prose =
+			    opt.baseline == NULL && logsum_prose(sample, got);
 			if (prose)
 				p.x = extract_new(&counter);
 			else {
 				ls = logsum_new();
-				if (opt.baseline != NULL && load_baseline(ls) < 0) {
+				if (opt.baseline != NULL &&
+				    load_baseline(ls) < 0) {
 					status = 1;
 					break;
 				}
@@ -730,7 +758,8 @@ run_text(void)
 		}
 		msg_set_string(rec, "content", text);
 		msg_set_number(rec, "covers", (double)lines);
-		msg_set_string(rec, "engine", prose ? "extractive" : "templates");
+		msg_set_string(
+		    rec, "engine", prose ? "extractive" : "templates");
 		if (opt.save_state != NULL && ls != NULL && save_state(ls) < 0)
 			status = 1;
 		else if (lines > 0)
@@ -739,6 +768,7 @@ run_text(void)
 	}
 	free(text);
 	extract_free(p.x);
+	buf_release(&p.valid);
 	logsum_free(ls);
 	return status;
 }
@@ -748,7 +778,8 @@ check_options(void)
 {
 	if (opt.engine != NULL && strcmp(opt.engine, "llm") != 0 &&
 	    strcmp(opt.engine, "extractive") != 0) {
-		warnx("--engine: expected llm or extractive, not '%s'", opt.engine);
+		warnx("--engine: expected llm or extractive, not '%s'",
+		    opt.engine);
 		usage();
 	}
 	if (opt.keep >= 0 && opt.budget == NULL) {
@@ -756,7 +787,8 @@ check_options(void)
 		usage();
 	}
 	if (opt.size >= 0 && (opt.budget != NULL || opt.text)) {
-		warnx("--size is the summary's length without --budget or --text");
+		warnx(
+		    "--size is the summary's length without --budget or --text");
 		usage();
 	}
 	if ((opt.baseline != NULL || opt.save_state != NULL) && !opt.text) {
@@ -776,6 +808,10 @@ check_options(void)
 	if (opt.engine != NULL && strcmp(opt.engine, "llm") == 0 &&
 	    model_find(opt.summarizer) == NULL) {
 		warnx("unknown model '%s'", opt.summarizer);
+		usage();
+	}
+	if (opt.model != NULL && model_find(opt.model) == NULL) {
+		warnx("unknown model '%s'", opt.model);
 		usage();
 	}
 }
@@ -832,6 +868,8 @@ main(int argc, char *argv[])
 			break;
 		case OPT_BUDGET:
 			opt.budget = optarg;
+			if (strcmp(optarg, "auto") != 0)
+				option_number("--budget", optarg, 1, LONG_MAX);
 			break;
 		case OPT_ENGINE:
 			opt.engine = optarg;
@@ -864,8 +902,7 @@ main(int argc, char *argv[])
 	check_options();
 	inputs_init(&inputs, argv + optind, argc - optind);
 	if (opt.text) {
-		setup_counter(NULL);
-		status = run_text();
+		status = setup_counter(NULL) < 0 ? 1 : run_text();
 	} else {
 		status = run_records();
 	}

@@ -313,7 +313,8 @@ model_provider_key(const char *provider, const struct config *c)
 int
 model_has_key(const struct model *m, const struct config *c)
 {
-	return m->provider != NULL && model_provider_key(m->provider, c) != NULL;
+	return m->provider != NULL &&
+	    model_provider_key(m->provider, c) != NULL;
 }
 
 const char *

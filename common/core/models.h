@@ -86,8 +86,8 @@ int model_has_key(const struct model *m, const struct config *c);
  * model, or NULL), else $LLMPIPE_MODEL, else the configuration's model,
  * else MODEL_DEFAULT.
  */
-const char *models_pick(
-    const char *flag, const char *route, const struct config *c);
+const char *
+models_pick(const char *flag, const char *route, const struct config *c);
 
 /* The name of m's counter as the configuration and --models give it. */
 const char *model_counter_name(const struct model *m);

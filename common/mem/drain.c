@@ -75,7 +75,8 @@ drain_get(const struct drain *d, size_t i)
 static uint64_t
 group_key(int n, int level, uint64_t h0, uint64_t h1)
 {
-	uint64_t k = (uint64_t)n * 0x9e3779b97f4a7c15ull ^ (uint64_t)level << 56;
+	uint64_t k =
+	    (uint64_t)n * 0x9e3779b97f4a7c15ull ^ (uint64_t)level << 56;
 
 	k ^= h0 * 0xff51afd7ed558ccdull;
 	k ^= (h1 + 0x632be59bd9b4e019ull) * 0xc4ceb9fe1a85ec53ull;
@@ -91,7 +92,8 @@ token_key(const struct mask *m, int i)
 static struct group *
 group_of(struct drain *d, uint64_t key, int make)
 {
-	struct group *g = strmap_get(&d->groups, (const char *)&key, sizeof(key));
+	struct group *g =
+	    strmap_get(&d->groups, (const char *)&key, sizeof(key));
 
 	if (g == NULL && make) {
 		g = xmalloc(sizeof(*g));
@@ -194,8 +196,8 @@ drain_add(struct drain *d, const struct mask *m, int *created)
 		double s;
 
 		for (i = 0; i < 3; i++) {
-			uint64_t k = group_key(m->n, m->level, alt[i][0] ? h0 : 0,
-			    alt[i][1] ? h1 : 0);
+			uint64_t k = group_key(m->n, m->level,
+			    alt[i][0] ? h0 : 0, alt[i][1] ? h1 : 0);
 
 			if (k == key)
 				continue;

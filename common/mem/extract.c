@@ -25,10 +25,10 @@ struct unit {
 	int msg;         /* the message it comes from, in order of adding */
 	enum extract_role role;
 	enum unit_kind kind;
-	int code;   /* a line of code or of a tool's output */
-	int ref;    /* UNIT_CHANGE: its key; UNIT_TERM: its entity */
+	int code;     /* a line of code or of a tool's output */
+	int ref;      /* UNIT_CHANGE: its key; UNIT_TERM: its entity */
 	int stale[3]; /* 1 + the keys of values it holds that changed later */
-	int chosen; /* in the summary */
+	int chosen;   /* in the summary */
 	unsigned cues;
 	int ruled; /* follows a user's instruction in the same message */
 	long line;
@@ -167,8 +167,7 @@ on_term(void *arg, enum term_kind kind, const char *s, size_t len)
 	size_t i, id;
 	int inner = -1;
 
-	if (kind == TERM_NUMBER &&
-	    (len < 2 || strspn(s, "0123456789") == len) && len < 3)
+	if (kind == TERM_NUMBER && len < 3)
 		return; /* "3", "42": not worth keeping for themselves */
 	if (kind == TERM_QUOTED) {
 		terms_scan(s, len, on_term_kind, &inner);
@@ -282,9 +281,10 @@ value_like(struct word w)
 	terms_scan(w.s, w.len, on_term_kind, &kind);
 	if (kind >= 0)
 		return 1;
-	return w.len <= 24 && (isdigit((unsigned char)w.s[0]) ||
-				  memchr(w.s, '_', w.len) != NULL ||
-				  memchr(w.s, '.', w.len) != NULL);
+	return w.len <= 24 &&
+	    (isdigit((unsigned char)w.s[0]) ||
+		memchr(w.s, '_', w.len) != NULL ||
+		memchr(w.s, '.', w.len) != NULL);
 }
 
 static void
@@ -293,8 +293,9 @@ lower_key(struct buf *b, struct word w)
 	size_t i;
 
 	buf_reset(b);
-	for (i = 0; i < w.len; i++)
-		buf_add(b, &(char){(char)tolower((unsigned char)w.s[i])}, 1);
+	buf_add(b, w.s, w.len);
+	for (i = 0; i < b->len; i++)
+		b->s[i] = (char)tolower((unsigned char)b->s[i]);
 }
 
 /*
@@ -302,8 +303,8 @@ lower_key(struct buf *b, struct word w)
  * unit u says.  Returns the key's index.
  */
 static void
-set_value(struct extract *x, struct word key, struct word old, struct word val,
-    int u)
+set_value(
+    struct extract *x, struct word key, struct word old, struct word val, int u)
 {
 	struct buf lk = BUF_INIT;
 	struct key *k;
@@ -323,7 +324,8 @@ set_value(struct extract *x, struct word key, struct word old, struct word val,
 		k->off = keep(x, key.s, key.len);
 		k->len = key.len;
 		k->mini = -1;
-		strmap_put(&x->keys, lk.s, lk.len, (void *)(uintptr_t)(x->nk + 1));
+		strmap_put(
+		    &x->keys, lk.s, lk.len, (void *)(uintptr_t)(x->nk + 1));
 		x->nk++;
 	} else {
 		k = &x->k[(uintptr_t)v - 1];
@@ -443,16 +445,20 @@ find_changes(struct extract *x, int u)
 		} else if (starts(w[i], "renam") && !is(w[i], "renamed") &&
 		    i + 1 < n) {
 			/* rename [the function] a to b */
-			for (j = i + 1; j < n && j < i + 3 && filler_word(w[j]); j++)
+			for (j = i + 1; j < n && j < i + 3 && filler_word(w[j]);
+			     j++)
 				;
-			if (j + 2 < n && (is(w[j + 1], "to") || is(w[j + 1], "as") ||
-					     is(w[j + 1], "into")))
+			if (j + 2 < n &&
+			    (is(w[j + 1], "to") || is(w[j + 1], "as") ||
+				is(w[j + 1], "into")))
 				set_value(x, w[j], w[j], w[j + 2], u);
-		} else if (is(w[i], "renamed") && i + 2 < n && is(w[i + 1], "to")) {
+		} else if (is(w[i], "renamed") && i + 2 < n &&
+		    is(w[i + 1], "to")) {
 			/* a (was|has been) renamed to b, or renamed a to b */
-			for (j = i - 1; j > 0 && (is(w[j], "was") || is(w[j], "been") ||
-						     is(w[j], "is") || is(w[j], "has") ||
-						     is(w[j], "got"));
+			for (j = i - 1; j > 0 &&
+			     (is(w[j], "was") || is(w[j], "been") ||
+				 is(w[j], "is") || is(w[j], "has") ||
+				 is(w[j], "got"));
 			     j--)
 				;
 			if (j >= 0 && j < i)
@@ -462,7 +468,8 @@ find_changes(struct extract *x, int u)
 			set_value(x, w[i + 1], w[i + 1], w[i + 3], u);
 		} else if (is(w[i], "from") && i + 3 < n &&
 		    (is(w[i + 2], "to") ||
-			(i + 4 < n && is(w[i + 3], "to") && unit_word(w[i + 2]))) &&
+			(i + 4 < n && is(w[i + 3], "to") &&
+			    unit_word(w[i + 2]))) &&
 		    (value_like(clean(w[i + 1])) ||
 			value_like(clean(w[i + 3 + is(w[i + 3], "to")])))) {
 			/* [change] the port from a to b; from 1 MiB to 4 MiB */
@@ -494,8 +501,9 @@ find_changes(struct extract *x, int u)
 					/* "change it to 14 days": of what? */
 					antecedent(x, u, b);
 			}
-		} else if (is(w[i], "instead") && i + 2 < n && is(w[i + 1], "of") &&
-		    i > 0 && value_like(clean(w[i - 1])) &&
+		} else if (is(w[i], "instead") && i + 2 < n &&
+		    is(w[i + 1], "of") && i > 0 &&
+		    value_like(clean(w[i - 1])) &&
 		    value_like(clean(w[i + 2]))) {
 			set_value(x, w[i + 2], w[i + 2], w[i - 1], u);
 		} else if (is(w[i], "now") && i >= 2 && i + 1 < n &&
@@ -506,9 +514,11 @@ find_changes(struct extract *x, int u)
 		    eq > w[i].s && eq + 1 < w[i].s + w[i].len && eq[1] != '=' &&
 		    eq[-1] != '!' && eq[-1] != '<' && eq[-1] != '>') {
 			struct word k = {w[i].s, (size_t)(eq - w[i].s)};
-			struct word v = {eq + 1, (size_t)(w[i].s + w[i].len - eq - 1)};
+			struct word v = {
+			    eq + 1, (size_t)(w[i].s + w[i].len - eq - 1)};
 
-			if (value_like(clean(k)) || isupper((unsigned char)k.s[0]))
+			if (value_like(clean(k)) ||
+			    isupper((unsigned char)k.s[0]))
 				set_value(x, k, none, v, u);
 		} else if (is(w[i], "=") && i > 0 && i + 1 < n &&
 		    value_like(clean(w[i - 1]))) {
@@ -523,7 +533,8 @@ is_fence(const char *s, size_t len)
 {
 	while (len > 0 && (*s == ' ' || *s == '\t'))
 		s++, len--;
-	return len >= 3 && (memcmp(s, "```", 3) == 0 || memcmp(s, "~~~", 3) == 0);
+	return len >= 3 &&
+	    (memcmp(s, "```", 3) == 0 || memcmp(s, "~~~", 3) == 0);
 }
 
 /* A line of code that defines something, or says TODO or FIXME. */
@@ -532,8 +543,9 @@ code_worth(const char *s, size_t len)
 {
 	static const char *const starts_with[] = {"def ", "class ", "func ",
 	    "fn ", "pub fn ", "pub struct ", "struct ", "enum ", "typedef ",
-	    "#define ", "static ", "export ", "function ", "interface ", "type ",
-	    "async def ", "impl ", "CREATE TABLE", "ALTER TABLE", NULL};
+	    "#define ", "static ", "export ", "function ", "interface ",
+	    "type ", "async def ", "impl ", "CREATE TABLE", "ALTER TABLE",
+	    NULL};
 	size_t i;
 
 	while (len > 0 && (*s == ' ' || *s == '\t' || *s == '+'))
@@ -562,11 +574,14 @@ add_unit(struct extract *x, enum extract_role role, int code, const char *s,
 	while (len > 0 && isspace((unsigned char)s[len - 1]))
 		len--;
 	/* list markers: "- ", "* ", "1. " */
-	if (len > 2 && (s[0] == '-' || s[0] == '*' || s[0] == '>') && s[1] == ' ')
+	if (len > 2 && (s[0] == '-' || s[0] == '*' || s[0] == '>') &&
+	    s[1] == ' ')
 		s += 2, len -= 2;
 	else if (len > 3 && isdigit((unsigned char)s[0]) &&
 	    (s[1] == '.' || s[1] == ')') && s[2] == ' ')
 		s += 3, len -= 3;
+	if (memchr(s, '\0', len) != NULL)
+		len = strlen(s); /* text, not records, may hold a NUL */
 	if (len < 3)
 		return -1;
 	ARRAY_GROW(x->u, x->nu, x->ucap);
@@ -617,9 +632,10 @@ machine_line(const char *s, size_t len)
 
 	while (len > 0 && (*s == ' ' || *s == '\t'))
 		s++, len--;
-	if (len >= 2 && ((s[0] == '$' && s[1] == ' ') || (s[0] == '#' &&
-							       isdigit((unsigned char)s[1])) ||
-			    (s[0] == '=' && s[1] == '=')))
+	if (len >= 2 &&
+	    ((s[0] == '$' && s[1] == ' ') ||
+		(s[0] == '#' && isdigit((unsigned char)s[1])) ||
+		(s[0] == '=' && s[1] == '=')))
 		return 1;
 	while (s < end) {
 		while (s < end && isspace((unsigned char)*s))
@@ -712,9 +728,11 @@ add_summary(struct extract *x, const char *text, size_t len)
 		if (nl == NULL)
 			nl = end;
 		n = (size_t)(nl - s);
-		if (n == 0 || s[0] == '#' || memmem(s, n, HEADER_END, strlen(HEADER_END)))
+		if (n == 0 || s[0] == '#' ||
+		    memmem(s, n, HEADER_END, strlen(HEADER_END)))
 			continue;
-		if (n > strlen(CHANGED) && memcmp(s, CHANGED, strlen(CHANGED)) == 0) {
+		if (n > strlen(CHANGED) &&
+		    memcmp(s, CHANGED, strlen(CHANGED)) == 0) {
 			add_pieces(x, EXTRACT_SUMMARY, s + strlen(CHANGED),
 			    n - strlen(CHANGED), "; ", 0);
 			continue;
@@ -742,7 +760,7 @@ extract_add(struct extract *x, enum extract_role role, const char *text,
 		x->nmsg++;
 		return;
 	}
-	for (; s < end; s = nl + 1, line += line > 0) {
+	for (; s<end; s = nl + 1, line += line> 0) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		if (nl == NULL)
 			nl = end;
@@ -753,8 +771,9 @@ extract_add(struct extract *x, enum extract_role role, const char *text,
 				add_unit(x, role, 1, s + 3, n - 3, line);
 			continue;
 		}
-		if (fence || (n > 0 && (s[0] == '+' || s[0] == '@') &&
-				 role != EXTRACT_TEXT && role != EXTRACT_USER)) {
+		if (fence ||
+		    (n > 0 && (s[0] == '+' || s[0] == '@') &&
+			role != EXTRACT_TEXT && role != EXTRACT_USER)) {
 			if (code_units < MAX_TOOL_UNITS && code_worth(s, n) &&
 			    add_unit(x, role, 1, s, n, line) >= 0)
 				code_units++;
@@ -894,7 +913,8 @@ mark_stale(struct extract *x)
 				/* "port 8080"; a rename; any long value */
 				if (strstr(t, ARROW) != NULL ||
 				    (strcasestr(t, str(x, k->off)) == NULL &&
-					strcmp(str(x, k->off), old) != 0 && len < 4))
+					strcmp(str(x, k->off), old) != 0 &&
+					len < 4))
 					continue;
 				for (j = 0; j < 3 && x->u[u].stale[j] != 0 &&
 				     x->u[u].stale[j] != (int)i + 1;
@@ -917,7 +937,8 @@ score_units(struct extract *x)
 
 	for (i = 0; i < x->nu; i++) {
 		u = &x->u[i];
-		if (i > 0 && u->role == EXTRACT_USER && u->msg == x->u[i - 1].msg &&
+		if (i > 0 && u->role == EXTRACT_USER &&
+		    u->msg == x->u[i - 1].msg &&
 		    ((x->u[i - 1].cues & CUE_PREFER) || x->u[i - 1].ruled))
 			u->ruled = 1;
 		recency = x->nmsg > 1 ? (double)u->msg / (x->nmsg - 1) : 1;
@@ -925,7 +946,8 @@ score_units(struct extract *x)
 		if ((u->cues & (CUE_PREFER | CUE_DECISION)) &&
 		    (u->role == EXTRACT_USER || (u->cues & CUE_DECISION)))
 			recency = 1;
-		u->base = (cue_score(u) + 0.5) * role_weight(u) * (0.7 + 0.6 * recency);
+		u->base = (cue_score(u) + 0.5) * role_weight(u) *
+		    (0.7 + 0.6 * recency);
 		if (u->stale[0])
 			u->base *= 0.5;
 		if (u->base < 0)
@@ -942,7 +964,8 @@ render_change(const struct extract *x, const struct key *k, struct buf *out)
 	if (strcmp(str(x, k->off), str(x, k->val[0])) != 0)
 		buf_printf(out, "%s: ", str(x, k->off));
 	for (v = 0; v < k->nval; v++)
-		buf_printf(out, "%s%s", v > 0 ? " " ARROW " " : "", str(x, k->val[v]));
+		buf_printf(
+		    out, "%s%s", v > 0 ? " " ARROW " " : "", str(x, k->val[v]));
 }
 
 /* The mini-units: one for each change, one for each path or identifier. */
@@ -1001,8 +1024,9 @@ value(const struct extract *x, const struct unit *u)
 	for (i = 0; i < u->nent; i++) {
 		e = &x->e[x->uent[u->ent0 + i]];
 		if (!e->covered)
-			v += u->kind == UNIT_TERM ? 0.5 * e->weight
-						  : (u->stale[0] ? 0.3 : 1) * e->weight;
+			v += u->kind == UNIT_TERM
+			    ? 0.5 * e->weight
+			    : (u->stale[0] ? 0.3 : 1) * e->weight;
 	}
 	return v;
 }
@@ -1074,7 +1098,8 @@ cost_units(struct extract *x)
 	size_t i;
 
 	for (i = 0; i < x->nu; i++)
-		x->u[i].cost = counter_units(x->c, str(x, x->u[i].off), x->u[i].len) +
+		x->u[i].cost =
+		    counter_units(x->c, str(x, x->u[i].off), x->u[i].len) +
 		    SEPARATOR_UNITS;
 }
 
@@ -1108,7 +1133,8 @@ choose(struct extract *x, size_t room)
 		if (v <= 0)
 			continue;
 		if (h.n > 0 && v < h.v[0].p) {
-			heap_push(&h, v, top.u); /* worth less now: look again */
+			heap_push(
+			    &h, v, top.u); /* worth less now: look again */
 			continue;
 		}
 		if (counter_tokens(x->c, used + x->u[top.u].cost) > room)
@@ -1252,8 +1278,8 @@ extract_render(struct extract *x, size_t budget, long covers)
 
 /* Items hold offsets while x->text grows, and pointers at the end. */
 static void
-add_item(struct extract *x, size_t find, size_t line,
-    enum extract_section section)
+add_item(
+    struct extract *x, size_t find, size_t line, enum extract_section section)
 {
 	struct extract_item *it;
 
@@ -1277,8 +1303,8 @@ entities_by_weight(const struct extract *x, size_t *n)
 			x->e[i].kind == TERM_QUOTED))
 			order[(*n)++] = i;
 	for (i = 1; i < *n; i++)
-		for (j = i; j > 0 &&
-		     x->e[order[j]].weight > x->e[order[j - 1]].weight;
+		for (j = i;
+		     j > 0 && x->e[order[j]].weight > x->e[order[j - 1]].weight;
 		     j--) {
 			t = order[j];
 			order[j] = order[j - 1];
@@ -1321,8 +1347,8 @@ extract_items(struct extract *x, size_t max, size_t *n)
 	}
 	order = entities_by_weight(x, &nents);
 	for (i = 0; i < nents && x->nitems < max; i++)
-		add_item(x, x->e[order[i]].off, x->e[order[i]].off,
-		    EXTRACT_FILES);
+		add_item(
+		    x, x->e[order[i]].off, x->e[order[i]].off, EXTRACT_FILES);
 	free(order);
 	for (i = 0; i < x->nitems; i++) {
 		x->items[i].find = str(x, (uintptr_t)x->items[i].find);

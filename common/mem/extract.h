@@ -68,7 +68,7 @@ struct extract_item {
 };
 
 /* Returns the must-keep items, at most max, best first; *n their number. */
-const struct extract_item *extract_items(struct extract *x, size_t max,
-    size_t *n);
+const struct extract_item *
+extract_items(struct extract *x, size_t max, size_t *n);
 
 #endif

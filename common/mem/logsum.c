@@ -8,16 +8,17 @@
 
 #include "core/json.h"
 #include "core/msg.h"
+#include "core/utf8.h"
 #include "core/util.h"
 #include "mem/drain.h"
 #include "mem/logsum.h"
 #include "mem/mask.h"
 
 #define STATE_TYPE "llm-summarize-state"
-#define KEEP_FIRST 4   /* first lines kept of each template */
-#define KEEP_LATEST 3  /* and latest, of an error-like one */
-#define RARE 3         /* a template of at most this many lines is rare */
-#define MAX_KEPT 320   /* bytes of a line kept */
+#define KEEP_FIRST 4  /* first lines kept of each template */
+#define KEEP_LATEST 3 /* and latest, of an error-like one */
+#define RARE 3        /* a template of at most this many lines is rare */
+#define MAX_KEPT 320  /* bytes of a line kept */
 #define HEAD 6
 #define TAIL 8
 #define MAX_EXIT 4
@@ -64,7 +65,8 @@ struct logsum {
 	struct trace traces[MAX_TRACES], cur;
 	int ntraces, in_trace, python, frames;
 	long more_traces;
-	struct buf prev; /* the line before, as shown, for a trace's header */
+	struct buf prev;  /* the line before, as shown, for a trace's header */
+	struct buf valid; /* a line with invalid UTF-8, repaired */
 	long prev_line;
 };
 
@@ -77,6 +79,7 @@ logsum_new(void)
 	ls->d = drain_new();
 	mask_init(&ls->m);
 	ls->prev = (struct buf)BUF_INIT;
+	ls->valid = (struct buf)BUF_INIT;
 	ls->cur.text = (struct buf)BUF_INIT;
 	return ls;
 }
@@ -114,6 +117,7 @@ logsum_free(struct logsum *ls)
 		buf_release(&ls->traces[j].text);
 	buf_release(&ls->cur.text);
 	buf_release(&ls->prev);
+	buf_release(&ls->valid);
 	free(ls->base_exits);
 	free(ls->files);
 	free(ls->t);
@@ -125,8 +129,8 @@ logsum_free(struct logsum *ls)
 void
 logsum_file(struct logsum *ls, const char *name)
 {
-	ls->files = xreallocarray(ls->files, (size_t)ls->nfiles + 1,
-	    sizeof(*ls->files));
+	ls->files = xreallocarray(
+	    ls->files, (size_t)ls->nfiles + 1, sizeof(*ls->files));
 	ls->files[ls->nfiles++] = name;
 	ls->line = 0;
 }
@@ -137,18 +141,27 @@ logsum_lines(const struct logsum *ls)
 	return ls->lines;
 }
 
+/* How many bytes of s, at most max, are whole UTF-8 characters. */
+static size_t
+whole_chars(const char *s, size_t len, size_t max)
+{
+	size_t n = len;
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return n;
+}
+
 /* A copy of a line to keep: at most MAX_KEPT bytes, whole characters. */
 static char *
 copy_line(const char *s, size_t len)
 {
 	struct buf b = BUF_INIT;
-	size_t n = len;
+	size_t n = whole_chars(s, len, MAX_KEPT);
 
-	if (n > MAX_KEPT) {
-		n = MAX_KEPT;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
 	buf_add(&b, s, n);
 	if (n < len)
 		buf_addstr(&b, " " ELLIPSIS);
@@ -187,14 +200,16 @@ exit_like(const char *s, size_t len)
 	char low[256];
 	size_t i, n = len < sizeof(low) ? len : sizeof(low);
 
-	if (memmem(s, len, "xit", 3) == NULL && memmem(s, len, "***", 3) == NULL &&
+	if (memmem(s, len, "xit", 3) == NULL &&
+	    memmem(s, len, "***", 3) == NULL &&
 	    memmem(s, len, "BUILD", 5) == NULL &&
 	    memmem(s, len, "uild ", 5) == NULL &&
 	    memmem(s, len, "non-zero", 8) == NULL &&
 	    memmem(s, len, "ob ", 3) == NULL &&
 	    memmem(s, len, "ommand failed", 13) == NULL)
 		return 0;
-	if (memmem(s, len, "make", 4) != NULL && memmem(s, len, "***", 3) != NULL)
+	if (memmem(s, len, "make", 4) != NULL &&
+	    memmem(s, len, "***", 3) != NULL)
 		return 1;
 	for (i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);
@@ -371,6 +386,13 @@ take_line(struct logsum *ls, const char *line, size_t len)
 	int in_trace;
 
 	ls->line++;
+	/* Records are UTF-8: a bad byte is U+FFFD, as a decoder makes it. */
+	if (utf8_valid_prefix(line, len) != len) {
+		buf_reset(&ls->valid);
+		utf8_sanitize(line, len, &ls->valid);
+		line = ls->valid.s;
+		len = ls->valid.len;
+	}
 	/* What a terminal shows; the masker cleans it once for both. */
 	mask_line(&ls->m, line, len);
 	s = ls->m.shown;
@@ -406,18 +428,20 @@ take_line(struct logsum *ls, const char *line, size_t len)
 				t->last = ls->line;
 				t->last_file = ls->nfiles - 1;
 				if (t->nkeep < KEEP_FIRST) {
-					set_kept(ls, &t->keep[t->nkeep++], s, n);
+					set_kept(
+					    ls, &t->keep[t->nkeep++], s, n);
 				} else if (drain_get(ls->d, at)->level == 2) {
 					set_kept(ls,
-					    &t->latest[t->nlatest % KEEP_LATEST], s,
-					    n);
+					    &t->latest[t->nlatest %
+						KEEP_LATEST],
+					    s, n);
 					t->nlatest++;
 				}
 			}
 		}
 	}
 	buf_reset(&ls->prev);
-	buf_add(&ls->prev, s, n < MAX_KEPT ? n : MAX_KEPT);
+	buf_add(&ls->prev, s, whole_chars(s, n, MAX_KEPT));
 	ls->prev_line = ls->line;
 }
 
@@ -474,8 +498,8 @@ logsum_save_state(const struct logsum *ls, FILE *fp)
 	size_t i;
 	int j;
 
-	fprintf(fp, "{\"type\":\"%s\",\"version\":1,\"lines\":%ld}\n", STATE_TYPE,
-	    ls->lines);
+	fprintf(fp, "{\"type\":\"%s\",\"version\":1,\"lines\":%ld}\n",
+	    STATE_TYPE, ls->lines);
 	for (i = 0; i < drain_count(ls->d); i++) {
 		dt = drain_get(ls->d, i);
 		if (i >= ls->nt || ls->t[i].count == 0)
@@ -511,7 +535,8 @@ logsum_save_state(const struct logsum *ls, FILE *fp)
 static int
 load_record(struct logsum *ls, const cJSON *rec)
 {
-	const char *tmpl = msg_str(rec, "template"), *exit = msg_str(rec, "exit");
+	const char *tmpl = msg_str(rec, "template"),
+		   *exit = msg_str(rec, "exit");
 	const char *trace = msg_str(rec, "trace");
 	const cJSON *count = cJSON_GetObjectItemCaseSensitive(rec, "count");
 	const cJSON *level = cJSON_GetObjectItemCaseSensitive(rec, "level");
@@ -521,12 +546,14 @@ load_record(struct logsum *ls, const cJSON *rec)
 
 	if (tmpl != NULL && cJSON_IsNumber(count)) {
 		copy = xstrdup(tmpl);
-		for (p = strtok_r(copy, " ", &save); p != NULL && n < MASK_MAX_TOKENS;
+		for (p = strtok_r(copy, " ", &save);
+		     p != NULL && n < MASK_MAX_TOKENS;
 		     p = strtok_r(NULL, " ", &save))
 			tok[n++] = p;
 		if (n > 0) {
 			at = drain_insert(ls->d, tok, n,
-			    cJSON_IsNumber(level) ? (int)level->valuedouble : 0);
+			    cJSON_IsNumber(level) ? (int)level->valuedouble
+						  : 0);
 			info(ls, at)->base += (long)count->valuedouble;
 		}
 		free(copy);
@@ -564,8 +591,11 @@ logsum_load_state(struct logsum *ls, FILE *fp, const char *name)
 	int rv = 1, c;
 
 	/* The first line says whether this is a state file at all. */
-	while ((c = getc(fp)) != EOF && c != '\n')
-		buf_add(&line, &(char){(char)c}, 1);
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		char ch = (char)c;
+
+		buf_add(&line, &ch, 1);
+	}
 	rec = json_parse(line.s, line.len, &e);
 	type = msg_str(rec, "type");
 	if (type == NULL || strcmp(type, STATE_TYPE) != 0) {
@@ -584,13 +614,15 @@ logsum_load_state(struct logsum *ls, FILE *fp, const char *name)
 			if (!feof(fp))
 				continue;
 		lineno++;
-		while (line.len > 0 && (line.s[line.len - 1] == '\n' ||
-					   line.s[line.len - 1] == '\r'))
+		while (line.len > 0 &&
+		    (line.s[line.len - 1] == '\n' ||
+			line.s[line.len - 1] == '\r'))
 			line.s[--line.len] = '\0';
 		if (line.len > 0) {
 			rec = json_parse(line.s, line.len, &e);
 			if (rec == NULL || load_record(ls, rec) < 0) {
-				warnx("%s: line %ld: not a line of a state file",
+				warnx(
+				    "%s: line %ld: not a line of a state file",
 				    name, lineno);
 				rv = -1;
 			}
@@ -622,9 +654,9 @@ enum section {
 	NSECTIONS
 };
 
-static const char *const headings[NSECTIONS] = {"Errors:", "Stack traces:",
-    "Exit status:", "New since the baseline:", "Counts that changed:",
-    "No longer seen:", "Rare lines:", "Warnings:",
+static const char *const headings[NSECTIONS] = {
+    "Errors:", "Stack traces:", "Exit status:", "New since the baseline:",
+    "Counts that changed:", "No longer seen:", "Rare lines:", "Warnings:",
     "Templates (count, lines, template, example):", "Head:", "Tail:"};
 
 struct item {
@@ -782,7 +814,8 @@ common_item(struct render *r, size_t i, enum section s, double prio)
 static void
 trace_items(struct render *r, const struct trace *t, double prio)
 {
-	struct item *it = item(r, S_TRACES, prio, (double)t->file * 1e12 + t->first);
+	struct item *it =
+	    item(r, S_TRACES, prio, (double)t->file * 1e12 + t->first);
 	const char *s, *nl;
 	int n = 0;
 
@@ -803,7 +836,8 @@ trace_items(struct render *r, const struct trace *t, double prio)
 		n++;
 	}
 	if (t->more > 0)
-		buf_printf(&it->text, "\n  " ELLIPSIS " %d more lines", t->more);
+		buf_printf(
+		    &it->text, "\n  " ELLIPSIS " %d more lines", t->more);
 	/* a shorter one, should the whole not fit: its first and last lines */
 	if (n > 8) {
 		struct item *alt = item(r, S_TRACES, prio - 2, it->order);
@@ -831,7 +865,8 @@ baseline_items(struct render *r)
 	const struct drain_template *dt;
 	const struct tinfo *t;
 	struct item *it;
-	double scale = ls->base_lines > 0 ? (double)ls->lines / ls->base_lines : 1;
+	double scale =
+	    ls->base_lines > 0 ? (double)ls->lines / ls->base_lines : 1;
 	double expected;
 	size_t i;
 	int j, k;
@@ -844,15 +879,18 @@ baseline_items(struct render *r)
 			if (dt->level == 2)
 				error_items(r, i, S_NEW, 80);
 			else if (t->count <= RARE)
-				error_items(r, i, S_NEW, 50 + (dt->level == 1) * 5);
+				error_items(
+				    r, i, S_NEW, 50 + (dt->level == 1) * 5);
 			else
 				common_item(r, i, S_NEW, 40);
 		} else if (t->count > 0 &&
-		    (t->count >= 2 * expected + 2 || 2 * t->count + 2 <= expected)) {
+		    (t->count >= 2 * expected + 2 ||
+			2 * t->count + 2 <= expected)) {
 			it = item(r, S_CHANGED, dt->level == 2 ? 70 : 45,
 			    -(double)t->count);
 			count_line(r, &it->text, t, dt);
-			buf_printf(&it->text, " (before: \xc3\x97%ld)", t->base);
+			buf_printf(
+			    &it->text, " (before: \xc3\x97%ld)", t->base);
 		} else if (t->count == 0 && t->base > 0) {
 			it = item(r, S_GONE, dt->level == 2 ? 30 : 42,
 			    -(double)t->base);
@@ -897,7 +935,8 @@ summary_items(struct render *r)
 		else if (t->count <= RARE)
 			error_items(r, i, S_RARE, 45 + (t->count == 1) * 5);
 		else
-			common_item(r, i, S_COMMON, 10 + 20 / (1 + log10((double)t->count)));
+			common_item(r, i, S_COMMON,
+			    10 + 20 / (1 + log10((double)t->count)));
 	}
 	for (j = 0; j < ls->ntraces; j++)
 		if (ls->traces[j].count > 0)
@@ -931,11 +970,13 @@ header(const struct render *r, struct buf *out)
 		traces += ls->traces[j].count > 0;
 	if (ls->nfiles == 1 && ls->files[0] != NULL)
 		buf_printf(out, "%s: ", ls->files[0]);
-	buf_printf(out, "%ld lines, %zu templates, %ld error lines in %zu "
-			"templates",
+	buf_printf(out,
+	    "%ld lines, %zu templates, %ld error lines in %zu "
+	    "templates",
 	    ls->lines, templates, error_lines, errors);
 	if (traces > 0)
-		buf_printf(out, ", %d stack trace%s", traces, traces == 1 ? "" : "s");
+		buf_printf(
+		    out, ", %d stack trace%s", traces, traces == 1 ? "" : "s");
 	if (ls->has_baseline)
 		buf_printf(out, "; compared with a baseline of %ld lines",
 		    ls->base_lines);
@@ -1019,17 +1060,20 @@ logsum_render(struct logsum *ls, const struct counter *c, size_t budget)
 	place = xreallocarray(NULL, r.n + 1, sizeof(*place));
 	for (i = 0; i < r.n; i++) {
 		prio[i] = place[i] = &r.v[i];
-		r.v[i].units = counter_units(c, r.v[i].text.s, r.v[i].text.len) + 1;
+		r.v[i].units =
+		    counter_units(c, r.v[i].text.s, r.v[i].text.len) + 1;
 	}
 	for (i = 0; i < NSECTIONS; i++)
-		heading[i] = counter_units(c, headings[i], strlen(headings[i])) + 1;
+		heading[i] =
+		    counter_units(c, headings[i], strlen(headings[i])) + 1;
 	qsort(prio, r.n, sizeof(*prio), by_prio);
 	qsort(place, r.n, sizeof(*place), by_place);
 	header(&r, &out);
 	used = counter_units(c, out.s, out.len);
 	for (i = 0; i < r.n; i++) {
 		struct item *it = prio[i];
-		size_t more = it->units + (used_section[it->section] ? 0 : heading[it->section]);
+		size_t more = it->units +
+		    (used_section[it->section] ? 0 : heading[it->section]);
 
 		if (it->alt > 0 && r.v[it->alt - 1].chosen)
 			continue;
@@ -1082,8 +1126,9 @@ logsum_prose(const char *sample, size_t len)
 		if (n == 0)
 			continue;
 		lines++;
-		if (isdigit((unsigned char)s[0]) || s[0] == '[' || s[0] == '<' ||
-		    s[0] == '{' || memmem(s, n, "=", 1) != NULL ||
+		if (isdigit((unsigned char)s[0]) || s[0] == '[' ||
+		    s[0] == '<' || s[0] == '{' ||
+		    memmem(s, n, "=", 1) != NULL ||
 		    memmem(s, n, "INFO", 4) != NULL ||
 		    memmem(s, n, "DEBUG", 5) != NULL ||
 		    memmem(s, n, "ERROR", 5) != NULL ||
@@ -1092,7 +1137,8 @@ logsum_prose(const char *sample, size_t len)
 			continue;
 		}
 		for (words = 0, i = 0; i < (int)n; i++)
-			words += s[i] == ' ' && i + 1 < (int)n && s[i + 1] != ' ';
+			words +=
+			    s[i] == ' ' && i + 1 < (int)n && s[i + 1] != ' ';
 		if (words >= 6 || (s[0] == '#' && words >= 1) ||
 		    (s[0] == '-' && words >= 3))
 			prose++;

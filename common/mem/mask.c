@@ -13,24 +13,73 @@ enum {
 };
 
 static const unsigned char cls[256] = {
-    ['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT,
-    ['4'] = C_DIGIT, ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT,
-    ['8'] = C_DIGIT, ['9'] = C_DIGIT, ['a'] = C_HEX | C_ALPHA,
-    ['b'] = C_HEX | C_ALPHA, ['c'] = C_HEX | C_ALPHA, ['d'] = C_HEX | C_ALPHA,
-    ['e'] = C_HEX | C_ALPHA, ['f'] = C_HEX | C_ALPHA, ['A'] = C_HEX | C_ALPHA,
-    ['B'] = C_HEX | C_ALPHA, ['C'] = C_HEX | C_ALPHA, ['D'] = C_HEX | C_ALPHA,
-    ['E'] = C_HEX | C_ALPHA, ['F'] = C_HEX | C_ALPHA, ['g'] = C_ALPHA,
-    ['h'] = C_ALPHA, ['i'] = C_ALPHA, ['j'] = C_ALPHA, ['k'] = C_ALPHA,
-    ['l'] = C_ALPHA, ['m'] = C_ALPHA, ['n'] = C_ALPHA, ['o'] = C_ALPHA,
-    ['p'] = C_ALPHA, ['q'] = C_ALPHA, ['r'] = C_ALPHA, ['s'] = C_ALPHA,
-    ['t'] = C_ALPHA, ['u'] = C_ALPHA, ['v'] = C_ALPHA, ['w'] = C_ALPHA,
-    ['x'] = C_ALPHA, ['y'] = C_ALPHA, ['z'] = C_ALPHA, ['G'] = C_ALPHA,
-    ['H'] = C_ALPHA, ['I'] = C_ALPHA, ['J'] = C_ALPHA, ['K'] = C_ALPHA,
-    ['L'] = C_ALPHA, ['M'] = C_ALPHA, ['N'] = C_ALPHA, ['O'] = C_ALPHA,
-    ['P'] = C_ALPHA, ['Q'] = C_ALPHA, ['R'] = C_ALPHA, ['S'] = C_ALPHA,
-    ['T'] = C_ALPHA, ['U'] = C_ALPHA, ['V'] = C_ALPHA, ['W'] = C_ALPHA,
-    ['X'] = C_ALPHA, ['Y'] = C_ALPHA, ['Z'] = C_ALPHA, [' '] = C_SPACE,
-    ['\t'] = C_SPACE, ['\v'] = C_SPACE, ['\f'] = C_SPACE, ['\r'] = C_SPACE,
+    ['0'] = C_DIGIT,
+    ['1'] = C_DIGIT,
+    ['2'] = C_DIGIT,
+    ['3'] = C_DIGIT,
+    ['4'] = C_DIGIT,
+    ['5'] = C_DIGIT,
+    ['6'] = C_DIGIT,
+    ['7'] = C_DIGIT,
+    ['8'] = C_DIGIT,
+    ['9'] = C_DIGIT,
+    ['a'] = C_HEX | C_ALPHA,
+    ['b'] = C_HEX | C_ALPHA,
+    ['c'] = C_HEX | C_ALPHA,
+    ['d'] = C_HEX | C_ALPHA,
+    ['e'] = C_HEX | C_ALPHA,
+    ['f'] = C_HEX | C_ALPHA,
+    ['A'] = C_HEX | C_ALPHA,
+    ['B'] = C_HEX | C_ALPHA,
+    ['C'] = C_HEX | C_ALPHA,
+    ['D'] = C_HEX | C_ALPHA,
+    ['E'] = C_HEX | C_ALPHA,
+    ['F'] = C_HEX | C_ALPHA,
+    ['g'] = C_ALPHA,
+    ['h'] = C_ALPHA,
+    ['i'] = C_ALPHA,
+    ['j'] = C_ALPHA,
+    ['k'] = C_ALPHA,
+    ['l'] = C_ALPHA,
+    ['m'] = C_ALPHA,
+    ['n'] = C_ALPHA,
+    ['o'] = C_ALPHA,
+    ['p'] = C_ALPHA,
+    ['q'] = C_ALPHA,
+    ['r'] = C_ALPHA,
+    ['s'] = C_ALPHA,
+    ['t'] = C_ALPHA,
+    ['u'] = C_ALPHA,
+    ['v'] = C_ALPHA,
+    ['w'] = C_ALPHA,
+    ['x'] = C_ALPHA,
+    ['y'] = C_ALPHA,
+    ['z'] = C_ALPHA,
+    ['G'] = C_ALPHA,
+    ['H'] = C_ALPHA,
+    ['I'] = C_ALPHA,
+    ['J'] = C_ALPHA,
+    ['K'] = C_ALPHA,
+    ['L'] = C_ALPHA,
+    ['M'] = C_ALPHA,
+    ['N'] = C_ALPHA,
+    ['O'] = C_ALPHA,
+    ['P'] = C_ALPHA,
+    ['Q'] = C_ALPHA,
+    ['R'] = C_ALPHA,
+    ['S'] = C_ALPHA,
+    ['T'] = C_ALPHA,
+    ['U'] = C_ALPHA,
+    ['V'] = C_ALPHA,
+    ['W'] = C_ALPHA,
+    ['X'] = C_ALPHA,
+    ['Y'] = C_ALPHA,
+    ['Z'] = C_ALPHA,
+    [' '] = C_SPACE,
+    ['\t'] = C_SPACE,
+    ['\v'] = C_SPACE,
+    ['\f'] = C_SPACE,
+    ['\r'] = C_SPACE,
 };
 
 #define IS(c, k) (cls[(unsigned char)(c)] & (k))
@@ -99,7 +148,8 @@ clean_line(struct mask *m, const char *s, size_t *len)
 			continue;
 		}
 		if (p + 1 < end && p[1] == '[') {
-			for (p += 2; p < end && !(*p >= 0x40 && *p <= 0x7e); p++)
+			for (p += 2; p < end && !(*p >= 0x40 && *p <= 0x7e);
+			     p++)
 				;
 		} else if (p + 1 < end && p[1] == ']') {
 			for (p += 2; p < end && *p != '\a' &&
@@ -108,8 +158,8 @@ clean_line(struct mask *m, const char *s, size_t *len)
 				;
 			if (p < end && *p == '\x1b')
 				p++;
-		} else {
-			p++;
+		} else if (p + 1 < end && (unsigned char)p[1] < 0x80) {
+			p++; /* ESC and one character: ESC 7, ESC = */
 		}
 	}
 	*len = m->clean.len;
@@ -150,8 +200,9 @@ uuid(const char *s, size_t len)
 	if (len != 36)
 		return 0;
 	for (i = 0; i < 36; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
-							 : !IS(s[i], C_DIGIT | C_HEX))
+		if (i == 8 || i == 13 || i == 18 || i == 23
+			? s[i] != '-'
+			: !IS(s[i], C_DIGIT | C_HEX))
 			return 0;
 	return 1;
 }
@@ -169,8 +220,11 @@ month_time(const char *s, size_t len)
 		digits += IS(s[i], C_DIGIT) != 0;
 		if (i + 3 <= len && IS(s[i], C_ALPHA) &&
 		    memmem(months, sizeof(months) - 1, s + i, 3) != NULL &&
-		    (size_t)((const char *)memmem(months, sizeof(months) - 1, s + i,
-			    3) - months) % 3 == 0)
+		    (size_t)((const char *)memmem(
+				 months, sizeof(months) - 1, s + i, 3) -
+			months) %
+			    3 ==
+			0)
 			month = 1;
 	}
 	return month && colons >= 2 && digits >= 6 ? "<time>" : NULL;
@@ -223,7 +277,8 @@ ip_like(const char *s, size_t len)
 	}
 	if (groups == 4)
 		return i == len ||
-		    (s[i] == ':' && i + 1 < len && all(s + i + 1, len - i - 1, C_DIGIT));
+		    (s[i] == ':' && i + 1 < len &&
+			all(s + i + 1, len - i - 1, C_DIGIT));
 	/* IPv6 and MAC addresses: hex digits and colons */
 	for (; s < end; s++) {
 		if (*s == ':')
@@ -246,9 +301,10 @@ number_prefix(const char *s, size_t len)
 		i++;
 	if (i >= len || !IS(s[i], C_DIGIT))
 		return 0;
-	while (i < len && (IS(s[i], C_DIGIT) ||
-			      ((s[i] == '.' || s[i] == ',') && i + 1 < len &&
-				  IS(s[i + 1], C_DIGIT))))
+	while (i < len &&
+	    (IS(s[i], C_DIGIT) ||
+		((s[i] == '.' || s[i] == ',') && i + 1 < len &&
+		    IS(s[i + 1], C_DIGIT))))
 		i++;
 	return i;
 }
@@ -354,8 +410,8 @@ mask_pieces(struct buf *out, const char *s, size_t len)
 	int masked = 0;
 
 	while (s < end) {
-		for (p = s; p < end && (IS(*p, C_DIGIT | C_ALPHA) ||
-					   (unsigned char)*p >= 0x80);
+		for (p = s; p < end &&
+		     (IS(*p, C_DIGIT | C_ALPHA) || (unsigned char)*p >= 0x80);
 		     p++)
 			;
 		if (p == s) {

@@ -22,7 +22,7 @@ struct mask {
 	const char *shown; /* the line as shown: escapes and overwrites gone */
 	size_t shown_len;  /* (in clean, or in the line given) */
 	struct buf clean, tmp;
-	struct buf text;  /* the tokens, each ended by a NUL */
+	struct buf text; /* the tokens, each ended by a NUL */
 	size_t off[MASK_MAX_TOKENS];
 	uint64_t hash[MASK_MAX_TOKENS];
 	unsigned char var[MASK_MAX_TOKENS]; /* the token is a placeholder */

@@ -89,8 +89,8 @@ role_of(const cJSON *m)
 }
 
 void
-summarize_feed(struct extract *x, const cJSON *summary, const cJSON *const *m,
-    size_t n)
+summarize_feed(
+    struct extract *x, const cJSON *summary, const cJSON *const *m, size_t n)
 {
 	struct buf text = BUF_INIT;
 	const char *s;
@@ -107,8 +107,8 @@ summarize_feed(struct extract *x, const cJSON *summary, const cJSON *const *m,
 
 /* The messages as the model reads them: one "[role id] text" each. */
 static void
-transcript(const cJSON *summary, const cJSON *const *m, size_t n,
-    struct buf *out)
+transcript(
+    const cJSON *summary, const cJSON *const *m, size_t n, struct buf *out)
 {
 	struct buf text = BUF_INIT;
 	const char *id;
@@ -139,8 +139,8 @@ ask(struct call *c, const char *instructions, const char *text, size_t max,
     char **out)
 {
 	char tokens[32];
-	const char *args[] = {"-m", c->o->summarizer, "--max-tokens", tokens,
-	    NULL};
+	const char *args[] = {
+	    "-m", c->o->summarizer, "--max-tokens", tokens, NULL};
 	cJSON *records = cJSON_CreateArray(), *m, *reply = NULL;
 	const char *content;
 	int status;
@@ -224,7 +224,8 @@ map_reduce(struct call *c, const struct counter *sc, const char *prompt,
 			progress((int)i + 1, (int)p.n);
 			status = ask(c, prompt, p.v[i], window / 4, &part);
 			if (status == 0)
-				buf_printf(&merged, "%s%s", i > 0 ? "\n\n" : "", part);
+				buf_printf(
+				    &merged, "%s%s", i > 0 ? "\n\n" : "", part);
 			free(part);
 		}
 		for (i = 0; i < p.n; i++)
@@ -290,7 +291,8 @@ check(struct buf *text, const struct extract_item *items, size_t n, int repair)
 			continue;
 		missing++;
 		if (repair)
-			add_under(text, heading(items[i].section), items[i].line);
+			add_under(
+			    text, heading(items[i].section), items[i].line);
 	}
 	return missing;
 }
@@ -334,8 +336,8 @@ summarize_llm(const struct summarize_opts *o, const cJSON *summary,
 			    "and errors.  Write every section, and copy them "
 			    "verbatim.\n");
 		free(reply);
-		status = map_reduce(&c, &sc, prompt, buf_detach(&input), window,
-		    &reply);
+		status = map_reduce(
+		    &c, &sc, prompt, buf_detach(&input), window, &reply);
 		if (status != 0)
 			goto out;
 		buf_reset(&result);

@@ -23,8 +23,8 @@ struct summarize_opts {
 void summarize_message_text(const cJSON *m, struct buf *out);
 
 /* Adds summary's content (if not NULL) and the n messages m to x. */
-void summarize_feed(struct extract *x, const cJSON *summary,
-    const cJSON *const *m, size_t n);
+void summarize_feed(
+    struct extract *x, const cJSON *summary, const cJSON *const *m, size_t n);
 
 /*
  * The llm engine: asks the summarizer, through the child runner, for a

@@ -9,19 +9,30 @@
 /* Extensions that make a bare word a file name: sorted, for bsearch. */
 static const char *const extensions[] = {"asm", "bash", "bat", "bats", "c",
     "cc", "cfg", "cjs", "clj", "cmake", "conf", "cpp", "cs", "css", "csv",
-    "cxx", "dart", "db", "diff", "dockerfile", "el", "env", "erl", "ex",
-    "exs", "go", "gradle", "h", "hh", "hpp", "hs", "htm", "html", "ini",
-    "ipynb", "java", "jl", "js", "json", "jsonl", "jsx", "kt", "kts", "less",
-    "lock", "log", "lua", "m", "md", "mdx", "mjs", "mk", "ml", "mm", "nim",
-    "nix", "patch", "php", "pl", "pm", "proto", "ps1", "py", "pyi", "r", "rb",
-    "rs", "rst", "s", "sass", "scala", "scss", "service", "sh", "sql",
-    "sqlite", "svelte", "swift", "tcl", "tex", "tf", "toml", "ts", "tsx",
-    "txt", "vim", "vue", "xml", "yaml", "yml", "zig", "zsh"};
+    "cxx", "dart", "db", "diff", "dockerfile", "el", "env", "erl", "ex", "exs",
+    "go", "gradle", "h", "hh", "hpp", "hs", "htm", "html", "ini", "ipynb",
+    "java", "jl", "js", "json", "jsonl", "jsx", "kt", "kts", "less", "lock",
+    "log", "lua", "m", "md", "mdx", "mjs", "mk", "ml", "mm", "nim", "nix",
+    "patch", "php", "pl", "pm", "proto", "ps1", "py", "pyi", "r", "rb", "rs",
+    "rst", "s", "sass", "scala", "scss", "service", "sh", "sql", "sqlite",
+    "svelte", "swift", "tcl", "tex", "tf", "toml", "ts", "tsx", "txt", "vim",
+    "vue", "xml", "yaml", "yml", "zig", "zsh"};
 
 /* Names that are files without an extension. */
 static const char *const file_names[] = {"Dockerfile", "Gemfile", "Makefile",
     "Procfile", "Rakefile", "Vagrantfile", "Justfile", "GNUmakefile",
     "CMakeLists", "Containerfile", NULL};
+
+/* strspn within len bytes: s need not end in a NUL. */
+static size_t
+span(const char *s, size_t len, const char *set)
+{
+	size_t n = 0;
+
+	while (n < len && s[n] != '\0' && strchr(set, s[n]) != NULL)
+		n++;
+	return n;
+}
 
 static int
 cmp_str(const void *a, const void *b)
@@ -44,7 +55,8 @@ known_extension(const char *s, size_t len)
 		ext[i] = (char)tolower((unsigned char)s[i]);
 	}
 	ext[len] = '\0';
-	return bsearch(&key, extensions, sizeof(extensions) / sizeof(*extensions),
+	return bsearch(&key, extensions,
+		   sizeof(extensions) / sizeof(*extensions),
 		   sizeof(*extensions), cmp_str) != NULL;
 }
 
@@ -75,7 +87,8 @@ folder(const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; folders[i] != NULL; i++)
-		if (strlen(folders[i]) == len && memcmp(folders[i], s, len) == 0)
+		if (strlen(folders[i]) == len &&
+		    memcmp(folders[i], s, len) == 0)
 			return 1;
 	return 0;
 }
@@ -87,9 +100,10 @@ path_like(const char *s, size_t len)
 	size_t i, lead;
 
 	for (i = 0; file_names[i] != NULL; i++)
-		if (strlen(file_names[i]) == len && memcmp(file_names[i], s, len) == 0)
+		if (strlen(file_names[i]) == len &&
+		    memcmp(file_names[i], s, len) == 0)
 			return 1;
-	lead = strspn(s, "./~");
+	lead = span(s, len, "./~");
 	if (lead >= len || !(isalnum((unsigned char)s[lead]) || s[lead] == '_'))
 		return 0;
 	slash = memrchr(s, '/', len);
@@ -107,7 +121,8 @@ path_like(const char *s, size_t len)
 	}
 	if (lead == 1 && s[0] == '.')
 		return len > 2 &&
-		    strspn(s + 1, "abcdefghijklmnopqrstuvwxyz_-") == len - 1 &&
+		    span(s + 1, len - 1, "abcdefghijklmnopqrstuvwxyz_-") ==
+		    len - 1 &&
 		    len < 16; /* .env, .gitignore */
 	return lead == 0 && dot != NULL && dot > s &&
 	    isalpha((unsigned char)s[0]) &&
@@ -119,12 +134,14 @@ number_like(const char *s, size_t len)
 {
 	size_t i = 0, digits = 0;
 
-	if (len > 1 && (s[0] == 'v' || s[0] == 'V') && isdigit((unsigned char)s[1]))
+	if (len > 1 && (s[0] == 'v' || s[0] == 'V') &&
+	    isdigit((unsigned char)s[1]))
 		i = 1;
 	if (!isdigit((unsigned char)s[i]))
 		return 0;
-	for (; i < len && (isdigit((unsigned char)s[i]) || s[i] == '.' ||
-			      s[i] == ',' || s[i] == ':');
+	for (; i < len &&
+	     (isdigit((unsigned char)s[i]) || s[i] == '.' || s[i] == ',' ||
+		 s[i] == ':');
 	     i++)
 		digits += isdigit((unsigned char)s[i]) != 0;
 	/* a unit: 30s, 512MB, 2x, 80% */
@@ -139,7 +156,8 @@ ident_like(const char *s, size_t len)
 	size_t i, lower = 0, upper = 0, under = 0, alpha = 0;
 	int hump = 0;
 
-	if (len >= 3 && s[0] == '-' && s[1] == '-' && isalpha((unsigned char)s[2]))
+	if (len >= 3 && s[0] == '-' && s[1] == '-' &&
+	    isalpha((unsigned char)s[2]))
 		return 1;
 	if (len >= 2 && s[len - 2] == '(' && s[len - 1] == ')')
 		return len > 2;
@@ -185,7 +203,8 @@ ident_like(const char *s, size_t len)
 static int
 classify(const char *s, size_t len)
 {
-	if (len >= 8 && (memcmp(s, "http://", 7) == 0 || memcmp(s, "https://", 8) == 0))
+	if (len >= 8 &&
+	    (memcmp(s, "http://", 7) == 0 || memcmp(s, "https://", 8) == 0))
 		return TERM_URL;
 	if (number_like(s, len))
 		return TERM_NUMBER;
@@ -199,7 +218,7 @@ classify(const char *s, size_t len)
 void
 terms_scan(const char *text, size_t len, term_fn *fn, void *arg)
 {
-	const char *s = text, *end = text + len, *w, *close;
+	const char *s = text, *end = text + len, *w, *close, *colon;
 	size_t n;
 	int kind;
 
@@ -208,7 +227,8 @@ terms_scan(const char *text, size_t len, term_fn *fn, void *arg)
 			close = memchr(s + 1, '`', (size_t)(end - s - 1));
 			if (close != NULL && close - s > 1 && close - s < 200 &&
 			    memchr(s, '\n', (size_t)(close - s)) == NULL) {
-				fn(arg, TERM_QUOTED, s + 1, (size_t)(close - s - 1));
+				fn(arg, TERM_QUOTED, s + 1,
+				    (size_t)(close - s - 1));
 				s = close + 1;
 				continue;
 			}
@@ -219,8 +239,9 @@ terms_scan(const char *text, size_t len, term_fn *fn, void *arg)
 			s++;
 			continue;
 		}
-		for (w = s; s < end && (word_char((unsigned char)*s) ||
-				    (*s == '(' && s + 1 < end && s[1] == ')'));
+		for (w = s; s < end &&
+		     (word_char((unsigned char)*s) ||
+			 (*s == '(' && s + 1 < end && s[1] == ')'));
 		     s++)
 			if (*s == '(')
 				s++;
@@ -230,27 +251,30 @@ terms_scan(const char *text, size_t len, term_fn *fn, void *arg)
 			n--;
 		/* ... and "(." before a word; not ./x, ../x or .env */
 		while (n > 0 && w[0] == '.' &&
-		    (n < 2 || (w[1] != '/' && w[1] != '.' &&
-				  !isalpha((unsigned char)w[1]))))
+		    (n < 2 ||
+			(w[1] != '/' && w[1] != '.' &&
+			    !isalpha((unsigned char)w[1]))))
 			w++, n--;
 		if (n == 0)
 			continue;
 		/* key=value: the key and the value, each for itself. */
 		if ((kind = classify(w, n)) >= 0) {
 			/* src/x.c:88:5 is the file src/x.c */
-			if (kind == TERM_PATH)
-				while (n > 0 && memrchr(w, ':', n) != NULL &&
-				    strspn(memrchr(w, ':', n) + 1, "0123456789") ==
-					(size_t)(w + n - (const char *)memrchr(w, ':', n) - 1))
-					n = (size_t)((const char *)memrchr(w, ':', n) - w);
+			while (kind == TERM_PATH &&
+			    (colon = memrchr(w, ':', n)) != NULL && colon > w &&
+			    span(colon + 1, (size_t)(w + n - colon - 1),
+				"0123456789") == (size_t)(w + n - colon - 1))
+				n = (size_t)(colon - w);
 			fn(arg, (enum term_kind)kind, w, n);
 		} else if (memchr(w, '=', n) != NULL) {
 			const char *eq = memchr(w, '=', n);
 
 			if ((kind = classify(w, (size_t)(eq - w))) >= 0)
-				fn(arg, (enum term_kind)kind, w, (size_t)(eq - w));
+				fn(arg, (enum term_kind)kind, w,
+				    (size_t)(eq - w));
 			if (eq + 1 < w + n &&
-			    (kind = classify(eq + 1, (size_t)(w + n - eq - 1))) >= 0)
+			    (kind = classify(
+				 eq + 1, (size_t)(w + n - eq - 1))) >= 0)
 				fn(arg, (enum term_kind)kind, eq + 1,
 				    (size_t)(w + n - eq - 1));
 		}
@@ -421,7 +445,8 @@ cmp_cue(const void *key, const void *elem)
 static unsigned
 cue_of(const char *words)
 {
-	const struct cue *c = bsearch(words, cues, NCUES, sizeof(*cues), cmp_cue);
+	const struct cue *c =
+	    bsearch(words, cues, NCUES, sizeof(*cues), cmp_cue);
 
 	return c != NULL ? c->cue : 0;
 }
@@ -455,8 +480,9 @@ terms_cues(const char *text, size_t len)
 			s++;
 			continue;
 		}
-		for (n = 0; s < end && (isalnum((unsigned char)*s) || *s == '\'' ||
-				       (*s == '-' && n > 0));
+		for (n = 0; s < end &&
+		     (isalnum((unsigned char)*s) || *s == '\'' ||
+			 (*s == '-' && n > 0));
 		     s++)
 			if (n < MAX_WORD - 1)
 				word[n++] = (char)tolower((unsigned char)*s);
@@ -470,7 +496,8 @@ terms_cues(const char *text, size_t len)
 		last.n++;
 		c = cue_of(word);
 		if (last.n > 1) {
-			snprintf(phrase, sizeof(phrase), "%s %s", last.w[1], word);
+			snprintf(
+			    phrase, sizeof(phrase), "%s %s", last.w[1], word);
 			c |= cue_of(phrase);
 		}
 		if (last.n > 2) {
@@ -564,8 +591,9 @@ terms_error_word(const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		low[i] = (char)(s[i] | 0x20); /* letters only: lower case */
 	low[len] = '\0';
-	w = bsearch(low, level_words, sizeof(level_words) / sizeof(*level_words),
-	    sizeof(*level_words), cmp_level);
+	w = bsearch(low, level_words,
+	    sizeof(level_words) / sizeof(*level_words), sizeof(*level_words),
+	    cmp_level);
 	return w != NULL ? (w->level == 1 ? 1 : 2) : 0;
 }
 
@@ -608,8 +636,9 @@ terms_sentence(const char *text, size_t len)
 			next++;
 		if (next >= end)
 			break;
-		if (!isupper((unsigned char)*next) && !isdigit((unsigned char)*next) &&
-		    *next != '"' && *next != '`' && *next != '\'' && *next != '(')
+		if (!isupper((unsigned char)*next) &&
+		    !isdigit((unsigned char)*next) && *next != '"' &&
+		    *next != '`' && *next != '\'' && *next != '(')
 			continue;
 		if (*s == '.' && abbreviation(text, s))
 			continue;

@@ -15,8 +15,7 @@
 enum term_kind { TERM_PATH, TERM_IDENT, TERM_NUMBER, TERM_QUOTED, TERM_URL };
 
 /* Called with each term: len bytes at s, inside text. */
-typedef void term_fn(
-    void *arg, enum term_kind kind, const char *s, size_t len);
+typedef void term_fn(void *arg, enum term_kind kind, const char *s, size_t len);
 
 /*
  * Calls fn with each term of len bytes of text, in order.  The inside
