@@ -188,29 +188,45 @@ info(struct logsum *ls, size_t i)
 	return &ls->t[i];
 }
 
-/* Lines that say how a job ended: exit codes, make's ***, BUILD FAILED. */
+/*
+ * Lines that say how a job ended: exit codes, make's ***, BUILD FAILED.
+ * One pass finds a place worth a closer look; most lines have none.
+ */
 static int
 exit_like(const char *s, size_t len)
 {
 	static const char *const says[] = {"exit status", "exit code",
 	    "exited with", "exit value", "exitcode", "returned non-zero",
 	    "non-zero exit", "code=exited", "build failed", "build succeeded",
-	    "build successful", "job failed", "job succeeded",
-	    "process finished with", "command failed", NULL};
+	    "build successful", "process finished with", NULL};
 	char low[256];
 	size_t i, n = len < sizeof(low) ? len : sizeof(low);
+	int look = 0;
 
-	if (memmem(s, len, "xit", 3) == NULL &&
-	    memmem(s, len, "***", 3) == NULL &&
-	    memmem(s, len, "BUILD", 5) == NULL &&
-	    memmem(s, len, "uild ", 5) == NULL &&
-	    memmem(s, len, "non-zero", 8) == NULL &&
-	    memmem(s, len, "ob ", 3) == NULL &&
-	    memmem(s, len, "ommand failed", 13) == NULL)
+	for (i = 0; i + 3 <= len && !look; i++)
+		switch (s[i]) {
+		case 'x':
+			look = s[i + 1] == 'i' && s[i + 2] == 't';
+			break;
+		case '*':
+			look = s[i + 1] == '*' && s[i + 2] == '*' &&
+			    memmem(s, len, "make", 4) != NULL;
+			if (look)
+				return 1;
+			break;
+		case 'B':
+		case 'b':
+			look = i + 5 <= len && (memcmp(s + i + 1, "UILD", 4) == 0 ||
+						   memcmp(s + i + 1, "uild", 4) == 0);
+			break;
+		case 'n':
+			look = i + 8 <= len && memcmp(s + i, "non-zero", 8) == 0;
+			break;
+		default:
+			break;
+		}
+	if (!look)
 		return 0;
-	if (memmem(s, len, "make", 4) != NULL &&
-	    memmem(s, len, "***", 3) != NULL)
-		return 1;
 	for (i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);
 	for (i = 0; says[i] != NULL; i++)
@@ -405,7 +421,7 @@ take_line(struct logsum *ls, const char *line, size_t len)
 			set_kept(ls, &ls->tail[ls->ntail % TAIL], s, n);
 			ls->ntail++;
 		}
-		if (exit_like(s, n)) {
+		if (ls->m.exitish && exit_like(s, n)) {
 			set_kept(ls, &ls->exits[ls->nexits % MAX_EXIT], s, n);
 			ls->nexits++;
 		}
@@ -466,7 +482,8 @@ logsum_baseline_line(struct logsum *ls, const char *line, size_t len)
 	ls->base_lines++;
 	take_line(ls, line, len);
 	/* exit lines of the baseline, kept to compare */
-	if (exit_like(ls->m.shown, ls->m.shown_len) && ls->nbase_exits < 64) {
+	if (ls->m.exitish && exit_like(ls->m.shown, ls->m.shown_len) &&
+	    ls->nbase_exits < 64) {
 		ls->base_exits = xreallocarray(ls->base_exits,
 		    (size_t)ls->nbase_exits + 1, sizeof(*ls->base_exits));
 		ls->base_exits[ls->nbase_exits++] =

@@ -9,10 +9,18 @@ enum {
 	C_DIGIT = 1,
 	C_HEX = 2,   /* a-f, A-F */
 	C_ALPHA = 4, /* a letter, or a byte of a multi-byte character */
-	C_SPACE = 8
+	C_SPACE = 8,
+	C_OPEN = 16,   /* ( [ { < ' " before a field */
+	C_CLOSE = 32,  /* ) ] } > ' " , ; : . ! after one */
+	C_COLON = 64,  /* the marks that make a token a time, an address, */
+	C_SLASH = 128, /* a path, a URL, a key=value: what a token has */
+	C_DASH = 256,  /* tells which shapes are worth a look */
+	C_DOT = 512,
+	C_EQ = 1024,
+	C_NONHEX = 2048 /* g-z, G-Z */
 };
 
-static const unsigned char cls[256] = {
+static const unsigned short cls[256] = {
     ['0'] = C_DIGIT,
     ['1'] = C_DIGIT,
     ['2'] = C_DIGIT,
@@ -35,51 +43,69 @@ static const unsigned char cls[256] = {
     ['D'] = C_HEX | C_ALPHA,
     ['E'] = C_HEX | C_ALPHA,
     ['F'] = C_HEX | C_ALPHA,
-    ['g'] = C_ALPHA,
-    ['h'] = C_ALPHA,
-    ['i'] = C_ALPHA,
-    ['j'] = C_ALPHA,
-    ['k'] = C_ALPHA,
-    ['l'] = C_ALPHA,
-    ['m'] = C_ALPHA,
-    ['n'] = C_ALPHA,
-    ['o'] = C_ALPHA,
-    ['p'] = C_ALPHA,
-    ['q'] = C_ALPHA,
-    ['r'] = C_ALPHA,
-    ['s'] = C_ALPHA,
-    ['t'] = C_ALPHA,
-    ['u'] = C_ALPHA,
-    ['v'] = C_ALPHA,
-    ['w'] = C_ALPHA,
-    ['x'] = C_ALPHA,
-    ['y'] = C_ALPHA,
-    ['z'] = C_ALPHA,
-    ['G'] = C_ALPHA,
-    ['H'] = C_ALPHA,
-    ['I'] = C_ALPHA,
-    ['J'] = C_ALPHA,
-    ['K'] = C_ALPHA,
-    ['L'] = C_ALPHA,
-    ['M'] = C_ALPHA,
-    ['N'] = C_ALPHA,
-    ['O'] = C_ALPHA,
-    ['P'] = C_ALPHA,
-    ['Q'] = C_ALPHA,
-    ['R'] = C_ALPHA,
-    ['S'] = C_ALPHA,
-    ['T'] = C_ALPHA,
-    ['U'] = C_ALPHA,
-    ['V'] = C_ALPHA,
-    ['W'] = C_ALPHA,
-    ['X'] = C_ALPHA,
-    ['Y'] = C_ALPHA,
-    ['Z'] = C_ALPHA,
+    ['g'] = C_ALPHA | C_NONHEX,
+    ['h'] = C_ALPHA | C_NONHEX,
+    ['i'] = C_ALPHA | C_NONHEX,
+    ['j'] = C_ALPHA | C_NONHEX,
+    ['k'] = C_ALPHA | C_NONHEX,
+    ['l'] = C_ALPHA | C_NONHEX,
+    ['m'] = C_ALPHA | C_NONHEX,
+    ['n'] = C_ALPHA | C_NONHEX,
+    ['o'] = C_ALPHA | C_NONHEX,
+    ['p'] = C_ALPHA | C_NONHEX,
+    ['q'] = C_ALPHA | C_NONHEX,
+    ['r'] = C_ALPHA | C_NONHEX,
+    ['s'] = C_ALPHA | C_NONHEX,
+    ['t'] = C_ALPHA | C_NONHEX,
+    ['u'] = C_ALPHA | C_NONHEX,
+    ['v'] = C_ALPHA | C_NONHEX,
+    ['w'] = C_ALPHA | C_NONHEX,
+    ['x'] = C_ALPHA | C_NONHEX,
+    ['y'] = C_ALPHA | C_NONHEX,
+    ['z'] = C_ALPHA | C_NONHEX,
+    ['G'] = C_ALPHA | C_NONHEX,
+    ['H'] = C_ALPHA | C_NONHEX,
+    ['I'] = C_ALPHA | C_NONHEX,
+    ['J'] = C_ALPHA | C_NONHEX,
+    ['K'] = C_ALPHA | C_NONHEX,
+    ['L'] = C_ALPHA | C_NONHEX,
+    ['M'] = C_ALPHA | C_NONHEX,
+    ['N'] = C_ALPHA | C_NONHEX,
+    ['O'] = C_ALPHA | C_NONHEX,
+    ['P'] = C_ALPHA | C_NONHEX,
+    ['Q'] = C_ALPHA | C_NONHEX,
+    ['R'] = C_ALPHA | C_NONHEX,
+    ['S'] = C_ALPHA | C_NONHEX,
+    ['T'] = C_ALPHA | C_NONHEX,
+    ['U'] = C_ALPHA | C_NONHEX,
+    ['V'] = C_ALPHA | C_NONHEX,
+    ['W'] = C_ALPHA | C_NONHEX,
+    ['X'] = C_ALPHA | C_NONHEX,
+    ['Y'] = C_ALPHA | C_NONHEX,
+    ['Z'] = C_ALPHA | C_NONHEX,
     [' '] = C_SPACE,
     ['\t'] = C_SPACE,
     ['\v'] = C_SPACE,
     ['\f'] = C_SPACE,
     ['\r'] = C_SPACE,
+    ['('] = C_OPEN,
+    ['['] = C_OPEN,
+    ['{'] = C_OPEN,
+    ['<'] = C_OPEN,
+    ['\''] = C_OPEN | C_CLOSE,
+    ['"'] = C_OPEN | C_CLOSE,
+    [')'] = C_CLOSE,
+    [']'] = C_CLOSE,
+    ['}'] = C_CLOSE,
+    ['>'] = C_CLOSE,
+    [','] = C_CLOSE,
+    [';'] = C_CLOSE,
+    [':'] = C_CLOSE | C_COLON,
+    ['.'] = C_CLOSE | C_DOT,
+    ['!'] = C_CLOSE,
+    ['/'] = C_SLASH,
+    ['-'] = C_DASH,
+    ['='] = C_EQ,
 };
 
 #define IS(c, k) (cls[(unsigned char)(c)] & (k))
@@ -176,8 +202,11 @@ emit(struct mask *m, const char *s, size_t len, int var)
 	m->off[m->n] = m->text.len;
 	m->hash[m->n] = mask_hash(s, len);
 	m->var[m->n] = (unsigned char)var;
-	buf_add(&m->text, s, len);
-	buf_add(&m->text, "", 1);
+	buf_grow(&m->text, len + 1);
+	memcpy(m->text.s + m->text.len, s, len);
+	m->text.len += len + 1;
+	m->text.s[m->text.len - 1] = '\0';
+	m->text.s[m->text.len] = '\0';
 	m->n++;
 }
 
@@ -211,23 +240,23 @@ uuid(const char *s, size_t len)
 static const char *
 month_time(const char *s, size_t len)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	size_t i, colons = 0, digits = 0;
-	int month = 0;
+	int m;
 
 	for (i = 0; i < len; i++) {
 		colons += s[i] == ':';
 		digits += IS(s[i], C_DIGIT) != 0;
-		if (i + 3 <= len && IS(s[i], C_ALPHA) &&
-		    memmem(months, sizeof(months) - 1, s + i, 3) != NULL &&
-		    (size_t)((const char *)memmem(
-				 months, sizeof(months) - 1, s + i, 3) -
-			months) %
-			    3 ==
-			0)
-			month = 1;
 	}
-	return month && colons >= 2 && digits >= 6 ? "<time>" : NULL;
+	if (colons < 2 || digits < 6)
+		return NULL;
+	for (i = 0; i + 3 <= len; i++)
+		if (IS(s[i], C_ALPHA) && s[i] >= 'A' && s[i] <= 'S')
+			for (m = 0; m < 12; m++)
+				if (memcmp(s + i, months[m], 3) == 0)
+					return "<time>";
+	return NULL;
 }
 
 /* 12:00:01, 2026-01-31T12:00:01.5Z, 12:00:01,123: digits and : . , - T Z + */
@@ -245,10 +274,13 @@ time_like(const char *s, size_t len)
 			dashes++;
 		else if (s[i] != '.' && s[i] != ',' && s[i] != 'T' &&
 		    s[i] != 'Z' && s[i] != '+')
-			return month_time(s, len);
+			return memchr(s + i, ':', len - i) != NULL ||
+				colons > 0
+			    ? month_time(s, len)
+			    : NULL;
 	}
 	if (digits < 4 || !IS(s[0], C_DIGIT))
-		return month_time(s, len);
+		return colons >= 2 ? month_time(s, len) : NULL;
 	if (colons >= 2 || (colons == 1 && dashes >= 2))
 		return "<time>";
 	if (dashes == 2 && colons == 0 && digits >= 6 && len <= 10)
@@ -369,27 +401,41 @@ bar_like(const char *s, size_t len)
 	return marks == len;
 }
 
-/* The placeholder for a whole token, or NULL. */
+/*
+ * The placeholder for a whole token, or NULL; seen is the classes of its
+ * bytes together, which rule most shapes out at once.
+ */
 static const char *
-whole(const char *s, size_t len)
+whole(const char *s, size_t len, unsigned seen)
 {
 	const char *t;
 	size_t n;
 
-	if (len >= 7 && memmem(s, len, "://", 3) != NULL)
+	if (!(seen & C_DIGIT)) {
+		if ((seen & C_COLON) && (seen & C_SLASH) && len >= 7 &&
+		    memmem(s, len, "://", 3) != NULL)
+			return "<url>";
+		if ((seen & C_SLASH) && path_like(s, len))
+			return "<path>";
+		if (!(seen & C_ALPHA) && len >= 4 && bar_like(s, len))
+			return "<bar>";
+		return NULL;
+	}
+	if ((seen & C_COLON) && (seen & C_SLASH) && len >= 7 &&
+	    memmem(s, len, "://", 3) != NULL)
 		return "<url>";
-	if (uuid(s, len))
+	if (len == 36 && (seen & C_DASH) && uuid(s, len))
 		return "<uuid>";
-	if ((t = time_like(s, len)) != NULL)
+	if ((seen & (C_COLON | C_DASH | C_SLASH)) && len >= 5 &&
+	    (t = time_like(s, len)) != NULL)
 		return t;
-	if (ip_like(s, len))
+	if ((seen & (C_DOT | C_COLON)) && ip_like(s, len))
 		return "<ip>";
-	if (hex_like(s, len))
-		return "<hex>";
-	if (path_like(s, len))
+	if (!(seen & C_NONHEX) || (len > 2 && s[0] == '0'))
+		if (len >= 3 && hex_like(s, len))
+			return "<hex>";
+	if ((seen & C_SLASH) && path_like(s, len))
 		return "<path>";
-	if (bar_like(s, len))
-		return "<bar>";
 	n = number_prefix(s, len);
 	if (n > 0 && n == len)
 		return "<num>";
@@ -415,8 +461,13 @@ mask_pieces(struct buf *out, const char *s, size_t len)
 		     p++)
 			;
 		if (p == s) {
-			buf_add(out, s, 1);
-			s++;
+			/* a run of separators, copied at once */
+			for (p = s + 1; p < end && !IS(*p, C_DIGIT | C_ALPHA) &&
+			     (unsigned char)*p < 0x80;
+			     p++)
+				;
+			buf_add(out, s, (size_t)(p - s));
+			s = p;
 			continue;
 		}
 		n = (size_t)(p - s);
@@ -446,23 +497,23 @@ split_punct(const char *s, size_t len, size_t *lead, size_t *core)
 {
 	size_t a = 0, b = len;
 
-	while (a < b && strchr("([{<'\"", s[a]) != NULL && s[a] != '\0')
+	while (a < b && IS(s[a], C_OPEN))
 		a++;
-	while (b > a && strchr(")]}>'\",;:.!", s[b - 1]) != NULL &&
-	    s[b - 1] != '\0')
+	while (b > a && IS(s[b - 1], C_CLOSE))
 		b--;
 	*lead = a;
 	*core = b - a;
 }
 
 static void
-mask_token(struct mask *m, struct buf *tmp, const char *s, size_t len)
+mask_token(
+    struct mask *m, struct buf *tmp, const char *s, size_t len, unsigned seen)
 {
 	size_t lead, core;
 	const char *ph, *eq, *colon;
 
 	split_punct(s, len, &lead, &core);
-	if (core > 0 && (ph = whole(s + lead, core)) != NULL) {
+	if (core > 0 && (ph = whole(s + lead, core, seen)) != NULL) {
 		if (lead == 0 && core == len) {
 			emit(m, ph, strlen(ph), 1);
 			return;
@@ -474,21 +525,25 @@ mask_token(struct mask *m, struct buf *tmp, const char *s, size_t len)
 		emit(m, tmp->s, tmp->len, 0);
 		return;
 	}
+	if (!(seen & (C_DIGIT | C_EQ))) {
+		emit(m, s, len, 0); /* words: nothing in them varies */
+		return;
+	}
 	buf_reset(tmp);
 	/* key=value, path:line:col: each side for itself */
-	eq = memchr(s, '=', len);
-	colon = eq == NULL ? memchr(s, ':', len) : NULL;
+	eq = (seen & C_EQ) ? memchr(s, '=', len) : NULL;
+	colon = eq == NULL && (seen & C_COLON) ? memchr(s, ':', len) : NULL;
 	if (eq != NULL && eq > s && eq + 1 < s + len &&
-	    (ph = whole(eq + 1, (size_t)(s + len - eq - 1))) != NULL) {
+	    (ph = whole(eq + 1, (size_t)(s + len - eq - 1), seen)) != NULL) {
 		mask_pieces(tmp, s, (size_t)(eq + 1 - s));
 		buf_addstr(tmp, ph);
 	} else if (colon != NULL && colon > s + lead && colon + 1 < s + len &&
-	    IS(colon[1], C_DIGIT) &&
+	    IS(colon[1], C_DIGIT) && (seen & C_SLASH) &&
 	    memchr(s + lead, '/', (size_t)(colon - s - lead)) != NULL) {
 		buf_add(tmp, s, lead); /* src/x.c:12:5 is <path>:<num>:<num> */
 		buf_addstr(tmp, "<path>");
 		mask_pieces(tmp, colon, (size_t)(s + len - colon));
-	} else if (!mask_pieces(tmp, s, len)) {
+	} else if (!(seen & C_DIGIT) || !mask_pieces(tmp, s, len)) {
 		emit(m, s, len, 0);
 		return;
 	}
@@ -497,19 +552,33 @@ mask_token(struct mask *m, struct buf *tmp, const char *s, size_t len)
 
 /* Words of the line that make it error- or warning-like. */
 static int
-line_level(const char *s, size_t len)
+line_level(struct mask *m, const char *s, size_t len)
 {
 	const char *end = s + len, *w, *prev = NULL;
 	size_t prev_len = 0;
 	int level = 0, l;
 
+	m->exitish = 0;
 	while (s < end) {
 		if (!IS(*s, C_ALPHA | C_DIGIT)) {
+			if (*s == '*' && s + 2 < end && s[1] == '*' && s[2] == '*')
+				m->exitish = 1; /* make: *** */
 			s++;
 			continue;
 		}
 		for (w = s; s < end && IS(*s, C_ALPHA | C_DIGIT); s++)
 			;
+		/* exit, exited, Exit code; BUILD FAILED; non-zero */
+		if (s - w >= 4 && (w[0] | 0x20) == 'e' && (w[1] | 0x20) == 'x' &&
+		    (w[2] | 0x20) == 'i' && (w[3] | 0x20) == 't')
+			m->exitish = 1;
+		else if (s - w == 5 && strncasecmp(w, "build", 5) == 0 &&
+		    s + 2 < end && s[0] == ' ' && ((s[1] | 0x20) == 'f' ||
+						      (s[1] | 0x20) == 's'))
+			m->exitish = 1;
+		else if (s - w == 3 && memcmp(w, "non", 3) == 0 && s < end &&
+		    *s == '-')
+			m->exitish = 1;
 		l = IS(*w, C_ALPHA) ? terms_error_word(w, (size_t)(s - w)) : 0;
 		/* ValueError, NullPointerException, E_FAIL */
 		if (l == 0 && s - w > 5 &&
@@ -531,8 +600,8 @@ line_level(const char *s, size_t len)
 				l = 0;
 		}
 		if (l == 1)
-			return 2;
-		if (l == 2)
+			level = 2;
+		else if (l == 2 && level == 0)
 			level = 1;
 		prev = w;
 		prev_len = (size_t)(s - w);
@@ -565,6 +634,7 @@ void
 mask_line(struct mask *m, const char *line, size_t len)
 {
 	const char *s, *end, *t;
+	unsigned seen;
 
 	s = clean_line(m, line, &len);
 	m->shown = s;
@@ -573,18 +643,19 @@ mask_line(struct mask *m, const char *line, size_t len)
 	m->n = 0;
 	m->more = 0;
 	buf_reset(&m->text);
-	m->level = line_level(s, len);
+	m->level = line_level(m, s, len);
 	while (s < end) {
 		if (IS(*s, C_SPACE) || *s == '\0') {
 			s++;
 			continue;
 		}
-		for (t = s; t < end && !IS(*t, C_SPACE) && *t != '\0'; t++)
-			;
+		for (seen = 0, t = s; t < end && !IS(*t, C_SPACE) && *t != '\0';
+		     t++)
+			seen |= cls[(unsigned char)*t];
 		if (http_status(m, s, (size_t)(t - s)))
 			emit(m, s, (size_t)(t - s), 0);
 		else
-			mask_token(m, &m->tmp, s, (size_t)(t - s));
+			mask_token(m, &m->tmp, s, (size_t)(t - s), seen);
 		s = t;
 	}
 }

@@ -1,5 +1,6 @@
 /* terms: the paths, identifiers and values in a text, and what it says. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,14 +580,27 @@ cmp_level(const void *key, const void *elem)
 	return strcmp(key, ((const struct level_word *)elem)->word);
 }
 
+/*
+ * The second letters that follow each first letter in level_words, a
+ * bit for each: most words of a log are no level word, and two looks
+ * tell so.  (Made from the list: keep the two in step.)
+ */
+static const uint32_t second_letters[26] = {0x2, 0x0, 0x24001, 0x10, 0x821000, 0x4001, 0x0, 0x0, 0x2000, 0x0, 0x100, 0x0, 0x100, 0x0, 0x204000, 0x1, 0x0, 0x10, 0x10, 0x20100, 0x2000, 0x100, 0x1, 0x0, 0x0, 0x0};
+
 int
 terms_error_word(const char *s, size_t len)
 {
 	const struct level_word *w;
 	char low[16];
 	size_t i;
+	int a, b;
 
 	if (len < 3 || len >= sizeof(low))
+		return 0;
+	a = (s[0] | 0x20) - 'a';
+	b = (s[1] | 0x20) - 'a';
+	if (a < 0 || a > 25 || b < 0 || b > 25 ||
+	    !(second_letters[a] & (1u << b)))
 		return 0;
 	for (i = 0; i < len; i++)
 		low[i] = (char)(s[i] | 0x20); /* letters only: lower case */
