@@ -42,6 +42,7 @@ struct entity {
 	enum term_kind kind;
 	int count, spoken; /* mentions; those outside code and tool output */
 	int covered, stale;
+	int stale_key; /* 1 + a key it is an old value of, or 0 */
 	double weight;
 };
 
@@ -224,18 +225,30 @@ clean(struct word w)
 	return w;
 }
 
-static int
+static inline int
 is(struct word w, const char *word)
 {
-	size_t n = strlen(word);
+	size_t n;
+
+	/* the first byte first: ASCII letters by their case bit */
+	if (w.len == 0 ||
+	    (((unsigned char)w.s[0] | 0x20) != (unsigned char)word[0] &&
+		(unsigned char)w.s[0] != (unsigned char)word[0]))
+		return word[0] == '\0' && w.len == 0;
+	n = strlen(word);
 
 	return w.len == n && strncasecmp(w.s, word, n) == 0;
 }
 
-static int
+static inline int
 starts(struct word w, const char *prefix)
 {
-	size_t n = strlen(prefix);
+	size_t n;
+
+	if (w.len == 0 ||
+	    ((unsigned char)w.s[0] | 0x20) != (unsigned char)prefix[0])
+		return 0;
+	n = strlen(prefix);
 
 	return w.len >= n && strncasecmp(w.s, prefix, n) == 0;
 }
@@ -244,6 +257,7 @@ static int
 filler_word(struct word w)
 {
 	static const char *const fill[] = {"the", "a", "an", "our", "its",
+	    "we", "i", "you", "they", "he", "she", "us", "them", "me", "my",
 	    "default", "function", "method", "variable", "field", "it", "this",
 	    "that", "all", "value", "of", "file", "env", "config", NULL};
 	size_t i;
@@ -436,6 +450,11 @@ find_changes(struct extract *x, int u)
 	const char *eq;
 
 	for (i = 0; i < n; i++) {
+		/* Most words begin none of the patterns below. */
+		if (strchr("sbcdilmnprfu", (unsigned char)w[i].s[0] | 0x20) == NULL &&
+		    (unsigned char)w[i].s[0] != 0xe2 && w[i].s[0] != '-' &&
+		    memchr(w[i].s, '=', w[i].len) == NULL)
+			continue;
 		if ((is(w[i], ARROW) || is(w[i], "->") || is(w[i], "=>")) &&
 		    i > 0 && i + 1 < n) {
 			key = i >= 2 && w[i - 2].s[w[i - 2].len - 1] == ':'
@@ -872,60 +891,87 @@ role_weight(const struct unit *u)
 	}
 }
 
-/* An entity that is an old value: never listed for itself. */
+/*
+ * Marks unit u as holding old, a value of key i that changed after it:
+ * as a whole word, beside its key (or any value of four bytes or more,
+ * or a rename), in a unit that is no change itself.
+ */
 static void
-stale_entity(struct extract *x, const char *old)
+mark_unit(struct extract *x, int u, size_t i, const char *old)
 {
-	void *v = strmap_get(&x->ents, old, strlen(old));
+	const struct key *k = &x->k[i];
+	const char *t = str(x, x->u[u].off), *p;
+	size_t len = strlen(old);
+	int j;
 
-	if (v != NULL)
-		x->e[(uintptr_t)v - 1].stale = 1;
+	if (x->u[u].kind != UNIT_TEXT || u >= k->unit ||
+	    (p = strstr(t, old)) == NULL)
+		return;
+	if ((p > t && isalnum((unsigned char)p[-1])) ||
+	    isalnum((unsigned char)p[len]))
+		return;
+	if (strstr(t, ARROW) != NULL ||
+	    (len < 4 && strcmp(str(x, k->off), old) != 0 &&
+		strcasestr(t, str(x, k->off)) == NULL))
+		return;
+	for (j = 0; j < 3 && x->u[u].stale[j] != 0 &&
+	     x->u[u].stale[j] != (int)i + 1;
+	     j++)
+		;
+	if (j < 3)
+		x->u[u].stale[j] = (int)i + 1;
 }
 
-/* Marks the units that state a value that changed later. */
+/* Values that are no entity, looked for in every unit: a bounded few. */
+#define MAX_PLAIN_OLD 32
+
+/*
+ * Marks the units that state a value that changed later.  An old value
+ * that is an entity is found through the units' entities, in one pass;
+ * a value that came back ("a -> b -> a") is current, not old.
+ */
 static void
 mark_stale(struct extract *x)
 {
+	struct {
+		size_t key;
+		const char *old;
+	} plain[MAX_PLAIN_OLD];
 	const struct key *k;
-	const char *old, *t, *p;
-	size_t i, v, len;
-	int u, j;
+	const char *old, *latest;
+	size_t i, v, e, nplain = 0;
+	void *found;
+	int u;
 
 	for (i = 0; i < x->nk; i++) {
 		k = &x->k[i];
 		if (!k->changed)
 			continue;
+		latest = str(x, k->val[k->nval - 1]);
 		for (v = 0; v + 1 < k->nval; v++) {
 			old = str(x, k->val[v]);
-			len = strlen(old);
-			stale_entity(x, old);
-			if (len < 2)
+			if (strlen(old) < 2 || strcmp(old, latest) == 0)
 				continue;
-			for (u = 0; u < k->unit && u < (int)x->nu; u++) {
-				t = str(x, x->u[u].off);
-				if (x->u[u].kind != UNIT_TEXT ||
-				    (p = strstr(t, old)) == NULL)
-					continue;
-				/* A whole word, beside its key unless a rename. */
-				if ((p > t && isalnum((unsigned char)p[-1])) ||
-				    isalnum((unsigned char)p[len]))
-					continue;
-				/* "port 8080"; a rename; any long value */
-				if (strstr(t, ARROW) != NULL ||
-				    (strcasestr(t, str(x, k->off)) == NULL &&
-					strcmp(str(x, k->off), old) != 0 &&
-					len < 4))
-					continue;
-				for (j = 0; j < 3 && x->u[u].stale[j] != 0 &&
-				     x->u[u].stale[j] != (int)i + 1;
-				     j++)
-					;
-				if (j < 3)
-					x->u[u].stale[j] = (int)i + 1;
-				stale_entity(x, old);
+			found = strmap_get(&x->ents, old, strlen(old));
+			if (found != NULL) {
+				x->e[(uintptr_t)found - 1].stale = 1;
+				x->e[(uintptr_t)found - 1].stale_key = (int)i + 1;
+			} else if (nplain < MAX_PLAIN_OLD) {
+				plain[nplain].key = i;
+				plain[nplain++].old = old;
 			}
 		}
 	}
+	for (u = 0; u < (int)x->nu; u++)
+		for (v = 0; v < x->u[u].nent; v++) {
+			e = x->uent[x->u[u].ent0 + v];
+			if (x->e[e].stale_key != 0)
+				mark_unit(x, u, (size_t)x->e[e].stale_key - 1,
+				    str(x, x->e[e].off));
+		}
+	for (i = 0; i < nplain; i++)
+		for (u = 0; u < x->k[plain[i].key].unit; u++)
+			mark_unit(x, u, plain[i].key, plain[i].old);
 }
 
 static void
@@ -1217,25 +1263,32 @@ render(const struct extract *x, long covers, struct buf *out)
 	}
 }
 
-/* Drops the chosen unit worth least for its cost; 0 when none is left. */
+/*
+ * Drops the chosen units worth least for their cost until at least over
+ * tokens went; returns 0 when none was left to drop.
+ */
 static int
-drop_worst(struct extract *x)
+drop_worst(struct extract *x, size_t over)
 {
-	size_t i, worst = 0;
-	double best = -1, d;
+	size_t i, worst = 0, dropped = 0;
+	double best, d;
 
-	for (i = 0; i < x->nu; i++) {
-		if (!x->u[i].chosen)
-			continue;
-		d = x->u[i].base / (double)x->u[i].cost;
-		if (best < 0 || d < best) {
-			best = d;
-			worst = i;
+	while (counter_tokens(x->c, dropped) < over) {
+		best = -1;
+		for (i = 0; i < x->nu; i++) {
+			if (!x->u[i].chosen)
+				continue;
+			d = x->u[i].base / (double)x->u[i].cost;
+			if (best < 0 || d < best) {
+				best = d;
+				worst = i;
+			}
 		}
+		if (best < 0)
+			return dropped > 0;
+		x->u[worst].chosen = 0;
+		dropped += x->u[worst].cost;
 	}
-	if (best < 0)
-		return 0;
-	x->u[worst].chosen = 0;
 	return 1;
 }
 
@@ -1269,7 +1322,7 @@ extract_render(struct extract *x, size_t budget, long covers)
 	choose(x, budget - header);
 	render(x, covers, &out);
 	while ((tokens = counter_count(x->c, out.s, out.len)) > budget &&
-	    drop_worst(x))
+	    drop_worst(x, tokens - budget))
 		render(x, covers, &out);
 	if (tokens > budget)
 		buf_reset(&out);

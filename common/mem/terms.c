@@ -467,6 +467,38 @@ zero_word(const char *w)
 	    strcmp(w, "zero") == 0 || strcmp(w, "without") == 0;
 }
 
+/* The first words of the cues' phrases, sorted: only they begin one. */
+static const char *const phrase_starts[] = {"caused", "don't", "follow", "from", "go", "going", "got", "have", "i", "i'd", "make", "need", "needs", "no", "not", "open", "passes", "remember", "root", "sounds", "still", "the", "timed", "turns", "we'll", "will", "works"};
+
+static int
+cmp_word(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+static int
+starts_phrase(const char *w)
+{
+	return bsearch(w, phrase_starts,
+		   sizeof(phrase_starts) / sizeof(*phrase_starts),
+		   sizeof(*phrase_starts), cmp_word) != NULL;
+}
+
+/* Joins two or three words with a space into out. */
+static void
+join(char *out, const char *a, const char *b, const char *c)
+{
+	size_t n = strlen(a), m = strlen(b);
+
+	memcpy(out, a, n);
+	out[n] = ' ';
+	memcpy(out + n + 1, b, m + 1);
+	if (c != NULL) {
+		out[n + 1 + m] = ' ';
+		memcpy(out + n + m + 2, c, strlen(c) + 1);
+	}
+}
+
 unsigned
 terms_cues(const char *text, size_t len)
 {
@@ -474,6 +506,7 @@ terms_cues(const char *text, size_t len)
 	const char *s = text, *end = text + len;
 	unsigned found = 0, c, pending = 0;
 	struct words last = {{"", "", ""}, 0};
+	int start[3] = {0, 0, 0};
 	size_t n;
 
 	while (s < end) {
@@ -481,9 +514,8 @@ terms_cues(const char *text, size_t len)
 			s++;
 			continue;
 		}
-		for (n = 0; s < end &&
-		     (isalnum((unsigned char)*s) || *s == '\'' ||
-			 (*s == '-' && n > 0));
+		for (n = 0; s < end && (isalnum((unsigned char)*s) ||
+				       *s == '\'' || (*s == '-' && n > 0));
 		     s++)
 			if (n < MAX_WORD - 1)
 				word[n++] = (char)tolower((unsigned char)*s);
@@ -494,16 +526,17 @@ terms_cues(const char *text, size_t len)
 		pending = 0;
 		memmove(last.w[0], last.w[1], sizeof(last.w[0]) * 2);
 		memcpy(last.w[2], word, n + 1);
+		start[0] = start[1];
+		start[1] = start[2];
+		start[2] = starts_phrase(word);
 		last.n++;
 		c = cue_of(word);
-		if (last.n > 1) {
-			snprintf(
-			    phrase, sizeof(phrase), "%s %s", last.w[1], word);
+		if (last.n > 1 && start[1]) {
+			join(phrase, last.w[1], word, NULL);
 			c |= cue_of(phrase);
 		}
-		if (last.n > 2) {
-			snprintf(phrase, sizeof(phrase), "%s %s %s", last.w[0],
-			    last.w[1], word);
+		if (last.n > 2 && start[0]) {
+			join(phrase, last.w[0], last.w[1], word);
 			c |= cue_of(phrase);
 		}
 		if ((c & CUE_ERROR) && last.n > 1 && zero_word(last.w[1]))
