@@ -206,6 +206,8 @@ bench-classify: all
 
 eval-classify: all
 	LLM_CLASSIFY=$(CURDIR)/$(BIN)/llm-classify scripts/eval-classify
+bench-summarize: all
+	LLM_SUMMARIZE=$(CURDIR)/$(BIN)/llm-summarize scripts/bench-summarize
 
 # llm-ask's peak memory against tests/hostile-llm, with the default caps.
 bench-hostile: all
@@ -241,5 +243,5 @@ clean:
 	rm -rf build bin
 
 .PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb \
-	bench-classify eval-classify bench-hostile lint install install-strip \
-	uninstall clean
+	bench-classify eval-classify bench-hostile bench-summarize lint \
+	install install-strip uninstall clean
