@@ -256,8 +256,8 @@ starts(struct word w, const char *prefix)
 static int
 filler_word(struct word w)
 {
-	static const char *const fill[] = {"the", "a", "an", "our", "its",
-	    "we", "i", "you", "they", "he", "she", "us", "them", "me", "my",
+	static const char *const fill[] = {"the", "a", "an", "our", "its", "we",
+	    "i", "you", "they", "he", "she", "us", "them", "me", "my",
 	    "default", "function", "method", "variable", "field", "it", "this",
 	    "that", "all", "value", "of", "file", "env", "config", NULL};
 	size_t i;
@@ -451,7 +451,8 @@ find_changes(struct extract *x, int u)
 
 	for (i = 0; i < n; i++) {
 		/* Most words begin none of the patterns below. */
-		if (strchr("sbcdilmnprfu", (unsigned char)w[i].s[0] | 0x20) == NULL &&
+		if (strchr("sbcdilmnprfu", (unsigned char)w[i].s[0] | 0x20) ==
+			NULL &&
 		    (unsigned char)w[i].s[0] != 0xe2 && w[i].s[0] != '-' &&
 		    memchr(w[i].s, '=', w[i].len) == NULL)
 			continue;
@@ -914,8 +915,8 @@ mark_unit(struct extract *x, int u, size_t i, const char *old)
 	    (len < 4 && strcmp(str(x, k->off), old) != 0 &&
 		strcasestr(t, str(x, k->off)) == NULL))
 		return;
-	for (j = 0; j < 3 && x->u[u].stale[j] != 0 &&
-	     x->u[u].stale[j] != (int)i + 1;
+	for (j = 0;
+	     j < 3 && x->u[u].stale[j] != 0 && x->u[u].stale[j] != (int)i + 1;
 	     j++)
 		;
 	if (j < 3)
@@ -955,7 +956,8 @@ mark_stale(struct extract *x)
 			found = strmap_get(&x->ents, old, strlen(old));
 			if (found != NULL) {
 				x->e[(uintptr_t)found - 1].stale = 1;
-				x->e[(uintptr_t)found - 1].stale_key = (int)i + 1;
+				x->e[(uintptr_t)found - 1].stale_key =
+				    (int)i + 1;
 			} else if (nplain < MAX_PLAIN_OLD) {
 				plain[nplain].key = i;
 				plain[nplain++].old = old;

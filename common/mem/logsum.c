@@ -216,11 +216,13 @@ exit_like(const char *s, size_t len)
 			break;
 		case 'B':
 		case 'b':
-			look = i + 5 <= len && (memcmp(s + i + 1, "UILD", 4) == 0 ||
-						   memcmp(s + i + 1, "uild", 4) == 0);
+			look = i + 5 <= len &&
+			    (memcmp(s + i + 1, "UILD", 4) == 0 ||
+				memcmp(s + i + 1, "uild", 4) == 0);
 			break;
 		case 'n':
-			look = i + 8 <= len && memcmp(s + i, "non-zero", 8) == 0;
+			look =
+			    i + 8 <= len && memcmp(s + i, "non-zero", 8) == 0;
 			break;
 		default:
 			break;

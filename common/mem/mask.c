@@ -240,8 +240,8 @@ uuid(const char *s, size_t len)
 static const char *
 month_time(const char *s, size_t len)
 {
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	size_t i, colons = 0, digits = 0;
 	int m;
 
@@ -274,8 +274,7 @@ time_like(const char *s, size_t len)
 			dashes++;
 		else if (s[i] != '.' && s[i] != ',' && s[i] != 'T' &&
 		    s[i] != 'Z' && s[i] != '+')
-			return memchr(s + i, ':', len - i) != NULL ||
-				colons > 0
+			return memchr(s + i, ':', len - i) != NULL || colons > 0
 			    ? month_time(s, len)
 			    : NULL;
 	}
@@ -561,7 +560,8 @@ line_level(struct mask *m, const char *s, size_t len)
 	m->exitish = 0;
 	while (s < end) {
 		if (!IS(*s, C_ALPHA | C_DIGIT)) {
-			if (*s == '*' && s + 2 < end && s[1] == '*' && s[2] == '*')
+			if (*s == '*' && s + 2 < end && s[1] == '*' &&
+			    s[2] == '*')
 				m->exitish = 1; /* make: *** */
 			s++;
 			continue;
@@ -569,12 +569,13 @@ line_level(struct mask *m, const char *s, size_t len)
 		for (w = s; s < end && IS(*s, C_ALPHA | C_DIGIT); s++)
 			;
 		/* exit, exited, Exit code; BUILD FAILED; non-zero */
-		if (s - w >= 4 && (w[0] | 0x20) == 'e' && (w[1] | 0x20) == 'x' &&
-		    (w[2] | 0x20) == 'i' && (w[3] | 0x20) == 't')
+		if (s - w >= 4 && (w[0] | 0x20) == 'e' &&
+		    (w[1] | 0x20) == 'x' && (w[2] | 0x20) == 'i' &&
+		    (w[3] | 0x20) == 't')
 			m->exitish = 1;
 		else if (s - w == 5 && strncasecmp(w, "build", 5) == 0 &&
-		    s + 2 < end && s[0] == ' ' && ((s[1] | 0x20) == 'f' ||
-						      (s[1] | 0x20) == 's'))
+		    s + 2 < end && s[0] == ' ' &&
+		    ((s[1] | 0x20) == 'f' || (s[1] | 0x20) == 's'))
 			m->exitish = 1;
 		else if (s - w == 3 && memcmp(w, "non", 3) == 0 && s < end &&
 		    *s == '-')

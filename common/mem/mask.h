@@ -27,7 +27,7 @@ struct mask {
 	uint64_t hash[MASK_MAX_TOKENS];
 	unsigned char var[MASK_MAX_TOKENS]; /* the token is a placeholder */
 	int n;
-	int more;  /* the line had more tokens than MASK_MAX_TOKENS */
+	int more;    /* the line had more tokens than MASK_MAX_TOKENS */
 	int level;   /* 2 error-like, 1 warning-like, 0 neither */
 	int exitish; /* it may say how a job ended (exit, ***, BUILD) */
 };

@@ -468,7 +468,10 @@ zero_word(const char *w)
 }
 
 /* The first words of the cues' phrases, sorted: only they begin one. */
-static const char *const phrase_starts[] = {"caused", "don't", "follow", "from", "go", "going", "got", "have", "i", "i'd", "make", "need", "needs", "no", "not", "open", "passes", "remember", "root", "sounds", "still", "the", "timed", "turns", "we'll", "will", "works"};
+static const char *const phrase_starts[] = {"caused", "don't", "follow", "from",
+    "go", "going", "got", "have", "i", "i'd", "make", "need", "needs", "no",
+    "not", "open", "passes", "remember", "root", "sounds", "still", "the",
+    "timed", "turns", "we'll", "will", "works"};
 
 static int
 cmp_word(const void *key, const void *elem)
@@ -514,8 +517,9 @@ terms_cues(const char *text, size_t len)
 			s++;
 			continue;
 		}
-		for (n = 0; s < end && (isalnum((unsigned char)*s) ||
-				       *s == '\'' || (*s == '-' && n > 0));
+		for (n = 0; s < end &&
+		     (isalnum((unsigned char)*s) || *s == '\'' ||
+			 (*s == '-' && n > 0));
 		     s++)
 			if (n < MAX_WORD - 1)
 				word[n++] = (char)tolower((unsigned char)*s);
@@ -618,7 +622,9 @@ cmp_level(const void *key, const void *elem)
  * bit for each: most words of a log are no level word, and two looks
  * tell so.  (Made from the list: keep the two in step.)
  */
-static const uint32_t second_letters[26] = {0x2, 0x0, 0x24001, 0x10, 0x821000, 0x4001, 0x0, 0x0, 0x2000, 0x0, 0x100, 0x0, 0x100, 0x0, 0x204000, 0x1, 0x0, 0x10, 0x10, 0x20100, 0x2000, 0x100, 0x1, 0x0, 0x0, 0x0};
+static const uint32_t second_letters[26] = {0x2, 0x0, 0x24001, 0x10, 0x821000,
+    0x4001, 0x0, 0x0, 0x2000, 0x0, 0x100, 0x0, 0x100, 0x0, 0x204000, 0x1, 0x0,
+    0x10, 0x10, 0x20100, 0x2000, 0x100, 0x1, 0x0, 0x0, 0x0};
 
 int
 terms_error_word(const char *s, size_t len)
