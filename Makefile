@@ -46,6 +46,7 @@ MAN1 += man/llm-ask.1
 MAN1 += man/llm-classify.1
 MAN1 += man/llm-facts.1
 MAN1 += man/llm-summarize.1
+MAN1 += man/llm-chat.1
 MAN7 = man/llmpipe.7
 
 # The vocabularies are checked against their pinned SHA-256 and turned
@@ -80,7 +81,17 @@ ROUTE_O = $(ROUTE:%=$(BUILD)/%.o)
 FACTS_O = $(FACTS:%=$(BUILD)/%.o)
 SUMMARIZE_O = $(SUMMARIZE:%=$(BUILD)/%.o)
 
-all: $(PROGS:%=$(BIN)/%)
+# The driver is a script over the programs, copied beside them so that
+# it runs the programs of its build.
+SCRIPTS = llm-chat
+WEB = scripts/web/index.html
+SHAREDIR = $(PREFIX)/share/llmpipe
+
+all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:%=$(BIN)/%)
+
+$(BIN)/llm-chat: scripts/llm-chat | $(BIN)
+	cp scripts/llm-chat $@
+	chmod 755 $@
 
 DEP_CFLAGS = $(CJSON_CFLAGS) $(CURL_CFLAGS) $(SQLITE_CFLAGS)
 HEADERS = common/*/*.h
@@ -228,6 +239,9 @@ install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(INSTALL_STRIP) $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 755 $(SCRIPTS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -d $(DESTDIR)$(SHAREDIR)/web
+	$(INSTALL) -m 644 $(WEB) $(DESTDIR)$(SHAREDIR)/web/
 	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
@@ -235,7 +249,8 @@ install-strip:
 	$(MAKE) INSTALL_STRIP=-s install
 
 uninstall:
-	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -rf $(DESTDIR)$(SHAREDIR)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
 

@@ -33,6 +33,7 @@ static struct {
 	const char *model;
 	const char *system;
 	const char *schema;
+	const char *record; /* --record: the reply record's file */
 	long max_tokens;
 	double temperature;
 	int fit, stream, text, show, dry_run, count, auto_route;
@@ -49,7 +50,8 @@ static struct config cfg;
 #define SYNOPSIS \
 	"usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t | --show]\n" \
 	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
-	"               [--auto] [--count] [--dry-run] [timeouts] [prompt ...]\n" \
+	"               [--auto] [--count] [--dry-run] [--record file]\n" \
+	"               [timeouts] [prompt ...]\n" \
 	"       llm-ask --models\n"
 
 void
@@ -79,6 +81,7 @@ help(void)
 	    "  -t, --text            only the reply's text, as it arrives\n"
 	    "      --show            the text on stderr as it arrives; stdout\n"
 	    "                        gets the reply record alone\n"
+	    "      --record FILE     write the reply record to FILE too\n"
 	    "      --max-tokens N    the longest reply\n"
 	    "      --temperature T   sampling temperature\n"
 	    "      --json-schema S   a JSON Schema (text or file) for the reply\n"
@@ -698,6 +701,22 @@ call(struct context *ctx, const struct target *t, const cJSON *schema,
 	return end;
 }
 
+/*
+ * --record: the reply record into its file as well, once it is whole,
+ * so that -t can show the text while a script keeps the record.
+ */
+static int
+write_record(const cJSON *rec)
+{
+	FILE *fp = fopen(opt.record, "we");
+
+	if (fp == NULL || jsonl_write(fp, rec) < 0 || fclose(fp) != 0) {
+		warn("--record: %s", opt.record);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 ask(struct context *ctx, const struct target *t, const cJSON *schema)
 {
@@ -707,6 +726,7 @@ ask(struct context *ctx, const struct target *t, const cJSON *schema)
 	size_t tokens;
 	char *body;
 	cJSON *rec;
+	int rv;
 
 	if (fit_budget(ctx, t, &tokens) != 0)
 		return EXIT_OVER_BUDGET;
@@ -734,17 +754,16 @@ ask(struct context *ctx, const struct target *t, const cJSON *schema)
 	}
 	if (opt.show && r.text.len > 0 && r.text.s[r.text.len - 1] != '\n')
 		fputc('\n', stderr);
-	if (opt.text) {
-		if (r.text.len > 0 && r.text.s[r.text.len - 1] != '\n')
-			putchar('\n');
-	} else {
-		rec = reply_record(&r, t->m, ctx, tokens, elapsed_ms(&start));
+	if (opt.text && r.text.len > 0 && r.text.s[r.text.len - 1] != '\n')
+		putchar('\n');
+	rec = reply_record(&r, t->m, ctx, tokens, elapsed_ms(&start));
+	if (!opt.text)
 		jsonl_write(stdout, rec);
-		cJSON_Delete(rec);
-	}
+	rv = opt.record != NULL ? write_record(rec) : 0;
+	cJSON_Delete(rec);
 	warn_if_cut(&r);
 	reply_release(&r);
-	return 0;
+	return rv;
 }
 
 static const char *
@@ -821,6 +840,7 @@ main(int argc, char *argv[])
 		OPT_FIT = 256,
 		OPT_STREAM,
 		OPT_SHOW,
+		OPT_RECORD,
 		OPT_MAX_TOKENS,
 		OPT_TEMPERATURE,
 		OPT_JSON_SCHEMA,
@@ -842,6 +862,7 @@ main(int argc, char *argv[])
 	    {"fit", no_argument, NULL, OPT_FIT},
 	    {"stream", no_argument, NULL, OPT_STREAM},
 	    {"show", no_argument, NULL, OPT_SHOW},
+	    {"record", required_argument, NULL, OPT_RECORD},
 	    {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
 	    {"temperature", required_argument, NULL, OPT_TEMPERATURE},
 	    {"json-schema", required_argument, NULL, OPT_JSON_SCHEMA},
@@ -881,6 +902,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_SHOW:
 			opt.show = 1;
+			break;
+		case OPT_RECORD:
+			opt.record = optarg;
 			break;
 		case OPT_MAX_TOKENS:
 			opt.max_tokens =

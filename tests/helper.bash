@@ -12,6 +12,8 @@ GOLDEN="$BATS_TEST_DIRNAME/golden"
 
 if [ -n "${LLMPIPE_WRAP:-}" ]; then
 	for prog in "$LLMPIPE_BIN"/*; do
+		# Programs, not scripts: those run the wrapped programs.
+		[ "$(head -c 4 "$prog")" = $'\x7fELF' ] || continue
 		name=${prog##*/}
 		eval "$name() { $LLMPIPE_WRAP \"$prog\" \"\$@\"; }"
 		export -f "$name"

@@ -888,10 +888,21 @@ true' ]
 	[ "$(wc -l <log)" -eq 3 ] # --count sent nothing
 }
 
+@test "--record: the reply record in a file too, only when the reply is whole" {
+	fake ok 'status 529'
+	run -0 --separate-stderr llm-ask -t --record reply.jsonl 'hi'
+	[ "$output" = 'Hello from the fake server.' ]
+	[[ "$(cat reply.jsonl)" == '{"role":"assistant","content":"Hello from the fake server.",'* ]]
+	[ "$(wc -l <reply.jsonl)" = 1 ]
+	rm reply.jsonl
+	run -5 --separate-stderr llm-ask -t --retries 0 --record reply.jsonl 'hi'
+	[ ! -e reply.jsonl ]
+}
+
 @test "--help and --version" {
 	run -0 llm-ask --help
 	[ "${lines[0]}" = 'usage: llm-ask [-m model] [-s system] [--fit] [--stream | -t | --show]' ]
-	[ "${lines[2]}" = '               [--auto] [--count] [--dry-run] [timeouts] [prompt ...]' ]
+	[ "${lines[2]}" = '               [--auto] [--count] [--dry-run] [--record file]' ]
 	run -0 llm-ask --version
 	[[ "$output" == 'llm-ask '[0-9]* ]]
 }

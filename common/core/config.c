@@ -82,13 +82,19 @@ static const struct rule {
     {"route", "question", WEIGHT, 0, 0, NULL},
     {"route", "length", WEIGHT, 0, 0, NULL},
     {"route", "follow_up", WEIGHT, 0, 0, NULL},
+    /* llm-chat, a script, reads these itself; here they are checked. */
+    {"chat", "keep", NUMBER, 0, 1000, NULL},
+    {"chat", "hits", NUMBER, 0, 100, NULL},
+    {"chat", "facts_engine", CHOICE, 0, 0, "rules llm"},
+    {"chat", "summary_engine", CHOICE, 0, 0, "extractive llm"},
+    {"chat", "max_message", NUMBER, 1, 64L << 20, NULL},
 };
 
 /* The sections, and whether each is named: [model NAME]. */
 static const struct {
 	const char *name;
 	int named;
-} sections[] = {{"model", 1}, {"provider", 1}, {"route", 0}};
+} sections[] = {{"model", 1}, {"provider", 1}, {"route", 0}, {"chat", 0}};
 
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -283,7 +289,7 @@ parse_header(struct parse *ps, const char *s, const char *end)
 	if (!known_section(ps->section, name < name_end))
 		return bad(ps,
 		    "unknown section '[%.*s]'; there are [model NAME], "
-		    "[provider NAME] and [route]",
+		    "[provider NAME], [route] and [chat]",
 		    (int)(end - s), s);
 	buf_reset(&ps->where);
 	buf_printf(&ps->where, " in [%.*s]", (int)(end - s), s);
