@@ -833,51 +833,88 @@ read_conversation(char **prompt, int nprompt)
 		    "tool message");
 }
 
-int
-main(int argc, char *argv[])
+/* The long options without a short one. */
+enum {
+	OPT_FIT = 256,
+	OPT_STREAM,
+	OPT_SHOW,
+	OPT_RECORD,
+	OPT_MAX_TOKENS,
+	OPT_TEMPERATURE,
+	OPT_JSON_SCHEMA,
+	OPT_DRY_RUN,
+	OPT_COUNT,
+	OPT_MODELS,
+	OPT_CONNECT_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_AUTO,
+	OPT_VERSION
+};
+
+static const struct option longopts[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"auto", no_argument, NULL, OPT_AUTO},
+    {"system", required_argument, NULL, 's'},
+    {"text", no_argument, NULL, 't'},
+    {"fit", no_argument, NULL, OPT_FIT},
+    {"stream", no_argument, NULL, OPT_STREAM},
+    {"show", no_argument, NULL, OPT_SHOW},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
+    {"temperature", required_argument, NULL, OPT_TEMPERATURE},
+    {"json-schema", required_argument, NULL, OPT_JSON_SCHEMA},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"count", no_argument, NULL, OPT_COUNT},
+    {"models", no_argument, NULL, OPT_MODELS},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * The options of the connection, which the configuration may set too:
+ * returns 0 if ch is not one of them.  given notes those the flags set.
+ */
+static int
+network_option(int ch, int given[4])
 {
-	enum {
-		OPT_FIT = 256,
-		OPT_STREAM,
-		OPT_SHOW,
-		OPT_RECORD,
-		OPT_MAX_TOKENS,
-		OPT_TEMPERATURE,
-		OPT_JSON_SCHEMA,
-		OPT_DRY_RUN,
-		OPT_COUNT,
-		OPT_MODELS,
-		OPT_CONNECT_TIMEOUT,
-		OPT_IDLE_TIMEOUT,
-		OPT_TIMEOUT,
-		OPT_RETRIES,
-		OPT_AUTO,
-		OPT_VERSION
-	};
-	static const struct option longopts[] = {
-	    {"model", required_argument, NULL, 'm'},
-	    {"auto", no_argument, NULL, OPT_AUTO},
-	    {"system", required_argument, NULL, 's'},
-	    {"text", no_argument, NULL, 't'},
-	    {"fit", no_argument, NULL, OPT_FIT},
-	    {"stream", no_argument, NULL, OPT_STREAM},
-	    {"show", no_argument, NULL, OPT_SHOW},
-	    {"record", required_argument, NULL, OPT_RECORD},
-	    {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
-	    {"temperature", required_argument, NULL, OPT_TEMPERATURE},
-	    {"json-schema", required_argument, NULL, OPT_JSON_SCHEMA},
-	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	    {"count", no_argument, NULL, OPT_COUNT},
-	    {"models", no_argument, NULL, OPT_MODELS},
-	    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	    {"retries", required_argument, NULL, OPT_RETRIES},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, OPT_VERSION},
-	    {NULL, 0, NULL, 0},
-	};
-	int given[4] = {0, 0, 0, 0}; /* timeouts and retries set by flags */
+	switch (ch) {
+	case OPT_CONNECT_TIMEOUT:
+		opt.http.connect_timeout =
+		    option_number("--connect-timeout", optarg, 1, 86400);
+		given[0] = 1;
+		break;
+	case OPT_IDLE_TIMEOUT:
+		opt.http.idle_timeout =
+		    option_number("--idle-timeout", optarg, 0, 86400);
+		given[1] = 1;
+		break;
+	case OPT_TIMEOUT:
+		opt.http.total_timeout =
+		    option_number("--timeout", optarg, 0, 86400);
+		given[2] = 1;
+		break;
+	case OPT_RETRIES:
+		opt.http.retries =
+		    (int)option_number("--retries", optarg, 0, 100);
+		given[3] = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Parses the options into opt; returns 1 for --models. */
+static int
+parse_options(int argc, char *argv[], int given[4])
+{
 	int ch, models = 0;
 
 	while ((ch = getopt_long(argc, argv, "hm:s:t", longopts, NULL)) != -1) {
@@ -925,26 +962,6 @@ main(int argc, char *argv[])
 		case OPT_MODELS:
 			models = 1;
 			break;
-		case OPT_CONNECT_TIMEOUT:
-			opt.http.connect_timeout = option_number(
-			    "--connect-timeout", optarg, 1, 86400);
-			given[0] = 1;
-			break;
-		case OPT_IDLE_TIMEOUT:
-			opt.http.idle_timeout =
-			    option_number("--idle-timeout", optarg, 0, 86400);
-			given[1] = 1;
-			break;
-		case OPT_TIMEOUT:
-			opt.http.total_timeout =
-			    option_number("--timeout", optarg, 0, 86400);
-			given[2] = 1;
-			break;
-		case OPT_RETRIES:
-			opt.http.retries =
-			    (int)option_number("--retries", optarg, 0, 100);
-			given[3] = 1;
-			break;
 		case 'h':
 			help();
 			break;
@@ -953,13 +970,24 @@ main(int argc, char *argv[])
 			exit_flushed(0);
 			break;
 		default:
-			usage();
+			if (!network_option(ch, given))
+				usage();
 		}
 	}
 	if (opt.stream + opt.text + opt.show > 1) {
 		warnx("--stream, -t and --show exclude each other");
 		usage();
 	}
+	return models;
+}
+
+int
+main(int argc, char *argv[])
+{
+	int given[4] = {0, 0, 0, 0}; /* timeouts and retries set by flags */
+	int models;
+
+	models = parse_options(argc, argv, given);
 	atexit(cleanup);
 	load_config();
 	apply_config(given);

@@ -161,6 +161,18 @@ for n, line in enumerate(open("log")):
 	fake ok
 }
 
+@test "a REPL at a terminal: commands, a turn, the cost line, history" {
+	fake ok
+	run -0 bash -c "printf '/help\\nwrite a C function for strlen\\n/cost\\n/quit\\n' |
+		timeout 60 script -qec 'llm-chat -s repl' /dev/null | tr -d '\\r'"
+	[[ "$output" == *'/session NAME  /model NAME|auto  /facts  /search QUERY  /cost  /quit'* ]]
+	[[ "$output" == *'Hello from the fake server.'* ]]
+	[[ "$output" == *'llm-chat: deepseek-coder, '*' in, '*' out, $'*'; session repl $'* ]]
+	[[ "$output" == *'{"model":"deepseek-coder","calls":1,'* ]]
+	[ "$(llm-memdb log -s repl | wc -l)" = 2 ]
+	grep -q 'write a C function for strlen' .local/state/llmpipe/chat_history
+}
+
 @test "usage errors exit 2" {
 	run -2 --separate-stderr llm-chat --bogus
 	[ "${stderr_lines[0]}" = "llm-chat: unknown option '--bogus'" ]
