@@ -126,6 +126,13 @@ big_session() {
 	done
 }
 
+@test "an empty value where a word is chosen is an error, not a hang" {
+	mkdir -p config/llmpipe
+	printf '[provider lab]\ndialect =\n' >config/llmpipe/config
+	run -1 --separate-stderr timeout 10 llm-count </dev/null
+	[ "$stderr" = "llm-count: $BATS_TEST_TMPDIR/config/llmpipe/config:2: bad value '' for 'dialect' in [provider lab]: expected one of: openai anthropic" ]
+}
+
 @test "one clock: every time stored or made is RFC 3339 UTC to the millisecond" {
 	ms='^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
 	echo '{"role":"user","content":"hi"}' | llm-memdb add -s a

@@ -117,10 +117,12 @@ one_of(const char *choices, const char *v)
 	size_t n = strlen(v);
 	const char *p;
 
-	for (p = choices; (p = strstr(p, v)) != NULL; p += n)
+	if (n == 0)
+		return 0;
+	for (p = choices; (p = strstr(p, v)) != NULL; p++)
 		if ((p == choices || p[-1] == ' ') &&
 		    (p[n] == ' ' || p[n] == '\0'))
-			return n > 0;
+			return 1;
 	return 0;
 }
 
