@@ -174,6 +174,8 @@ valgrind: all $(BUILD)/test-common
 # SSE parser (which must not care how a stream is cut), the
 # configuration parser, the code scanner and the facts rules,
 # llm-summarize's log masker and miner, and its reading of conversations.
+# -close_fd_mask=2 mutes the targets' error messages; libFuzzer keeps its
+# report and any sanitizer's on a copy of stderr.
 FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config fuzz-codescan fuzz-facts \
 	fuzz-logsum fuzz-extract
 FUZZ_SOURCES = common/tok/bpe.c common/core/utf8.c common/core/util.c \
@@ -194,7 +196,8 @@ fuzz: $(BLOBS) | $(BUILD)
 		mkdir -p $(BUILD)/corpus-$$f; \
 		echo "fuzzing $$f for $(FUZZ_SECONDS) s"; \
 		$(BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-$$f \
+			-close_fd_mask=2 -artifact_prefix=$(BUILD)/ \
+			$(BUILD)/corpus-$$f \
 			tests/fuzz/seeds >$(BUILD)/$$f.log 2>&1 || \
 			{ tail -40 $(BUILD)/$$f.log; exit 1; }; \
 		tail -n 1 $(BUILD)/$$f.log; \

@@ -12,11 +12,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * A file that parses yields entries whose keys and values are strings
  * without line ends, each in a section the parser knows.
  */
-/* The library calls it for a bad option, which is not tested here. */
+/*
+ * The library calls it for a bad option, which is not tested here.  The
+ * parser's error messages are muted by -close_fd_mask=2 (see Makefile),
+ * which keeps libFuzzer's own report and any crash on its copy of stderr.
+ */
 void
 usage(void)
 {
 	abort();
+}
+
+static int
+known_section(const char *s)
+{
+	static const char *const known[] = {"", "model", "provider",
+	    "route", "chat"};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(s, known[i]) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -25,16 +42,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config c;
 	size_t i;
 
-	if (freopen("/dev/null", "w", stderr) == NULL)
-		abort();
 	memset(&c, 0, sizeof(c));
 	if (config_parse(&c, "fuzz", (const char *)data, size) == 0)
 		for (i = 0; i < c.n; i++)
 			if (strchr(c.v[i].key, '\n') != NULL ||
-			    (strcmp(c.v[i].section, "") != 0 &&
-				strcmp(c.v[i].section, "model") != 0 &&
-				strcmp(c.v[i].section, "provider") != 0) ||
-			    c.v[i].line == 0)
+			    !known_section(c.v[i].section) || c.v[i].line == 0)
 				abort();
 	config_release(&c);
 	return 0;
