@@ -26,8 +26,8 @@ usage(void)
 static int
 known_section(const char *s)
 {
-	static const char *const known[] = {"", "model", "provider",
-	    "route", "chat"};
+	static const char *const known[] = {
+	    "", "model", "provider", "route", "chat"};
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
