@@ -27,6 +27,9 @@ struct parser {
  * cJSON does, so that a line cut short names its last column).  Always
  * returns NULL, for the caller to return.
  */
+static void *fail(struct parser *ps, enum json_fault fault, const char *at,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 static void *
 fail(struct parser *ps, enum json_fault fault, const char *at, const char *fmt,
     ...)
