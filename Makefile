@@ -90,7 +90,9 @@ SHAREDIR = $(PREFIX)/share/llmpipe
 all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:%=$(BIN)/%)
 
 $(BIN)/llm-chat: scripts/llm-chat | $(BIN)
-	cp scripts/llm-chat $@
+	sed 's|^source_web=$$|source_web=$(CURDIR)/scripts/web|' scripts/llm-chat >$@.tmp
+	chmod 755 $@.tmp
+	mv $@.tmp $@
 	chmod 755 $@
 
 DEP_CFLAGS = $(CJSON_CFLAGS) $(CURL_CFLAGS) $(SQLITE_CFLAGS)
@@ -242,7 +244,7 @@ install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(INSTALL_STRIP) $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
-	$(INSTALL) -m 755 $(SCRIPTS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 755 $(SCRIPTS:%=scripts/%) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -d $(DESTDIR)$(SHAREDIR)/web
 	$(INSTALL) -m 644 $(WEB) $(DESTDIR)$(SHAREDIR)/web/
 	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
