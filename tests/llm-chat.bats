@@ -29,6 +29,10 @@ teardown() {
 }
 
 fake() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" && wait "$FAKE_PID" || true
+	fi
+	rm -f port
 	printf '%s\n' "$@" >script
 	"$BATS_TEST_DIRNAME/fake-llm" --port-file port --log log --script script 3>&- &
 	FAKE_PID=$!
@@ -159,6 +163,12 @@ for n, line in enumerate(open("log")):
 	[ "$(llm-memdb sessions | wc -l)" = 2 ]
 	# Without -s, the latest session goes on.
 	fake ok
+	run -0 llm-chat 'again' </dev/null
+	[ "$(llm-memdb sessions | wc -l)" = 2 ]
+	local latest
+	latest=$(llm-memdb sessions | grep -v '^{"session":"in"' | sed 's/^{"session":"\([^"]*\)".*/\1/')
+	[ "$(llm-memdb log -s "$latest" | grep -c '"role":"user"')" = 2 ]
+	[ "$(llm-memdb log -s in | grep -c '"role":"user"')" = 1 ]
 }
 
 @test "a REPL at a terminal: commands, a turn, the cost line, history" {

@@ -317,6 +317,10 @@ $synopsis" ]
 
 # llm-ask --auto, against the fake provider.
 fake() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" && wait "$FAKE_PID" || true
+	fi
+	rm -f port
 	printf '%s\n' "$@" >script
 	"$BATS_TEST_DIRNAME/fake-llm" --port-file port --log log --script script 3>&- &
 	FAKE_PID=$!
