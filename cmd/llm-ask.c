@@ -37,8 +37,11 @@ static struct {
 	long max_tokens;
 	double temperature;
 	int fit, stream, text, show, dry_run, count, auto_route;
+	int embed;
+	long dims, batch; /* --embed's */
 	struct http_opts http;
 } opt = {.temperature = -1,
+    .batch = 128,
     .http = {.connect_timeout = 10,
 	.idle_timeout = 600,
 	.retries = 2,
@@ -52,6 +55,8 @@ static struct config cfg;
 	"               [--max-tokens n] [--temperature t] [--json-schema s]\n" \
 	"               [--auto] [--count] [--dry-run] [--record file]\n" \
 	"               [timeouts] [prompt ...]\n" \
+	"       llm-ask --embed [-m model] [--dims n] [--batch n] [--dry-run]\n" \
+	"               [timeouts] [text ...]\n" \
 	"       llm-ask --models\n"
 
 void
@@ -766,6 +771,265 @@ ask(struct context *ctx, const struct target *t, const cJSON *schema)
 	return rv;
 }
 
+/* The model --embed uses when neither -m nor embed_model names one. */
+#define EMBED_MODEL_DEFAULT "text-embedding-3-small"
+
+/* An --embed call sends at most these: OpenAI's limits of one request. */
+#define EMBED_MAX_INPUTS 2048
+#define EMBED_MAX_TOKENS 300000
+
+/* The texts to embed, and each one's tokens by the model's counter. */
+struct texts {
+	cJSON *v; /* an array of strings */
+	size_t *tokens, n, cap;
+};
+
+/* What the --embed calls so far have done. */
+struct embedded {
+	size_t calls, inputs, counted;
+	long input, latency_ms;
+	long dims; /* of every vector: --dims, else the first reply's */
+};
+
+/*
+ * Adds s to the texts, unless it is over the model's budget: a text is
+ * refused, never cut.  Returns 0, or -1 with the count in *tokens.
+ */
+static int
+add_text(
+    struct texts *tx, const struct target *t, const char *s, size_t *tokens)
+{
+	*tokens = counter_count(&t->counter, s, strlen(s));
+	if (*tokens > (size_t)t->m->budget)
+		return -1;
+	cJSON_AddItemToArray(tx->v, cJSON_CreateString(s));
+	tx->tokens =
+	    xgrowarray(tx->tokens, &tx->cap, tx->n + 1, sizeof(*tx->tokens));
+	tx->tokens[tx->n++] = *tokens;
+	return 0;
+}
+
+/*
+ * --embed reads text records, not a conversation: each record's "text",
+ * else its "content" (a message's or a doc's), one input each, in order.
+ * Returns 0, or the exit status after reporting every bad line.
+ */
+static int
+read_texts(struct texts *tx, const struct target *t)
+{
+	struct jsonl r;
+	struct buf b = BUF_INIT;
+	const char *why;
+	const cJSON *s;
+	cJSON *rec;
+	size_t n;
+	int rc, status = 0;
+
+	jsonl_init(&r, stdin);
+	while ((rc = jsonl_read(&r, &rec)) != 0) {
+		if (rc < 0) {
+			status = 1;
+			continue;
+		}
+		buf_reset(&b);
+		why = "nothing to embed: no \"text\" or \"content\"";
+		s = cJSON_GetObjectItemCaseSensitive(rec, "text");
+		if (cJSON_IsString(s))
+			buf_addstr(&b, s->valuestring);
+		else if (s == NULL)
+			msg_content(rec, &b, &why);
+		cJSON_Delete(rec);
+		if (b.len == 0) {
+			jsonl_error(&r, "%s", why);
+			status = 1;
+		} else if (add_text(tx, t, b.s, &n) != 0) {
+			jsonl_error(&r,
+			    "%zu tokens, over %s's limit of %ld an input; "
+			    "split it first",
+			    n, t->m->name, t->m->budget);
+			status = status ? status : EXIT_OVER_BUDGET;
+		}
+	}
+	jsonl_release(&r);
+	buf_release(&b);
+	return status;
+}
+
+/*
+ * The vectors of a reply for n inputs, in the inputs' order: one for
+ * each index, every one an array of finite numbers of done->dims (set
+ * by the first).  Returns NULL after saying what is wrong.
+ */
+static const cJSON **
+vectors_of(const struct reply *r, size_t n, struct embedded *done,
+    const char *provider)
+{
+	const cJSON **v = xreallocarray(NULL, n, sizeof(*v)), *item, *x, *e;
+	size_t got = 0;
+	double i;
+
+	memset(v, 0, n * sizeof(*v));
+	cJSON_ArrayForEach(item, r->embeddings) {
+		x = cJSON_GetObjectItemCaseSensitive(item, "index");
+		e = cJSON_GetObjectItemCaseSensitive(item, "embedding");
+		i = cJSON_IsNumber(x) ? x->valuedouble : -1;
+		if (i < 0 || i >= (double)n || i != floor(i) ||
+		    v[(size_t)i] != NULL || !cJSON_IsArray(e) ||
+		    cJSON_GetArraySize(e) == 0)
+			goto bad;
+		if (done->dims == 0)
+			done->dims = cJSON_GetArraySize(e);
+		if (cJSON_GetArraySize(e) != done->dims)
+			goto bad;
+		cJSON_ArrayForEach(x, e) {
+			if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
+				goto bad;
+		}
+		v[(size_t)i] = e;
+		got++;
+	}
+	if (got == n)
+		return v;
+bad:
+	warnx("%s: the reply does not hold one vector of finite numbers, "
+	      "all of %ld dimensions, for each of the %zu inputs; nothing "
+	      "written for them",
+	    provider, done->dims, n);
+	free(v);
+	return NULL;
+}
+
+static void
+write_embedding(const struct model *m, const cJSON *vector)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(rec, "type", "embedding");
+	cJSON_AddStringToObject(rec, "model", m->name);
+	cJSON_AddNumberToObject(rec, "dims", cJSON_GetArraySize(vector));
+	cJSON_AddItemToObject(rec, "vector", cJSON_Duplicate(vector, 1));
+	jsonl_write(stdout, rec);
+	cJSON_Delete(rec);
+}
+
+/* What the calls cost, as a record that llm-memdb add keeps as usage. */
+static void
+write_embed_usage(const struct model *m, const struct embedded *done)
+{
+	cJSON *rec = cJSON_CreateObject(), *u = cJSON_CreateObject();
+	double cost = model_cost(m, done->input, 0, 0, 0);
+
+	cJSON_AddStringToObject(rec, "type", "usage");
+	cJSON_AddStringToObject(rec, "model", m->name);
+	cJSON_AddStringToObject(rec, "provider", m->provider);
+	cJSON_AddNumberToObject(rec, "calls", (double)done->calls);
+	cJSON_AddNumberToObject(rec, "inputs", (double)done->inputs);
+	cJSON_AddNumberToObject(u, "input_tokens", (double)done->input);
+	cJSON_AddNumberToObject(
+	    u, "counted_input_tokens", (double)done->counted);
+	cJSON_AddItemToObject(rec, "usage", u);
+	if (cost >= 0)
+		cJSON_AddNumberToObject(rec, "cost_usd", round_usd(cost));
+	cJSON_AddNumberToObject(rec, "latency_ms", done->latency_ms);
+	jsonl_write(stdout, rec);
+	cJSON_Delete(rec);
+}
+
+/* The end of the batch from start: --batch inputs and a request's tokens. */
+static size_t
+batch_end(const struct texts *tx, size_t start)
+{
+	size_t end = start, sum = 0;
+
+	while (end < tx->n && end - start < (size_t)opt.batch &&
+	    (end == start || sum + tx->tokens[end] <= EMBED_MAX_TOKENS))
+		sum += tx->tokens[end++];
+	return end;
+}
+
+/*
+ * One call for count inputs from *next (which it moves on): their
+ * records out, its usage into done.  Returns an exit status.
+ */
+static int
+embed_batch(const struct target *t, const struct provider *p, const char *url,
+    const cJSON **next, size_t count, size_t counted, struct embedded *done)
+{
+	cJSON *inputs = cJSON_CreateArray(), *b;
+	const cJSON **v = NULL;
+	struct timespec start;
+	struct reply r;
+	enum call_end end;
+	char *body;
+	size_t i;
+
+	for (i = 0; i < count; i++, *next = (*next)->next)
+		cJSON_AddItemToArray(inputs, cJSON_Duplicate(*next, 0));
+	b = embed_body(t->m->api_id, inputs, opt.dims);
+	body = json_print_alloc(b);
+	cJSON_Delete(b);
+	if (opt.dry_run) {
+		printf("%s\n", body);
+		free(body);
+		return 0;
+	}
+	reply_init(&r);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	end = http_call(p, url, t->key, body, 0, &opt.http, &r);
+	free(body);
+	done->latency_ms += elapsed_ms(&start);
+	if (end == CALL_OK) {
+		done->calls++;
+		done->counted += counted;
+		done->input += r.has_usage ? r.usage.input : (long)counted;
+		v = vectors_of(&r, count, done, p->name);
+	} else {
+		warnx("%s", r.err.message.s);
+	}
+	for (i = 0; v != NULL && i < count; i++)
+		write_embedding(t->m, v[i]);
+	if (v != NULL)
+		done->inputs += count;
+	free(v);
+	reply_release(&r);
+	return end != CALL_OK ? exit_status(end) : v == NULL;
+}
+
+/* --embed: every text in batches; the usage of the calls made last. */
+static int
+embed(struct texts *tx, const struct target *t)
+{
+	struct provider p = *t->p;
+	struct embedded done = {.dims = opt.dims};
+	struct buf url = BUF_INIT;
+	const cJSON *next = tx->v->child;
+	size_t i, end, counted, k;
+	int status = 0;
+
+	if (tx->n == 0) {
+		warnx("nothing to embed: no text records on standard input");
+		return 1;
+	}
+	if (!opt.dry_run && !have_key(t))
+		return EXIT_AUTH;
+	p.dialect = t->p->dialect->embed;
+	buf_printf(&url, "%s%s", t->base.s, p.dialect->path);
+	for (i = 0; status == 0 && i < tx->n; i = end) {
+		end = batch_end(tx, i);
+		for (counted = 0, k = i; k < end; k++)
+			counted += tx->tokens[k];
+		status =
+		    embed_batch(t, &p, url.s, &next, end - i, counted, &done);
+	}
+	if (done.calls > 0)
+		write_embed_usage(t->m, &done);
+	if (status != 0 && done.inputs > 0)
+		warnx(
+		    "stopped after %zu of the %zu inputs", done.inputs, tx->n);
+	buf_release(&url);
+	return status;
+}
+
 static const char *
 model_name(const struct context *ctx)
 {
@@ -833,6 +1097,50 @@ read_conversation(char **prompt, int nprompt)
 		    "tool message");
 }
 
+static void
+start_http(void)
+{
+	if (http_init() != 0)
+		errx(1, "cannot set up libcurl");
+	http_ready = 1;
+}
+
+/* --embed: the texts of standard input's records, then the operands'. */
+static int
+embed_texts(char **words, int n)
+{
+	const char *name = opt.model;
+	struct texts tx = {.v = NULL};
+	struct buf joined = BUF_INIT;
+	size_t tokens;
+	int i, status = 0;
+
+	if (name == NULL)
+		name = config_get(&cfg, "", "", "embed_model");
+	target_for(&target, name != NULL ? name : EMBED_MODEL_DEFAULT, NULL);
+	if (target.p->dialect->embed == NULL)
+		errx(1, "model %s: the %s dialect has no embeddings",
+		    target.m->name, target.p->dialect->name);
+	tx.v = cJSON_CreateArray();
+	if (!isatty(STDIN_FILENO))
+		status = read_texts(&tx, &target);
+	for (i = 0; i < n; i++)
+		buf_printf(&joined, "%s%s", i > 0 ? " " : "", words[i]);
+	if (n > 0 && add_text(&tx, &target, joined.s, &tokens) != 0) {
+		warnx("the operands are %zu tokens, over %s's limit of %ld",
+		    tokens, target.m->name, target.m->budget);
+		status = EXIT_OVER_BUDGET;
+	}
+	if (status == 0 && !opt.dry_run)
+		start_http();
+	if (status == 0)
+		status = embed(&tx, &target);
+	cJSON_Delete(tx.v);
+	free(tx.tokens);
+	buf_release(&joined);
+	return status;
+}
+
 /* The long options without a short one. */
 enum {
 	OPT_FIT = 256,
@@ -850,6 +1158,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_RETRIES,
 	OPT_AUTO,
+	OPT_EMBED,
+	OPT_DIMS,
+	OPT_BATCH,
 	OPT_VERSION
 };
 
@@ -872,6 +1183,9 @@ static const struct option longopts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"retries", required_argument, NULL, OPT_RETRIES},
+    {"embed", no_argument, NULL, OPT_EMBED},
+    {"dims", required_argument, NULL, OPT_DIMS},
+    {"batch", required_argument, NULL, OPT_BATCH},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -962,6 +1276,16 @@ parse_options(int argc, char *argv[], int given[4])
 		case OPT_MODELS:
 			models = 1;
 			break;
+		case OPT_EMBED:
+			opt.embed = 1;
+			break;
+		case OPT_DIMS:
+			opt.dims = option_number("--dims", optarg, 1, 65536);
+			break;
+		case OPT_BATCH:
+			opt.batch = option_number(
+			    "--batch", optarg, 1, EMBED_MAX_INPUTS);
+			break;
 		case 'h':
 			help();
 			break;
@@ -976,6 +1300,14 @@ parse_options(int argc, char *argv[], int given[4])
 	}
 	if (opt.stream + opt.text + opt.show > 1) {
 		warnx("--stream, -t and --show exclude each other");
+		usage();
+	}
+	if (opt.embed &&
+	    (opt.stream || opt.text || opt.show || opt.fit || opt.count ||
+		opt.auto_route || opt.schema || opt.system || opt.max_tokens ||
+		opt.record)) {
+		warnx("--embed takes only -m, --dims, --batch, --dry-run and "
+		      "the timeouts");
 		usage();
 	}
 	return models;
@@ -993,15 +1325,14 @@ main(int argc, char *argv[])
 	apply_config(given);
 	if (models)
 		list_models();
+	if (opt.embed)
+		exit_flushed(embed_texts(argv + optind, argc - optind));
 	if (opt.schema != NULL)
 		schema = load_schema(opt.schema);
 	read_conversation(argv + optind, argc - optind);
 	target_for(&target, model_name(&ctx), schema);
-	if (!opt.dry_run) {
-		if (http_init() != 0)
-			errx(1, "cannot set up libcurl");
-		http_ready = 1;
-	}
+	if (!opt.dry_run)
+		start_http();
 	exit_flushed(opt.count ? count(&ctx, &target, schema)
 			       : ask(&ctx, &target, schema));
 }

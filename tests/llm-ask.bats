@@ -913,5 +913,109 @@ true' ]
 	echo '{"role":"user","content":"Where is the parser?","session":"work"}' |
 		llm-memdb add
 	man_examples "$BATS_TEST_DIRNAME/../man/llm-ask.1"
-	[ "$n" -eq 5 ]
+	[ "$n" -eq 6 ]
+}
+
+# --embed: text records in, embedding records out, in batches.
+
+@test "--embed: an embedding record for each text record, in order, in batches" {
+	fake
+	printf '%s\n' '{"text":"alpha"}' '{"role":"user","content":"beta"}' \
+		'{"type":"doc","source":"a.c#1","content":"gamma"}' \
+		'{"text":"delta"}' '{"text":"epsilon"}' >in
+	run -0 --separate-stderr llm-ask --embed --batch 2 <in
+	[ "${#lines[@]}" = 6 ]
+	[[ "${lines[0]}" == '{"type":"embedding","model":"text-embedding-3-small","dims":8,"vector":['* ]]
+	[[ "${lines[5]}" == '{"type":"usage","model":"text-embedding-3-small","provider":"openai","calls":3,"inputs":5,"usage":{"input_tokens":'* ]]
+	[[ "${lines[5]}" == *'"cost_usd":'* ]]
+	[ "$(logged 'r["path"]')" = "$(printf '"/v1/embeddings"\n%.0s' 1 2 3)" ]
+	[ "$(logged 'r["body"]["input"]' | tr '\n' ' ')" = '["alpha", "beta"] ["gamma", "delta"] ["epsilon"] ' ]
+	[ "$(logged 'r["body"]["encoding_format"]' | sort -u)" = '"float"' ]
+	# Each vector is the one its text gets alone: the order is kept.
+	printf '%s\n' "${lines[@]:0:5}" >batched
+	for t in alpha beta gamma delta epsilon; do
+		llm-ask --embed "$t"
+	done | grep '"type":"embedding"' >alone
+	cmp batched alone
+}
+
+@test "--embed: --dims and embed_model are sent; -m names the model" {
+	fake
+	run -0 llm-ask --embed --dims 4 'some text'
+	[[ "${lines[0]}" == '{"type":"embedding","model":"text-embedding-3-small","dims":4,'* ]]
+	[ "$(logged 'r["body"]["dimensions"]')" = 4 ]
+	mkdir -p config/llmpipe
+	printf 'embed_model = text-embedding-3-large\n' >config/llmpipe/config
+	run -0 llm-ask --embed 'some text'
+	[ "$(logged 'r["body"]["model"]' | tail -1)" = '"text-embedding-3-large"' ]
+	run -0 llm-ask --embed -m text-embedding-ada-002 'some text'
+	[ "$(logged 'r["body"]["model"]' | tail -1)" = '"text-embedding-ada-002"' ]
+	[[ "${lines[1]}" != *cost_usd* ]] # its price is not in the table
+}
+
+@test "--embed: a transient failure is retried; a lasting one says how far it got" {
+	fake 'status 429 retry-after=0' ok 'status 500' 'status 500' 'status 500'
+	printf '{"text":"t%s"}\n' 1 2 3 4 >in
+	run -5 --separate-stderr llm-ask --embed --batch 2 --retries 2 <in
+	[ "${#lines[@]}" = 3 ] # two embeddings, then the usage of the one call
+	[[ "${lines[2]}" == '{"type":"usage",'*'"calls":1,"inputs":2,'* ]]
+	[[ "$stderr" == *'stopped after 2 of the 4 inputs'* ]]
+	[ "$(wc -l <log)" = 5 ]
+}
+
+@test "--embed: an input over the model's limit is refused, and nothing is sent" {
+	fake
+	{
+		echo '{"text":"short"}'
+		python3 -c 'import json; print(json.dumps({"text": "word " * 9000}))'
+		echo '{"kind":"no text"}'
+	} >in
+	run -1 --separate-stderr llm-ask --embed <in
+	[ "$output" = '' ]
+	[[ "$stderr" == *'llm-ask: line 2: 9001 tokens, over text-embedding-3-small'"'"'s limit of 8191 an input; split it first'* ]]
+	[[ "$stderr" == *'llm-ask: line 3: nothing to embed: no "text" or "content"'* ]]
+	head -2 in >long
+	run -3 --separate-stderr llm-ask --embed <long
+	[ "$output" = '' ]
+	[ ! -s log ]
+}
+
+@test "--embed: a reply that does not match its inputs stores nothing" {
+	for fault in missing dims index infinite; do
+		fake "bad-embeddings $fault"
+		run -1 --separate-stderr llm-ask --embed --batch 3 <<<$'{"text":"a"}\n{"text":"b"}\n{"text":"c"}'
+		if [ "$fault" = infinite ]; then # 1e999 is out of a double's range
+			[[ "$stderr" == 'llm-ask: openai: the reply is not JSON: '* ]]
+		else
+			[[ "$stderr" == *'openai: the reply does not hold one vector of finite numbers, all of 8 dimensions, for each of the 3 inputs'* ]]
+		fi
+		[[ "$output" != *'"type":"embedding"'* ]]
+		kill "$FAKE_PID" && wait "$FAKE_PID" || true
+		rm -f port log
+	done
+}
+
+@test "--embed: the key is sent only in its header; no key, no call; no embeddings in Anthropic's dialect" {
+	fake
+	run -0 --separate-stderr llm-ask --embed 'text'
+	[ "$(logged 'r["headers"]["authorization"]')" = "\"Bearer $OPENAI_KEY\"" ]
+	[[ "$output$stderr" != *"$OPENAI_KEY"* ]]
+	run -0 llm-ask --embed --dry-run 'text'
+	[ "$output" = '{"model":"text-embedding-3-small","input":["text"],"encoding_format":"float"}' ]
+	unset OPENAI_API_KEY
+	run -4 --separate-stderr llm-ask --embed 'text'
+	[[ "$stderr" == *'no API key: set OPENAI_API_KEY'* ]]
+	run -1 --separate-stderr llm-ask --embed -m claude-sonnet 'text'
+	[ "$stderr" = 'llm-ask: model claude-sonnet: the anthropic dialect has no embeddings' ]
+	run -2 --separate-stderr llm-ask --embed --stream 'text'
+	[ "${stderr_lines[0]}" = 'llm-ask: --embed takes only -m, --dims, --batch, --dry-run and the timeouts' ]
+	[ "$(wc -l <log)" = 1 ]
+}
+
+@test "--embed into llm-memdb: the usage record is kept with its cost" {
+	fake
+	export LLMPIPE_DB=$BATS_TEST_TMPDIR/m.db
+	llm-ask --embed 'one' 'text' | llm-memdb add -s emb
+	run -0 llm-memdb cost --by model
+	[[ "$output" == *'"model":"text-embedding-3-small","calls":1,'* ]]
 }

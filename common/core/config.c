@@ -38,6 +38,7 @@ static const struct rule {
     {"", "model", LINE, 0, 0, NULL},
     {"", "system", TEXT, 0, 0, NULL},
     {"", "summary_model", LINE, 0, 0, NULL},
+    {"", "embed_model", LINE, 0, 0, NULL},
     {"", "retries", NUMBER, 0, 100, NULL},
     {"", "connect_timeout", NUMBER, 1, 86400, NULL},
     {"", "idle_timeout", NUMBER, 0, 86400, NULL},

@@ -189,6 +189,48 @@ event(struct reply *r, const char *name, const char *data, size_t len)
 	return 0;
 }
 
+cJSON *
+embed_body(const char *api_id, cJSON *inputs, long dims)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(b, "model", api_id);
+	cJSON_AddItemToObject(b, "input", inputs);
+	/* Not base64, which the official SDKs ask for unless told. */
+	cJSON_AddStringToObject(b, "encoding_format", "float");
+	if (dims > 0)
+		cJSON_AddNumberToObject(b, "dimensions", (double)dims);
+	return b;
+}
+
+/* An embeddings reply: its data, checked by the caller, and its usage. */
+static int
+parse_embeddings(struct reply *r, const cJSON *b)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(b, "data");
+
+	if (cJSON_GetObjectItemCaseSensitive(b, "error") != NULL)
+		return reply_error(r, b);
+	if (!cJSON_IsArray(data)) {
+		r->failed = 1;
+		buf_addstr(&r->err.message, "the reply has no data array");
+		return -1;
+	}
+	r->embeddings = cJSON_Duplicate(data, 1);
+	reply_set(&r->api_model, cJSON_GetObjectItemCaseSensitive(b, "model"));
+	take_usage(r, cJSON_GetObjectItemCaseSensitive(b, "usage"));
+	r->done = 1;
+	return 0;
+}
+
+static const struct dialect dialect_openai_embed = {
+    .name = "openai",
+    .path = "/embeddings",
+    .auth_header = "Authorization: Bearer ",
+    .fixed = (const char *const[]){NULL},
+    .parse = parse_embeddings,
+};
+
 const struct dialect dialect_openai = {
     .name = "openai",
     .path = "/chat/completions",
@@ -197,4 +239,5 @@ const struct dialect dialect_openai = {
     .body = body,
     .parse = parse,
     .event = event,
+    .embed = &dialect_openai_embed,
 };

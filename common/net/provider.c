@@ -166,6 +166,7 @@ reply_release(struct reply *r)
 	free(r->api_model);
 	free(r->finish);
 	free(r->err.type);
+	cJSON_Delete(r->embeddings);
 }
 
 void

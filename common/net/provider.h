@@ -32,6 +32,7 @@ struct reply {
 	int done;        /* the stream's terminal marker arrived */
 	int failed;      /* the body or an event reported err */
 	struct api_error err;
+	cJSON *embeddings; /* an embedding call's "data", or NULL */
 	/* Called with each piece of text as a stream delivers it. */
 	void (*on_delta)(void *arg, const char *text, size_t len);
 	void *arg;
@@ -69,6 +70,12 @@ struct dialect {
 	 * parse puts the count in usage.input; NULL if there is none.
 	 */
 	const struct dialect *count;
+	/*
+	 * The embeddings endpoint, whose parse keeps the reply's data in
+	 * embeddings and its input tokens in usage.input; NULL if none.
+	 * Its body is embed_body's.
+	 */
+	const struct dialect *embed;
 };
 
 extern const struct dialect dialect_openai, dialect_anthropic;
@@ -116,6 +123,13 @@ int reply_error(struct reply *r, const cJSON *body);
 
 /* Sets the reply's string field *field to a copy of s, if s is one. */
 void reply_set(char **field, const cJSON *s);
+
+/*
+ * The body of an embedding call: inputs, an array of strings, as the
+ * model called api_id embeds them, in dims dimensions (0: the model's
+ * own).  Takes inputs over.
+ */
+cJSON *embed_body(const char *api_id, cJSON *inputs, long dims);
 
 /* The text of a message record's content as a dialect sends it. */
 cJSON *content_for_wire(const cJSON *content);
