@@ -64,7 +64,7 @@ CORE = core/util core/json core/jsonl core/msg core/utf8 core/record \
 TOK = tok/bpe tok/count tok/budget tok/chunk tok/vocab
 NET = net/sse net/http net/provider net/openai net/anthropic
 CHILD = net/child
-DB = db/store db/rank db/search db/ingest db/docindex db/ignore
+DB = db/store db/rank db/search db/ingest db/docindex db/ignore db/vectors
 # The memory tier, a group for each program's rules.
 ROUTE = mem/route
 FACTS = mem/codescan mem/facts
@@ -118,7 +118,8 @@ $(BIN)/llm-ask: $(BUILD)/cmd/llm-ask.o $(CORE_O) $(TOK_O) $(NET_O) $(ROUTE_O) \
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) \
 		$(CJSON_LIBS) -lm
 
-$(BIN)/llm-memdb: $(BUILD)/cmd/llm-memdb.o $(CORE_O) $(TOK_O) $(DB_O) | $(BIN)
+$(BIN)/llm-memdb: $(BUILD)/cmd/llm-memdb.o $(CORE_O) $(TOK_O) $(DB_O) \
+		$(CHILD_O) | $(BIN)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) \
 		$(CJSON_LIBS) -lm
 
@@ -179,7 +180,7 @@ valgrind: all $(BUILD)/test-common
 # -close_fd_mask=2 mutes the targets' error messages; libFuzzer keeps its
 # report and any sanitizer's on a copy of stderr.
 FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config fuzz-codescan fuzz-facts \
-	fuzz-logsum fuzz-extract
+	fuzz-logsum fuzz-extract fuzz-vector
 FUZZ_SOURCES = common/tok/bpe.c common/core/utf8.c common/core/util.c \
 	common/core/json.c common/core/jsonl.c common/core/record.c \
 	common/core/msg.c common/net/sse.c \
@@ -187,13 +188,15 @@ FUZZ_SOURCES = common/tok/bpe.c common/core/utf8.c common/core/util.c \
 	common/mem/codescan.c common/mem/facts.c \
 	common/mem/terms.c common/mem/mask.c common/mem/drain.c \
 	common/mem/logsum.c common/mem/extract.c \
+	common/db/store.c common/db/rank.c common/db/vectors.c \
 	common/tok/vocab.S
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon
 fuzz: $(BLOBS) | $(BUILD)
 	for f in $(FUZZERS); do \
 		$(CLANG) $(FUZZ_CFLAGS) $(CJSON_CFLAGS) -o $(BUILD)/$$f \
-			tests/fuzz/$$f.c $(FUZZ_SOURCES) $(CJSON_LIBS) -lm || \
+			tests/fuzz/$$f.c $(FUZZ_SOURCES) $(CJSON_LIBS) \
+			$(SQLITE_LIBS) -lm || \
 			exit 1; \
 		mkdir -p $(BUILD)/corpus-$$f; \
 		echo "fuzzing $$f for $(FUZZ_SECONDS) s"; \
@@ -216,6 +219,12 @@ bench-ask: all
 
 bench-memdb: all
 	LLM_MEMDB=$(CURDIR)/$(BIN)/llm-memdb scripts/bench-memdb
+
+bench-vectors: all
+	LLMPIPE_BIN=$(CURDIR)/$(BIN) scripts/bench-vectors
+
+eval-retrieval: all
+	LLMPIPE_BIN=$(CURDIR)/$(BIN) scripts/eval-retrieval
 
 bench-classify: all
 	LLM_CLASSIFY=$(CURDIR)/$(BIN)/llm-classify scripts/bench-classify
@@ -263,5 +272,6 @@ clean:
 	rm -rf build bin
 
 .PHONY: all demo test sanitize valgrind fuzz bench bench-ask bench-memdb \
+	bench-vectors eval-retrieval \
 	bench-classify eval-classify bench-hostile bench-summarize lint \
 	install install-strip uninstall clean

@@ -771,9 +771,6 @@ ask(struct context *ctx, const struct target *t, const cJSON *schema)
 	return rv;
 }
 
-/* The model --embed uses when neither -m nor embed_model names one. */
-#define EMBED_MODEL_DEFAULT "text-embedding-3-small"
-
 /* An --embed call sends at most these: OpenAI's limits of one request. */
 #define EMBED_MAX_INPUTS 2048
 #define EMBED_MAX_TOKENS 300000
@@ -1109,15 +1106,12 @@ start_http(void)
 static int
 embed_texts(char **words, int n)
 {
-	const char *name = opt.model;
 	struct texts tx = {.v = NULL};
 	struct buf joined = BUF_INIT;
 	size_t tokens;
 	int i, status = 0;
 
-	if (name == NULL)
-		name = config_get(&cfg, "", "", "embed_model");
-	target_for(&target, name != NULL ? name : EMBED_MODEL_DEFAULT, NULL);
+	target_for(&target, models_pick_embed(opt.model, &cfg), NULL);
 	if (target.p->dialect->embed == NULL)
 		errx(1, "model %s: the %s dialect has no embeddings",
 		    target.m->name, target.p->dialect->name);

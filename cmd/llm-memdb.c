@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/context.h"
@@ -21,6 +22,8 @@
 #include "db/ingest.h"
 #include "db/search.h"
 #include "db/store.h"
+#include "db/vectors.h"
+#include "net/child.h"
 #include "tok/budget.h"
 #include "tok/count.h"
 
@@ -104,11 +107,15 @@ static const struct command commands[] = {
 	"      --by G     one line per model, session or day\n"
 	"      --since D  only calls since D (a date or an RFC 3339 time)\n",
 	cmd_cost},
-    {"index", "index [-m model] [--chunk n] path ...",
+    {"index",
+	"index [-m model] [--chunk n] [--embed [--embed-model m]] path ...",
 	"Indexes text files, incrementally, for search and context.\n"
 	"\n"
-	"  -m, --model M   count chunks as M does\n"
-	"      --chunk N   tokens in a chunk (400)\n",
+	"  -m, --model M      count chunks as M does\n"
+	"      --chunk N      tokens in a chunk (400)\n"
+	"      --embed        give new chunks vectors, through llm-ask, so\n"
+	"                     that search is hybrid\n"
+	"      --embed-model M  with the model M (text-embedding-3-small)\n",
 	cmd_index},
     {"stats", "stats", "Counts what the database holds.\n", cmd_stats},
     {"export", "export", "Prints the whole database as JSON lines.\n",
@@ -742,6 +749,7 @@ cmd_stats(int argc, char *argv[])
 		   " (SELECT count(*) FROM usage) AS calls,"
 		   " (SELECT count(*) FROM files) AS files,"
 		   " (SELECT count(*) FROM docs) AS docs,"
+		   " (SELECT count(*) FROM embeddings) AS vectors,"
 		   " (SELECT page_count * page_size FROM pragma_page_count(),"
 		   "  pragma_page_size()) AS bytes",
 		   NULL, STORE_VERSION, 0) < 0;
@@ -749,7 +757,7 @@ cmd_stats(int argc, char *argv[])
 
 /*
  * export: the whole database as lines that import reads back: sessions,
- * then the records as added, then the index.  What is derived from the
+ * then the records as added, then the index and its vectors.  What is derived from the
  * records (facts, usage, file changes, search) is derived again.
  */
 static int
@@ -766,6 +774,8 @@ cmd_export(int argc, char *argv[])
 	    " d.hash, 'content', t.content) FROM docs d"
 	    " JOIN files f ON f.id = d.file JOIN docs_fts t ON t.rowid = d.id"
 	    " ORDER BY f.id, d.chunk",
+	    "SELECT json_object('type', 'memdb.embedding', 'model', model,"
+	    " 'hash', hash, 'vector', hex(vector)) FROM embeddings ORDER BY id",
 	};
 	size_t i;
 	int rv = 0;
@@ -860,6 +870,177 @@ cmd_cost(int argc, char *argv[])
 }
 
 /*
+ * Embeddings
+ */
+
+/* Texts an llm-ask --embed child takes at once: its output stays MBs. */
+#define EMBED_ROUND 256
+
+/* What index --embed did. */
+struct embed_report {
+	size_t embedded, pruned;
+	cJSON *cost; /* the calls' usage and cost_usd */
+};
+
+/* llm-ask --embed with model on texts; its output into *out. */
+static int
+run_embed(const char *model, const cJSON *texts, struct buf *out)
+{
+	const char *args[] = {"--embed", "-m", model, NULL};
+	char *command = child_command(NULL);
+	int status = child_run(command, args, texts, 0, out);
+
+	free(command);
+	return status;
+}
+
+/*
+ * Stores the vectors of an llm-ask --embed output, the i-th for the
+ * i-th of hashes, in one transaction, and adds its usage to the report.
+ * Returns how many, or -1 (reported, nothing stored).
+ */
+static long
+store_vectors(const char *model, const struct buf *out, const cJSON *hashes,
+    struct embed_report *er)
+{
+	const char *s = out->s, *end = s + out->len, *nl, *why, *type;
+	const cJSON *hash = hashes->child;
+	struct json_error e;
+	struct vector v;
+	cJSON *rec;
+	long n = 0;
+	int rv = store_exec(db, "BEGIN IMMEDIATE");
+
+	for (; rv == 0 && s < end; s = nl + 1) {
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			nl = end;
+		if ((rec = json_parse(s, (size_t)(nl - s), &e)) == NULL)
+			continue;
+		type = msg_str(rec, "type");
+		if (type != NULL && strcmp(type, "usage") == 0)
+			child_usage_add(er->cost, rec);
+		if (type != NULL && strcmp(type, "embedding") == 0) {
+			if (hash == NULL ||
+			    vector_from_json(
+				cJSON_GetObjectItemCaseSensitive(rec, "vector"),
+				&v, &why) < 0) {
+				warnx("index --embed: %s",
+				    hash == NULL ? "more vectors than texts"
+						 : why);
+				rv = -1;
+			} else {
+				rv = vectors_put(
+				    db, model, hash->valuestring, &v);
+				vector_release(&v);
+				hash = hash->next;
+				n++;
+			}
+		}
+		cJSON_Delete(rec);
+	}
+	if (rv == 0 && store_exec(db, "COMMIT") == 0)
+		return n;
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * Gives every doc without one a vector of model, in rounds, after
+ * dropping the vectors of another model or of texts gone.  A round
+ * stored stays stored when a later one fails.  Returns an exit status.
+ */
+static int
+embed_docs(const char *model, struct embed_report *er)
+{
+	cJSON *texts, *hashes;
+	struct buf out;
+	long pending, stored;
+	int status = 0;
+
+	if ((stored = vectors_prune(db, model)) < 0)
+		return 1;
+	er->pruned = (size_t)stored;
+	while (status == 0) {
+		texts = cJSON_CreateArray();
+		hashes = cJSON_CreateArray();
+		pending =
+		    vectors_pending(db, model, EMBED_ROUND, texts, hashes);
+		if (pending > 0) {
+			status = run_embed(model, texts, &out);
+			stored = store_vectors(model, &out, hashes, er);
+			buf_release(&out);
+			if (stored >= 0)
+				er->embedded += (size_t)stored;
+			if (status == 0 && stored != pending)
+				status = 1;
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr, "\rllm-memdb: embedded %zu",
+				    er->embedded);
+		}
+		cJSON_Delete(texts);
+		cJSON_Delete(hashes);
+		if (pending <= 0) {
+			status = status ? status : pending < 0;
+			break;
+		}
+	}
+	if (isatty(STDERR_FILENO) && er->embedded > 0)
+		fputc('\n', stderr);
+	if (status != 0)
+		warnx("index --embed: %zu docs embedded; run it again for the "
+		      "rest",
+		    er->embedded);
+	return status;
+}
+
+/*
+ * The docs nearest to text by the index's vectors, into near (room for
+ * SEARCH_FUSED), when the index has vectors.  Without a key, or when
+ * the query's embedding fails, none: BM25 alone, said once.
+ */
+static long
+near_docs(const char *text, struct vector_hit *near)
+{
+	static int said;
+	struct buf model = BUF_INIT, out = BUF_INIT;
+	cJSON *texts, *rec, *got = NULL;
+	const char *why = "no API key";
+	struct json_error e;
+	struct vector v = {NULL, 0};
+	long n = -1;
+
+	if (vectors_model(db, &model) <= 0) {
+		buf_release(&model);
+		return 0;
+	}
+	texts = cJSON_CreateArray();
+	cJSON_AddItemToArray(texts, rec = cJSON_CreateObject());
+	cJSON_AddStringToObject(rec, "text", text);
+	if (child_key_set(&cfg) || getenv("LLMPIPE_ASK") != NULL) {
+		why = "the call failed";
+		if (run_embed(model.s, texts, &out) == 0 &&
+		    (got = json_parse(out.s, strcspn(out.s, "\n"), &e)) !=
+			NULL &&
+		    vector_from_json(
+			cJSON_GetObjectItemCaseSensitive(got, "vector"), &v,
+			&why) == 0) {
+			why = "the vectors do not match";
+			n = vectors_nearest(
+			    db, model.s, &v, SEARCH_FUSED, near);
+		}
+	}
+	if (n < 0 && !said++)
+		warnx("search: %s for the query's embedding (%s); BM25 alone",
+		    why, model.s);
+	cJSON_Delete(got);
+	cJSON_Delete(texts);
+	vector_release(&v);
+	buf_release(&model);
+	buf_release(&out);
+	return n < 0 ? 0 : n;
+}
+
+/*
  * Search
  */
 
@@ -898,18 +1079,40 @@ search_result(struct search *s, const struct search_hit *h)
 	return o;
 }
 
+/*
+ * Starts the search for the best n hits of q (whose words are text):
+ * BM25, fused with the docs nearest to text when the index has vectors
+ * and the search takes docs.  Returns 0 or -1 (reported).
+ */
+static int
+start_search(struct search *s, unsigned mask, enum search_scope scope,
+    sqlite3_int64 session, const struct search_query *q, const char *text,
+    long n)
+{
+	struct vector_hit near[SEARCH_FUSED];
+	int docs = (mask & SEARCH_DOC) && scope != SEARCH_SESSION;
+	long nnear = docs ? near_docs(text, near) : 0;
+
+	if (nnear == 0)
+		return search_start(s, db, mask, scope, session, q, n);
+	if (search_start(s, db, mask, scope, session, q,
+		n > SEARCH_FUSED ? n : SEARCH_FUSED) < 0)
+		return -1;
+	return search_fuse(s, near, (size_t)nnear, docs, n);
+}
+
 /* Prints the best n hits of q; returns 0 or -1 (reported). */
 static int
-print_hits(
-    unsigned mask, sqlite3_int64 session, const struct search_query *q, long n)
+print_hits(unsigned mask, sqlite3_int64 session, const struct search_query *q,
+    const char *text, long n)
 {
 	struct search s;
 	struct search_hit h;
 	int rv;
 
-	if ((rv = search_start(&s, db, mask,
-		 session > 0 ? SEARCH_SESSION : SEARCH_ANY, session, q, n)) ==
-	    0)
+	if ((rv = start_search(&s, mask,
+		 session > 0 ? SEARCH_SESSION : SEARCH_ANY, session, q, text,
+		 n)) == 0)
 		while ((rv = search_next(&s, &h)) > 0)
 			emit(search_result(&s, &h));
 	search_end(&s);
@@ -929,6 +1132,7 @@ cmd_search(int argc, char *argv[])
 	    {NULL, 0, NULL, 0},
 	};
 	struct search_query q = {NULL, 0, 0, 0};
+	struct buf text = BUF_INIT;
 	const char *session = NULL;
 	sqlite3_int64 id = 0;
 	unsigned mask = 0;
@@ -962,13 +1166,17 @@ cmd_search(int argc, char *argv[])
 		warnx("search: docs belong to no session; leave out -s");
 		usage();
 	}
-	for (i = optind; i < argc; i++)
+	for (i = optind; i < argc; i++) {
 		search_query_add(&q, argv[i]);
+		buf_printf(&text, "%s%s", i > optind ? " " : "", argv[i]);
+	}
 	if (open_db() == 0 &&
 	    (session == NULL || (id = need_session(session)) > 0))
-		status =
-		    q.n == 0 || n == 0 ? 0 : print_hits(mask, id, &q, n) < 0;
+		status = q.n == 0 || n == 0
+		    ? 0
+		    : print_hits(mask, id, &q, text.s, n) < 0;
 	search_query_release(&q);
+	buf_release(&text);
 	return status;
 }
 
@@ -1053,8 +1261,8 @@ load_hits(const char *query, sqlite3_int64 session, long n,
 
 	search_query_add(&q, query);
 	if (q.n > 0 && n > 0 &&
-	    (rv = search_start(
-		 &s, db, SEARCH_ALL, SEARCH_OTHERS, session, &q, n)) == 0) {
+	    (rv = start_search(
+		 &s, SEARCH_ALL, SEARCH_OTHERS, session, &q, query, n)) == 0) {
 		while ((rv = search_next(&s, &h)) > 0) {
 			if (h.text == NULL ||
 			    counter_at_least(c, strlen(h.text)) > budget)
@@ -1066,8 +1274,9 @@ load_hits(const char *query, sqlite3_int64 session, long n,
 			msg_set_number(doc, "score", h.score);
 			context_add(ctx, doc);
 		}
-		search_end(&s);
 	}
+	if (q.n > 0 && n > 0)
+		search_end(&s);
 	search_query_release(&q);
 	return rv;
 }
@@ -1227,21 +1436,48 @@ cmd_context(int argc, char *argv[])
 	    budget >= 0 ? (size_t)budget : (size_t)model->budget, query, hits);
 }
 
+/* What index did: the files, and with --embed the vectors. */
+static void
+print_index_report(const struct docindex_report *rep, const char *model,
+    const struct embed_report *er)
+{
+	cJSON *o = new_object();
+	const cJSON *f;
+
+	msg_set_number(o, "files", (double)rep->files);
+	msg_set_number(o, "indexed", (double)rep->indexed);
+	msg_set_number(o, "unchanged", (double)rep->unchanged);
+	msg_set_number(o, "removed", (double)rep->removed);
+	msg_set_number(o, "skipped", (double)rep->skipped);
+	msg_set_number(o, "docs", (double)rep->docs);
+	if (model != NULL) {
+		msg_set_string(o, "embed_model", model);
+		msg_set_number(o, "embedded", (double)er->embedded);
+		msg_set_number(o, "vectors_dropped", (double)er->pruned);
+		for (f = er->cost->child; f != NULL; f = f->next)
+			msg_set(o, f->string, cJSON_Duplicate(f, 1));
+	}
+	emit(o);
+}
+
 static int
 cmd_index(int argc, char *argv[])
 {
-	enum { OPT_CHUNK = 256 };
+	enum { OPT_CHUNK = 256, OPT_EMBED, OPT_EMBED_MODEL };
 	static const struct option opts[] = {
 	    HELP_OPTION,
 	    {"chunk", required_argument, NULL, OPT_CHUNK},
 	    {"model", required_argument, NULL, 'm'},
+	    {"embed", no_argument, NULL, OPT_EMBED},
+	    {"embed-model", required_argument, NULL, OPT_EMBED_MODEL},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *name = MODEL_DEFAULT;
+	const char *name = MODEL_DEFAULT, *embed_model = NULL;
 	struct docindex_report rep;
+	struct embed_report er = {0, 0, NULL};
 	struct counter counter;
 	long chunk = DOCINDEX_CHUNK;
-	int ch;
+	int ch, embed = 0, status;
 
 	while ((ch = getopt_long(argc, argv, "hm:", opts, NULL)) != -1) {
 		switch (ch) {
@@ -1250,6 +1486,13 @@ cmd_index(int argc, char *argv[])
 			break;
 		case OPT_CHUNK:
 			chunk = option_number("--chunk", optarg, 1, LONG_MAX);
+			break;
+		case OPT_EMBED:
+			embed = 1;
+			break;
+		case OPT_EMBED_MODEL:
+			embed = 1;
+			embed_model = optarg;
 			break;
 		default:
 			other_option(ch);
@@ -1264,11 +1507,12 @@ cmd_index(int argc, char *argv[])
 	    docindex_run(db, argv + optind, argc - optind, &counter,
 		(size_t)chunk, &rep) < 0)
 		return 1;
-	printf("{\"files\":%zu,\"indexed\":%zu,\"unchanged\":%zu,"
-	       "\"removed\":%zu,\"skipped\":%zu,\"docs\":%zu}\n",
-	    rep.files, rep.indexed, rep.unchanged, rep.removed, rep.skipped,
-	    rep.docs);
-	return 0;
+	er.cost = new_object();
+	embed_model = models_pick_embed(embed_model, &cfg);
+	status = embed ? embed_docs(embed_model, &er) : 0;
+	print_index_report(&rep, embed ? embed_model : NULL, &er);
+	cJSON_Delete(er.cost);
+	return status;
 }
 
 int

@@ -62,7 +62,7 @@ teardown() {
 	chat
 	chat
 	run llm-memdb stats
-	[[ "$output" =~ ^\{\"schema\":3,\"sessions\":2,\"records\":8,\"messages\":6,\"summaries\":1,\"facts\":1,\"fact_ops\":1,\"calls\":3,\"files\":0,\"docs\":0,\"bytes\":[0-9]+\}$ ]]
+	[[ "$output" =~ ^\{\"schema\":4,\"sessions\":2,\"records\":8,\"messages\":6,\"summaries\":1,\"facts\":1,\"fact_ops\":1,\"calls\":3,\"files\":0,\"docs\":0,\"vectors\":0,\"bytes\":[0-9]+\}$ ]]
 }
 
 @test "a bad line anywhere commits nothing and names the line" {
@@ -519,7 +519,7 @@ llm-memdb: bad input: nothing added" ]
 	run llm-memdb log -s old
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 3 ]
-	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 3 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 4 ]
 	# Version 2 recovers the cached tokens version 1 kept only in JSON.
 	run llm-memdb cost
 	[ "$output" = '{"calls":1,"input_tokens":50,"output_tokens":7,"cached_tokens":32,"cost_usd":0.0002}' ]
@@ -537,7 +537,7 @@ llm-memdb: bad input: nothing added" ]
 	llm-memdb stats >/dev/null
 	sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version = 9'
 	run -1 --separate-stderr llm-memdb stats
-	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: schema version 9 is newer than this llm-memdb's (3)" ]
+	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: schema version 9 is newer than this llm-memdb's (4)" ]
 }
 
 @test "a file that is not a database is an error and is left alone" {
@@ -927,4 +927,155 @@ usage: llm-memdb [--db path] log -s session [--since id] [--last n]" ]
 		[ "$stderr" = "" ]
 	done
 	[ ! -e "$LLMPIPE_DB" ]
+}
+
+# The fake provider for index --embed and hybrid search: with "trigram",
+# vectors near for alike texts; else the default, a hash of each text.
+fake_embed() {
+	rm -f "$BATS_TEST_TMPDIR/port"
+	"$BATS_TEST_DIRNAME/fake-llm" --port-file "$BATS_TEST_TMPDIR/port" \
+		--log "$BATS_TEST_TMPDIR/log" --script "$BATS_TEST_TMPDIR/script" \
+		--embedding "${1:-hash}" 3>&- &
+	FAKE_PID=$!
+	for _ in $(seq 500); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.01; done
+	export OPENAI_BASE_URL=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")/v1
+	export OPENAI_API_KEY=sk-test-memdb XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
+}
+
+# The texts embedded, one line for each request, each text stripped.
+embedded() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(r["body"]["model"] + ": " + " | ".join(t.strip() for t in r["body"]["input"]))' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "index --embed: a vector for each new text, none again for the unchanged, again for a change of model" {
+	fake_embed
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'alpha words' >"$t/a.txt"
+	echo 'beta words' >"$t/b.txt"
+	echo 'alpha words' >"$t/c.txt" # the same text: one vector for both
+	run -0 --separate-stderr llm-memdb index --embed "$t"
+	[[ "$output" == '{"files":3,"indexed":3,"unchanged":0,"removed":0,"skipped":0,"docs":3,"embed_model":"text-embedding-3-small","embedded":2,"vectors_dropped":0,"usage":{"input_tokens":'*'"cost_usd":'* ]]
+	[ "$(embedded)" = 'text-embedding-3-small: alpha words | beta words' ]
+	[ "$(count embeddings)" = 2 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'SELECT DISTINCT length(vector) FROM embeddings')" = 32 ]
+	run -0 llm-memdb index --embed "$t"
+	[[ "$output" == *'"embedded":0,"vectors_dropped":0}' ]]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/log")" = 1 ]
+	# A changed file: only its text is embedded; the old vector goes.
+	echo 'gamma words' >"$t/b.txt"
+	run -0 llm-memdb index --embed "$t"
+	[[ "$output" == *'"embedded":1,"vectors_dropped":1,'* ]]
+	[ "$(embedded | sed -n 2p)" = 'text-embedding-3-small: gamma words' ]
+	# Another model: every text again, the other model's vectors gone.
+	run -0 llm-memdb index --embed-model text-embedding-3-large "$t"
+	[[ "$output" == *'"embed_model":"text-embedding-3-large","embedded":2,"vectors_dropped":2,'* ]]
+	[ "$(embedded | sed -n 3p)" = 'text-embedding-3-large: alpha words | gamma words' ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'SELECT DISTINCT model FROM embeddings')" = text-embedding-3-large ]
+	# Without --embed, the vectors stay as they are.
+	run -0 llm-memdb index "$t"
+	[ "$(count embeddings)" = 2 ]
+}
+
+@test "index --embed: a bad reply, or vectors of other dimensions, store nothing" {
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'alpha words' >"$t/a.txt"
+	echo 'bad-embeddings dims' >"$BATS_TEST_TMPDIR/script"
+	echo 'beta words' >"$t/b.txt"
+	fake_embed
+	run -1 --separate-stderr llm-memdb index --embed "$t"
+	[[ "$stderr" == *'the reply does not hold one vector of finite numbers'* ]]
+	[[ "$stderr" == *'llm-memdb: index --embed: 0 docs embedded; run it again for the rest'* ]]
+	[ "$(count embeddings)" = 0 ]
+	[ "$(count docs)" = 2 ] # the index itself is kept
+	run -0 llm-memdb index --embed "$t" # the next request is answered well
+	[ "$(count embeddings)" = 2 ]
+	# The same model now answers in 256 dimensions: refused, not mixed.
+	kill "$FAKE_PID" && wait "$FAKE_PID" || true
+	rm "$BATS_TEST_TMPDIR/script"
+	fake_embed trigram
+	echo 'gamma words' >"$t/c.txt"
+	run -1 --separate-stderr llm-memdb index --embed "$t"
+	[[ "$stderr" == *"a vector of 256 dimensions, where text-embedding-3-small's stored ones have 8; nothing stored"* ]]
+	[ "$(count embeddings)" = 2 ]
+}
+
+@test "search is hybrid once the index has vectors: BM25 and the nearest docs, fused by rank" {
+	fake_embed trigram
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'The parser builds the syntax tree.' >"$t/parser.c"
+	echo 'Releasing: tag the commit and publish the tarball.' >"$t/release.md"
+	echo 'Backups run nightly from cron.' >"$t/backup.md"
+	llm-memdb index "$t" >/dev/null
+	# BM25 alone: no doc holds the word "parsing" or "releases".
+	run -0 llm-memdb search --any -k doc parsing releases
+	[ "$output" = '' ]
+	llm-memdb index --embed "$t" >/dev/null
+	run -0 --separate-stderr llm-memdb search --any -k doc -n 2 parsing
+	[[ "${lines[0]}" == '{"kind":"doc","score":0.01639,"source":"'"$t"'/parser.c#1",'* ]]
+	[ "${#lines[@]}" = 2 ]
+	# Found by both, a doc ranks above those found by the vectors alone:
+	# 1/61 for BM25's first, plus 1/61, 1/62 or 1/63 for the vectors'.
+	run -0 llm-memdb search --any -k doc nightly parsing
+	[[ "${lines[0]}" =~ ^\{\"kind\":\"doc\",\"score\":0\.032[0-9]*,\"source\":\"$t/backup\.md#1\" ]]
+	[[ "${lines[1]}" =~ \"score\":0\.01[56][0-9]*, ]]
+	[ "${#lines[@]}" = 3 ]
+	# Messages are not embedded: a search of them stays BM25.
+	run -0 llm-memdb search -k message parsing
+	[ "$output" = '' ]
+	# context -q takes the nearest docs too.
+	echo '{"role":"user","content":"hi","session":"s"}' | llm-memdb add
+	run -0 llm-memdb context -s s -q 'parsing'
+	[[ "${lines[0]}" == '{"type":"doc","source":"'"$t"'/parser.c#1",'* ]]
+}
+
+@test "without a key, or when the query's embedding fails, search is BM25 alone, said once" {
+	fake_embed trigram
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'The parser builds the syntax tree.' >"$t/parser.c"
+	llm-memdb index --embed "$t" >/dev/null
+	unset OPENAI_API_KEY
+	run -0 --separate-stderr llm-memdb search --any parser tree
+	[[ "$output" == '{"kind":"doc","score":'* ]]
+	[ "$stderr" = 'llm-memdb: search: no API key for the query'"'"'s embedding (text-embedding-3-small); BM25 alone' ]
+	run -0 --separate-stderr llm-memdb context -s none -q 'parser tree'
+	[ "${#stderr_lines[@]}" = 1 ]
+	export OPENAI_API_KEY=sk-test-memdb
+	printf 'ok\nstatus 400\n' >"$BATS_TEST_TMPDIR/script" # the 1st: index's
+	run -0 --separate-stderr llm-memdb search --any parser tree
+	[[ "$output" == '{"kind":"doc","score":'* ]]
+	[[ "${stderr_lines[-1]}" == 'llm-memdb: search: the call failed for the query'"'"'s embedding (text-embedding-3-small); BM25 alone' ]]
+}
+
+@test "export and import keep the vectors" {
+	fake_embed
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'alpha words' >"$t/a.txt"
+	llm-memdb index --embed "$t" >/dev/null
+	llm-memdb export >"$BATS_TEST_TMPDIR/one"
+	grep -q '^{"type":"memdb.embedding","model":"text-embedding-3-small","hash":"[0-9a-f]*","vector":"[0-9A-F]*"}$' "$BATS_TEST_TMPDIR/one"
+	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb import <"$BATS_TEST_TMPDIR/one"
+	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb export >"$BATS_TEST_TMPDIR/two"
+	cmp "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two"
+	run -1 --separate-stderr llm-memdb import <<<'{"type":"memdb.embedding","model":"m","hash":"h","vector":"00zz00C0"}'
+	[ "${stderr_lines[0]}" = 'llm-memdb: line 1: the vector is not the hex of float32 numbers' ]
+}
+
+@test "retrieval: hybrid search finds at least what BM25 alone does, on the labelled set" {
+	run -0 "$BATS_TEST_DIRNAME/../scripts/eval-retrieval" --json
+	python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["queries"] >= 30, s
+assert s["hybrid"]["recall"] >= s["bm25"]["recall"], s
+assert s["hybrid"]["mrr"] > s["bm25"]["mrr"], s
+assert s["hybrid"]["recall"] >= 0.9, s' "$output"
 }

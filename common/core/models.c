@@ -334,6 +334,18 @@ models_pick(const char *flag, const char *route, const struct config *c)
 }
 
 const char *
+models_pick_embed(const char *flag, const struct config *c)
+{
+	const char *name;
+
+	if (flag != NULL)
+		return flag;
+	if ((name = config_get(c, "", "", "embed_model")) != NULL)
+		return name;
+	return MODEL_EMBED_DEFAULT;
+}
+
+const char *
 model_counter_name(const struct model *m)
 {
 	if (m->counter == COUNT_DEEPSEEK)

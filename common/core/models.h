@@ -34,6 +34,8 @@ struct config;
 
 /* The model used when none is named. */
 #define MODEL_DEFAULT "gpt-4o"
+/* The embedding model used when none is named. */
+#define MODEL_EMBED_DEFAULT "text-embedding-3-small"
 
 /*
  * Returns the model called name: an exact alias, else the alias that is
@@ -88,6 +90,12 @@ int model_has_key(const struct model *m, const struct config *c);
  */
 const char *
 models_pick(const char *flag, const char *route, const struct config *c);
+
+/*
+ * The embedding model llm-ask --embed and llm-memdb use: flag, else
+ * the configuration's embed_model, else MODEL_EMBED_DEFAULT.
+ */
+const char *models_pick_embed(const char *flag, const struct config *c);
 
 /* The name of m's counter as the configuration and --models give it. */
 const char *model_counter_name(const struct model *m);

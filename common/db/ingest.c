@@ -10,6 +10,7 @@
 #include "db/ingest.h"
 #include "db/search.h"
 #include "db/store.h"
+#include "db/vectors.h"
 
 enum {
 	Q_SESSION_FIND,
@@ -510,6 +511,24 @@ import_doc(struct adder *a, const cJSON *rec)
 	return store_run(t);
 }
 
+/* A vector of a doc's text, as export wrote it. */
+static int
+import_embedding(struct adder *a, const cJSON *rec)
+{
+	struct vector v;
+	const char *why;
+	int rv;
+
+	if (vector_from_hex(msg_str(rec, "vector"), &v, &why) < 0) {
+		jsonl_error(a->in, "%s", why);
+		return -2;
+	}
+	rv =
+	    vectors_put(a->db, msg_str(rec, "model"), msg_str(rec, "hash"), &v);
+	vector_release(&v);
+	return rv;
+}
+
 /* Export names a session: remembered, created by its first record. */
 static int
 import_session(struct adder *a, const cJSON *rec)
@@ -559,6 +578,10 @@ import_meta(struct adder *a, const cJSON *rec)
 	else if (strcmp(type, "memdb.doc") == 0 && msg_str(rec, "path") &&
 	    msg_str(rec, "hash") && msg_str(rec, "content"))
 		rv = import_doc(a, rec);
+	else if (strcmp(type, "memdb.embedding") == 0 &&
+	    msg_str(rec, "model") && msg_str(rec, "hash") &&
+	    msg_str(rec, "vector"))
+		rv = import_embedding(a, rec);
 	if (rv == -2)
 		jsonl_error(a->in, "not a line of llm-memdb export");
 	return rv;

@@ -7,6 +7,7 @@
 
 #include "db/search.h"
 #include "db/store.h"
+#include "db/vectors.h"
 
 /* Rows longer than this, in tokens, get a snippet made here. */
 #define SNIPPET_TOKENS 20000
@@ -446,10 +447,121 @@ column_text(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+static void
+release_hit(struct fused_hit *f)
+{
+	free(f->kind);
+	free(f->session);
+	free(f->id);
+	free(f->snippet);
+	free(f->text);
+}
+
+/* Keeps a copy of h, its strings its own, at the end of s->fused. */
+static struct fused_hit *
+keep_hit(struct search *s, const struct search_hit *h)
+{
+	struct fused_hit *f;
+
+	ARRAY_GROW(s->fused, s->nfused, s->cap);
+	f = &s->fused[s->nfused++];
+	f->h = *h;
+	f->h.kind = f->kind = xstrdup(h->kind);
+	f->h.session = f->session = h->session ? xstrdup(h->session) : NULL;
+	f->h.id = f->id = xstrdup(h->id);
+	f->h.snippet = f->snippet = h->snippet ? xstrdup(h->snippet) : NULL;
+	f->h.text = f->text = h->text ? xstrdup(h->text) : NULL;
+	f->h.score = 1.0 / (SEARCH_RRF_K + (double)s->nfused);
+	return f;
+}
+
+/* The doc of a vector hit, as a search hit, unless BM25 found it too. */
+static int
+add_near_doc(struct search *s, sqlite3_stmt *st, sqlite3_int64 doc, size_t rank,
+    size_t nbm25)
+{
+	struct search_hit h = {"doc", 0, NULL, NULL, 0, 0, 0, NULL, NULL};
+	double score = 1.0 / (SEARCH_RRF_K + (double)rank);
+	size_t i;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, doc);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	h.id = (const char *)sqlite3_column_text(st, 0);
+	h.chunk = sqlite3_column_int(st, 1);
+	for (i = 0; i < nbm25; i++)
+		if (s->fused[i].session == NULL &&
+		    strcmp(s->fused[i].id, h.id) == 0 &&
+		    s->fused[i].h.chunk == h.chunk) {
+			s->fused[i].h.score += score;
+			sqlite3_reset(st);
+			return 0;
+		}
+	h.first = sqlite3_column_int(st, 2);
+	h.last = sqlite3_column_int(st, 3);
+	h.text = (const char *)sqlite3_column_text(st, 4);
+	buf_reset(&s->snippet);
+	own_snippet(s->q, h.text, &s->snippet);
+	h.snippet = s->snippet.s;
+	keep_hit(s, &h)->h.score = score;
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+by_fused_score(const void *a, const void *b)
+{
+	const struct fused_hit *x = a, *y = b;
+
+	return (x->h.score < y->h.score) - (x->h.score > y->h.score);
+}
+
+int
+search_fuse(struct search *s, const struct vector_hit *near, size_t nnear,
+    int take_docs, long n)
+{
+	struct search_hit h;
+	sqlite3_stmt *st = NULL;
+	size_t i, nbm25;
+	int rv;
+
+	while ((rv = search_next(s, &h)) > 0)
+		keep_hit(s, &h);
+	nbm25 = s->nfused;
+	if (rv == 0)
+		st = store_prepare(s->db,
+		    "SELECT f.path, d.chunk, d.first_line, d.last_line,"
+		    " t.content FROM docs d JOIN files f ON f.id = d.file"
+		    " JOIN docs_fts t ON t.rowid = d.id WHERE d.id = ?");
+	rv = st == NULL ? -1 : 0;
+	for (i = 0; take_docs && rv == 0 && i < nnear; i++)
+		if ((rv = add_near_doc(s, st, near[i].doc, i + 1, nbm25)) < 0)
+			store_error(s->db, NULL);
+	sqlite3_finalize(st);
+	qsort(s->fused, s->nfused, sizeof(*s->fused), by_fused_score);
+	for (i = 0; i < s->nfused; i++)
+		s->fused[i].h.score = round_score(s->fused[i].h.score);
+	while (n >= 0 && s->nfused > (size_t)n)
+		release_hit(&s->fused[--s->nfused]);
+	s->is_fused = 1;
+	return rv;
+}
+
 int
 search_next(struct search *s, struct search_hit *h)
 {
-	int rc = sqlite3_step(s->st);
+	int rc;
+
+	if (s->is_fused) {
+		if (s->next == s->nfused)
+			return 0;
+		*h = s->fused[s->next++].h;
+		return 1;
+	}
+	rc = sqlite3_step(s->st);
 
 	if (rc == SQLITE_DONE)
 		return 0;
@@ -487,6 +599,9 @@ search_source(struct search *s, const struct search_hit *h)
 void
 search_end(struct search *s)
 {
+	while (s->nfused > 0)
+		release_hit(&s->fused[--s->nfused]);
+	free(s->fused);
 	sqlite3_finalize(s->st);
 	buf_release(&s->snippet);
 	buf_release(&s->source);

@@ -61,12 +61,27 @@ struct search_hit {
 	const char *text; /* the whole text */
 };
 
+/* A hit of a fused search, its strings its own. */
+struct fused_hit {
+	struct search_hit h;
+	char *kind, *session, *id, *snippet, *text;
+};
+
 struct search {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	const struct search_query *q;
 	struct buf snippet, source;
+	struct fused_hit *fused; /* after search_fuse: the hits, in order */
+	size_t nfused, cap, next;
+	int is_fused;
 };
+
+/* BM25's hits and the vectors' that a fused search weighs, at least. */
+#define SEARCH_FUSED 50
+
+/* The constant of reciprocal rank fusion, as its authors chose it. */
+#define SEARCH_RRF_K 60
 
 /*
  * Starts a search of the kinds in mask (at least one with a session
@@ -77,6 +92,19 @@ struct search {
 int search_start(struct search *s, sqlite3 *db, unsigned mask,
     enum search_scope scope, sqlite3_int64 session,
     const struct search_query *q, long n);
+
+struct vector_hit;
+
+/*
+ * Makes the search started by search_start (for SEARCH_FUSED hits or
+ * more) hybrid: its BM25 hits and the docs of near (nnear, nearest
+ * first) ranked by reciprocal rank fusion, each hit scored the sum of
+ * 1 / (SEARCH_RRF_K + its rank) in each list it is in; the best n are
+ * what search_next gives.  Docs near but not among the BM25 hits are
+ * added only if the search takes docs.  Returns 0, or -1 (reported).
+ */
+int search_fuse(struct search *s, const struct vector_hit *near, size_t nnear,
+    int take_docs, long n);
 
 /* The next hit in *h: returns 1, 0 after the last, -1 (reported). */
 int search_next(struct search *s, struct search_hit *h);

@@ -127,6 +127,19 @@ static const char *const migrations[] = {
     "UPDATE usage SET counted_input_tokens = (SELECT"
     " json_extract(json, '$.usage.counted_input_tokens') FROM records"
     " WHERE records.seq = usage.seq);",
+
+    /*
+     * 4: the vectors of docs (llm-memdb index --embed), by the hash of
+     * a doc's text, so that a doc unchanged keeps its vector and two
+     * docs alike share one: float32, unit length, of one model.
+     */
+    "CREATE TABLE embeddings ("
+    " id INTEGER PRIMARY KEY,"
+    " model TEXT NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " vector BLOB NOT NULL,"
+    " UNIQUE (model, hash)) STRICT;"
+    "CREATE INDEX docs_by_hash ON docs(hash);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

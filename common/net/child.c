@@ -230,15 +230,14 @@ finish(struct run *r, const char *command)
 }
 
 int
-child_ask(const char *command, const char *const *args, const cJSON *records,
-    long timeout, cJSON **reply)
+child_run(const char *command, const char *const *args, const cJSON *records,
+    long timeout, struct buf *output)
 {
 	struct run r = {0, -1, -1, BUF_INIT, BUF_INIT, 0, 0, 0, 0};
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	const cJSON *rec;
 	int status;
 
-	*reply = NULL;
 	cJSON_ArrayForEach(rec, records) {
 		json_print(&r.input, rec);
 		buf_add(&r.input, "\n", 1);
@@ -255,13 +254,25 @@ child_ask(const char *command, const char *const *args, const cJSON *records,
 	if (r.out >= 0)
 		close(r.out);
 	status = finish(&r, command);
-	if (status == 0 && (*reply = last_reply(&r.output)) == NULL) {
+	signal(SIGPIPE, old);
+	buf_release(&r.input);
+	*output = r.output;
+	return status;
+}
+
+int
+child_ask(const char *command, const char *const *args, const cJSON *records,
+    long timeout, cJSON **reply)
+{
+	struct buf output;
+	int status = child_run(command, args, records, timeout, &output);
+
+	*reply = NULL;
+	if (status == 0 && (*reply = last_reply(&output)) == NULL) {
 		warnx("%s: printed no reply record", command);
 		status = 1;
 	}
-	signal(SIGPIPE, old);
-	buf_release(&r.input);
-	buf_release(&r.output);
+	buf_release(&output);
 	return status;
 }
 

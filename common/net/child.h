@@ -4,6 +4,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/util.h"
+
 /*
  * Only llm-ask talks to providers.  A program that needs a model runs
  * it as a child process, so that every call shares one configuration,
@@ -32,6 +34,15 @@ char *child_command(const char *cmd);
  */
 int child_ask(const char *command, const char *const *args,
     const cJSON *records, long timeout, cJSON **reply);
+
+/*
+ * Runs command as child_ask does and leaves in *output (which the
+ * caller releases) all it printed, for a caller that wants more than
+ * the reply: the records of llm-ask --embed.  Returns the status as
+ * child_ask does, without looking at the output.
+ */
+int child_run(const char *command, const char *const *args,
+    const cJSON *records, long timeout, struct buf *output);
 
 struct config;
 
