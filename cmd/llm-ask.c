@@ -804,8 +804,7 @@ add_text(
 	if (*tokens > (size_t)t->m->budget)
 		return -1;
 	cJSON_AddItemToArray(tx->v, cJSON_CreateString(s));
-	tx->tokens =
-	    xgrowarray(tx->tokens, &tx->cap, tx->n + 1, sizeof(*tx->tokens));
+	ARRAY_GROW(tx->tokens, tx->n, tx->cap);
 	tx->tokens[tx->n++] = *tokens;
 	return 0;
 }

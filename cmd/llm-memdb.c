@@ -974,7 +974,7 @@ embed_docs(const char *model, struct embed_report *er)
 			if (status == 0 && stored != pending)
 				status = 1;
 			if (isatty(STDERR_FILENO))
-				fprintf(stderr, "\rllm-memdb: embedded %zu",
+				fprintf(stderr, "\rembedding: %zu docs",
 				    er->embedded);
 		}
 		cJSON_Delete(texts);

@@ -937,6 +937,11 @@ true' ]
 		llm-ask --embed "$t"
 	done | grep '"type":"embedding"' >alone
 	cmp batched alone
+	# Many: the default batches of 128.
+	seq 1 300 | sed 's/.*/{"text":"text &"}/' >many
+	run -0 --separate-stderr llm-ask --embed <many
+	[ "$(grep -c '"type":"embedding"' <<<"$output")" = 300 ]
+	[[ "${lines[300]}" == *'"calls":3,"inputs":300,'* ]]
 }
 
 @test "--embed: --dims and embed_model are sent; -m names the model" {

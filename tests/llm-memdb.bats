@@ -981,6 +981,19 @@ for line in open(sys.argv[1]):
 	[ "$(count embeddings)" = 2 ]
 }
 
+@test "index --embed shows its progress when standard error is a terminal" {
+	fake_embed
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	for i in $(seq 1 300); do echo "file $i" >"$t/f$i.txt"; done
+	run env SHELL=/bin/bash script -qec "llm-memdb index --embed '$t' >'$BATS_TEST_TMPDIR/out'" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\rembedding: 256 docs\rembedding: 300 docs\r' ]]
+	grep -q '"embedded":300,' "$BATS_TEST_TMPDIR/out"
+	# Two rounds of llm-ask (256 texts, then 44), in batches of 128.
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/log")" = 3 ]
+}
+
 @test "index --embed: a bad reply, or vectors of other dimensions, store nothing" {
 	t="$BATS_TEST_TMPDIR/tree"
 	mkdir -p "$t"
