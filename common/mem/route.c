@@ -1200,86 +1200,102 @@ or_else(const char *s, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
-/*
- * The rules.  Each adds its weight, times a strength from 0 to 1 or a
- * little more, to one task; the task with the highest score wins.
- */
-static void
-weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
-    const struct route_state *st)
-{
-	int has_code = s->fences > 0 || s->code_lines > 0;
-	int errors = s->error_lines + s->fence_errors + s->error_names;
-	int context, about_code, own, answer, fragment;
-	double code_scale, strength;
+/* What the rules read, derived once from the scan and the evidence. */
+struct signals {
+	int has_code, errors, context, prose, action, howto, about_code;
+	int own, answer, fragment;
+	double code_scale;  /* code that is the subject weighs less */
+	enum ask_kind kind; /* of the question the last reply asked */
 	enum route_task offer_task;
-	enum ask_kind kind;
-	int prose, action, howto;
+};
 
-	context = has_code || errors > 0 || s->files > 0 || ev->tech > 0 ||
-	    s->inline_code > 0;
+static void
+read_signals(const struct scan *s, const struct evidence *ev,
+    const struct route_state *st, struct signals *g)
+{
+	g->has_code = s->fences > 0 || s->code_lines > 0;
+	g->errors = s->error_lines + s->fence_errors + s->error_names;
+	g->context = g->has_code || g->errors > 0 || s->files > 0 ||
+	    ev->tech > 0 || s->inline_code > 0;
 	/* "Write a haiku": write, and no sign of code, is prose. */
-	prose = ev->action_prose > 0 ||
-	    (ev->write_open > 0 && ev->action_code == 0 && !context &&
+	g->prose = ev->action_prose > 0 ||
+	    (ev->write_open > 0 && ev->action_code == 0 && !g->context &&
 		ev->codeobj == 0 && st->prev != ROUTE_CODE) ||
 	    (ev->proseverb > 0 && ev->action_code == 0) ||
-	    (ev->proseobj > 0 && ev->action_code == 0 && !has_code &&
-		errors == 0);
-	action = ev->action_code > 0 || ev->action_open > 0;
-	howto = ev->howto > 0 && !prose && ev->negphrase + ev->negated == 0;
+	    (ev->proseobj > 0 && ev->action_code == 0 && !g->has_code &&
+		g->errors == 0);
+	g->action = ev->action_code > 0 || ev->action_open > 0;
+	g->howto =
+	    ev->howto > 0 && !g->prose && ev->negphrase + ev->negated == 0;
 	/* Code to be explained, not changed: it is the subject, no more. */
-	about_code = (ev->analysis > 0 || ev->negphrase + ev->negated > 0) &&
-	    !action && !howto && ev->fault == 0;
+	g->about_code = (ev->analysis > 0 || ev->negphrase + ev->negated > 0) &&
+	    !g->action && !g->howto && ev->fault == 0;
 	if (ev->negphrase + ev->negated > 0)
-		action = 0;
-	code_scale = about_code ? 0.3 : 1;
+		g->action = 0;
+	g->code_scale = g->about_code ? 0.3 : 1;
+	g->own = g->action || g->howto || ev->analysis > 0 || g->prose ||
+	    ev->math > 0 || ev->negphrase + ev->negated > 0 || g->errors > 0 ||
+	    g->has_code || ev->debug > 0;
+	g->answer = ev->lead != 0 && s->words <= 8 && !g->own;
+	g->kind = ask_kind(&st->question, &g->offer_task);
+	g->fragment = st->prev != ROUTE_NONE && !ev->ack_only && !g->answer &&
+	    (s->words <= 12 || (ev->cont && s->words <= 20));
+}
 
-	/* code */
+static void
+weigh_code(struct weigh *w, const struct scan *s, const struct evidence *ev,
+    const struct signals *g)
+{
 	if (s->fences > 0 && s->fence_errors * 2 < s->fence_lines)
-		add(w, RF_FENCE, ROUTE_CODE, code_scale, "fence");
+		add(w, RF_FENCE, ROUTE_CODE, g->code_scale, "fence");
 	if (s->code_lines > 0)
 		add(w, RF_CODE_LINES, ROUTE_CODE,
-		    code_scale *
+		    g->code_scale *
 			(s->code_lines >= 3          ? 1
 				: s->code_lines == 2 ? 0.8
 				: s->code_strong > 0 ? 0.6
 						     : 0.3),
 		    "code_lines: %d", s->code_lines);
-	if (errors > 0 ||
+	if (g->errors > 0 ||
 	    (s->fence_lines > 0 && s->fence_errors * 2 >= s->fence_lines))
-		add(w, RF_ERROR, ROUTE_CODE, code_scale, "error: %s", s->error);
+		add(w, RF_ERROR, ROUTE_CODE, g->code_scale, "error: %s",
+		    s->error);
 	else if (ev->debug > 0)
 		add(w, RF_ERROR, ROUTE_CODE,
-		    (about_code ? 0.3 : 1) * (s->words > 60 ? 0.3 : 0.6),
+		    (g->about_code ? 0.3 : 1) * (s->words > 60 ? 0.3 : 0.6),
 		    "error: %s", ev->debug_word);
 	if (s->files > 0)
-		add(w, RF_FILE, ROUTE_CODE, code_scale, "file: %s", s->file);
+		add(w, RF_FILE, ROUTE_CODE, g->code_scale, "file: %s", s->file);
 	if (ev->tech > 0 || s->inline_code > 0)
-		add(w, RF_TECH, ROUTE_CODE, code_scale, "tech: %s",
+		add(w, RF_TECH, ROUTE_CODE, g->code_scale, "tech: %s",
 		    ev->tech > 0 ? ev->tech_word : s->inline_code_text);
-	if (action && ev->action_code > 0)
+	if (g->action && ev->action_code > 0)
 		add(w, RF_ACTION, ROUTE_CODE, 1, "action: %s %s",
 		    ev->action_word, or_else(ev->object_word, ""));
-	else if (action && !prose)
-		add(w, RF_ACTION, ROUTE_CODE, context ? 1 : 0.5, "action: %s",
-		    ev->action_word);
-	else if (howto)
+	else if (g->action && !g->prose)
+		add(w, RF_ACTION, ROUTE_CODE, g->context ? 1 : 0.5,
+		    "action: %s", ev->action_word);
+	else if (g->howto)
 		add(w, RF_ACTION, ROUTE_CODE,
-		    ev->codeobj > 0 || context ? 1 : 0.4, "action: %s",
+		    ev->codeobj > 0 || g->context ? 1 : 0.4, "action: %s",
 		    ev->howto_word);
-	else if (ev->codeobj_early > 0 && !prose && ev->analysis == 0 &&
-	    !s->question && s->words >= 3 && !about_code)
+	else if (ev->codeobj_early > 0 && !g->prose && ev->analysis == 0 &&
+	    !s->question && s->words >= 3 && !g->about_code)
 		add(w, RF_ACTION, ROUTE_CODE, 0.7, "action: %s",
 		    ev->object_word);
+}
 
-	/* complex */
+static void
+weigh_complex(struct weigh *w, const struct scan *s, const struct evidence *ev,
+    const struct signals *g)
+{
 	if (ev->analysis > 0)
 		add(w, RF_ANALYSIS, ROUTE_COMPLEX,
 		    ev->analysis >= 3       ? 1.4
 			: ev->analysis == 2 ? 1.2
 					    : 1,
 		    "analysis: %s", ev->analysis_word);
-	if (prose)
+	if (g->prose)
 		add(w, RF_PROSE, ROUTE_COMPLEX,
 		    ev->action_prose > 0 || ev->proseverb > 0 ? 1 : 0.6,
 		    "prose: %s",
@@ -1293,67 +1309,89 @@ weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
 		add(w, RF_LENGTH, ROUTE_COMPLEX,
 		    s->words >= 150 ? 2 : (s->words - 30) / 60.0,
 		    "length: %d words", s->words);
+}
 
-	/* follow-ups: the earlier turns */
-	own = action || howto || ev->analysis > 0 || prose || ev->math > 0 ||
-	    ev->negphrase + ev->negated > 0 || errors > 0 || has_code ||
-	    ev->debug > 0;
-	answer = ev->lead != 0 && s->words <= 8 && !own;
-	kind = ask_kind(&st->question, &offer_task);
-	fragment = st->prev != ROUTE_NONE && !ev->ack_only && !answer &&
-	    (s->words <= 12 || (ev->cont && s->words <= 20));
-	if (answer) {
-		if ((ev->lead & (W_YES | W_DOIT)) && kind == ASK_OFFER)
-			add(w, RF_FOLLOW_UP,
-			    offer_task != ROUTE_NONE     ? offer_task
-				: st->prev != ROUTE_NONE ? st->prev
-							 : ROUTE_SIMPLE,
-			    1, "follow_up: yes to an offer");
-		else if ((ev->lead & W_DOIT) && st->prev != ROUTE_NONE)
-			add(w, RF_FOLLOW_UP, st->prev, 1,
-			    "follow_up: go ahead");
-		else if ((ev->lead & W_YES) && kind == ASK_CHECK)
-			add(w, RF_FOLLOW_UP, ROUTE_SIMPLE, 1,
-			    "follow_up: yes, it works");
-		else if ((ev->lead & W_YES) && kind == ASK_OTHER &&
-		    st->prev != ROUTE_NONE)
-			add(w, RF_FOLLOW_UP, st->prev, 1,
-			    "follow_up: an answer");
-		else if ((ev->lead & W_NO) && kind == ASK_OFFER)
-			add(w, RF_FOLLOW_UP, ROUTE_SIMPLE, 1,
-			    "follow_up: no to an offer");
-		else if ((ev->lead & W_NO) && st->prev != ROUTE_NONE &&
-		    (kind == ASK_CHECK || kind == ASK_OTHER))
-			add(w, RF_FOLLOW_UP, st->prev, 1,
-			    "follow_up: no, not yet");
-		else
-			add(w, RF_GREETING, ROUTE_SIMPLE, 0.8,
-			    "greeting: an answer");
-	} else if (fragment) {
-		strength = own ? 0.5 : 1;
-		add(w, RF_FOLLOW_UP, st->prev, strength, "follow_up: %s",
-		    route_tasks[st->prev]);
-	} else if (st->prev != ROUTE_NONE && !ev->ack_only) {
+/* A short answer to the last reply: what it answers decides. */
+static void
+weigh_answer(struct weigh *w, const struct evidence *ev,
+    const struct route_state *st, const struct signals *g)
+{
+	if ((ev->lead & (W_YES | W_DOIT)) && g->kind == ASK_OFFER)
+		add(w, RF_FOLLOW_UP,
+		    g->offer_task != ROUTE_NONE  ? g->offer_task
+			: st->prev != ROUTE_NONE ? st->prev
+						 : ROUTE_SIMPLE,
+		    1, "follow_up: yes to an offer");
+	else if ((ev->lead & W_DOIT) && st->prev != ROUTE_NONE)
+		add(w, RF_FOLLOW_UP, st->prev, 1, "follow_up: go ahead");
+	else if ((ev->lead & W_YES) && g->kind == ASK_CHECK)
+		add(w, RF_FOLLOW_UP, ROUTE_SIMPLE, 1,
+		    "follow_up: yes, it works");
+	else if ((ev->lead & W_YES) && g->kind == ASK_OTHER &&
+	    st->prev != ROUTE_NONE)
+		add(w, RF_FOLLOW_UP, st->prev, 1, "follow_up: an answer");
+	else if ((ev->lead & W_NO) && g->kind == ASK_OFFER)
+		add(w, RF_FOLLOW_UP, ROUTE_SIMPLE, 1,
+		    "follow_up: no to an offer");
+	else if ((ev->lead & W_NO) && st->prev != ROUTE_NONE &&
+	    (g->kind == ASK_CHECK || g->kind == ASK_OTHER))
+		add(w, RF_FOLLOW_UP, st->prev, 1, "follow_up: no, not yet");
+	else
+		add(w, RF_GREETING, ROUTE_SIMPLE, 0.8, "greeting: an answer");
+}
+
+/* The earlier turns: an answer, a fragment, or a turn that goes on. */
+static void
+weigh_follow_up(struct weigh *w, const struct evidence *ev,
+    const struct route_state *st, const struct signals *g)
+{
+	if (g->answer)
+		weigh_answer(w, ev, st, g);
+	else if (g->fragment)
+		add(w, RF_FOLLOW_UP, st->prev, g->own ? 0.5 : 1,
+		    "follow_up: %s", route_tasks[st->prev]);
+	else if (st->prev != ROUTE_NONE && !ev->ack_only)
 		add(w, RF_FOLLOW_UP, st->prev, 0.3, "follow_up: %s",
 		    route_tasks[st->prev]);
-	}
+}
 
-	/* simple */
-	if (ev->ack_only && !answer)
+static void
+weigh_simple(struct weigh *w, const struct scan *s, const struct evidence *ev,
+    const struct route_state *st, const struct signals *g)
+{
+	if (ev->ack_only && !g->answer)
 		add(w, RF_GREETING, ROUTE_SIMPLE, 1, "greeting: %s",
 		    or_else(ev->greet_word, "thanks"));
-	else if (ev->greet > 0 && !answer && !action && !howto && !prose &&
-	    ev->analysis == 0 && !s->question && !has_code && errors == 0)
+	else if (ev->greet > 0 && !g->answer && !g->action && !g->howto &&
+	    !g->prose && ev->analysis == 0 && !s->question && !g->has_code &&
+	    g->errors == 0)
 		add(w, RF_GREETING, ROUTE_SIMPLE, 0.8, "greeting: %s",
 		    ev->greet_word);
-	if ((s->question || ev->qstart) && s->words <= 12 && !own && !answer &&
-	    !(ev->codeobj_early > 0 && !s->question) &&
-	    !(fragment && st->prev != ROUTE_SIMPLE))
+	if ((s->question || ev->qstart) && s->words <= 12 && !g->own &&
+	    !g->answer && !(ev->codeobj_early > 0 && !s->question) &&
+	    !(g->fragment && st->prev != ROUTE_SIMPLE))
 		add(w, RF_QUESTION, ROUTE_SIMPLE, 1, "question");
-	if (s->words <= 8 && !context && !action && ev->debug == 0 &&
+	if (s->words <= 8 && !g->context && !g->action && ev->debug == 0 &&
 	    ev->codeobj == 0)
 		add(w, RF_LENGTH, ROUTE_SIMPLE, s->words <= 3 ? 1 : 0.5,
 		    "length: %d word%s", s->words, s->words == 1 ? "" : "s");
+}
+
+/*
+ * The rules.  Each adds its weight, times a strength from 0 to 1 or a
+ * little more, to one task; the task with the highest score wins.
+ */
+static void
+weigh(struct weigh *w, const struct scan *s, const struct evidence *ev,
+    const struct route_state *st)
+{
+	struct signals g;
+
+	read_signals(s, ev, st, &g);
+	weigh_code(w, s, ev, &g);
+	weigh_complex(w, s, ev, &g);
+	weigh_follow_up(w, ev, st, &g);
+	weigh_simple(w, s, ev, st, &g);
 }
 
 static void
