@@ -1007,112 +1007,98 @@ negated(const struct scan *s, size_t i)
 	return 0;
 }
 
+/* Counts one more of a kind of word, and keeps the first one's text. */
+static void
+count_word(int *count, const char **first, const char *word)
+{
+	(*count)++;
+	if (*first == NULL)
+		*first = word;
+}
+
+/* An action word of a request: on code, on prose, or open. */
+static void
+gather_action(const struct scan *s, size_t i, struct evidence *ev)
+{
+	const struct hit *h = &s->hit[i];
+	const struct hit *o = h->at >= 0 ? object_after(s, i) : NULL;
+
+	count_word(&ev->action, &ev->action_word, h->s);
+	if (o != NULL && (o->flags & (W_CODEOBJ | W_TECH))) {
+		count_word(&ev->action_code, &ev->object_word, o->s);
+	} else if (o != NULL) {
+		count_word(&ev->action_prose, &ev->prose_word, o->s);
+	} else {
+		ev->action_open++;
+		ev->write_open += (h->flags & W_WRITE) != 0;
+	}
+}
+
+/* What one hit tells, added to ev; returns its words that are thanks. */
+static int
+gather_hit(const struct scan *s, size_t i, struct evidence *ev)
+{
+	const struct hit *h = &s->hit[i];
+	unsigned f = h->flags;
+
+	if (h->at == 0)
+		ev->lead = f & W_DOIT ? W_DOIT
+		    : f & W_NO        ? W_NO
+		    : f & W_YES       ? W_YES
+				      : 0;
+	if (h->at == 0 && (f & W_CONT))
+		ev->cont = 1;
+	if (f & W_NEGPHRASE) {
+		ev->negphrase++;
+		ev->neg_word = h->s;
+	}
+	if ((f & W_ACTION) && negated(s, i)) {
+		ev->negated++;
+		ev->neg_word = h->s;
+	} else if ((f & W_ACTION) && !(f & W_NEGONLY) &&
+	    request_position(s, h)) {
+		gather_action(s, i, ev);
+	}
+	if (f & W_CODEOBJ) {
+		count_word(&ev->codeobj, &ev->object_word, h->s);
+		ev->codeobj_early += h->at >= 0 && h->at < 4;
+	}
+	if (f & W_PROSEOBJ)
+		count_word(&ev->proseobj, &ev->prose_word, h->s);
+	if (f & W_PROSEVERB)
+		count_word(&ev->proseverb, &ev->prose_word, h->s);
+	if ((f & W_ANALYSIS) && !negated(s, i))
+		count_word(&ev->analysis, &ev->analysis_word, h->s);
+	if (f & W_MATH)
+		count_word(&ev->math, &ev->math_word, h->s);
+	if (f & W_DEBUG) {
+		count_word(&ev->debug, &ev->debug_word, h->s);
+		ev->fault += !(f & W_NOUN);
+	}
+	if (f & W_TECH)
+		count_word(&ev->tech, &ev->tech_word, h->s);
+	if (f & W_GREET)
+		count_word(&ev->greet, &ev->greet_word, h->s);
+	if (f & W_HOWTO)
+		count_word(&ev->howto, &ev->howto_word, h->s);
+	ev->offer += (f & W_OFFER) != 0;
+	ev->check += (f & W_CHECK) != 0;
+	if (h->at > 0 && (f & W_DOIT) && ev->lead == W_YES)
+		ev->lead = W_DOIT;
+	return h->at >= 0 && (f & (W_GREET | W_ACK | W_YES | W_NO)) ? h->n : 0;
+}
+
 static void
 gather(const struct scan *s, struct evidence *ev)
 {
-	const struct hit *h, *o;
 	int ack_words = 0, other_words = 0;
 	size_t i;
 
 	memset(ev, 0, sizeof(*ev));
-	if (s->ntok > 0) {
+	if (s->ntok > 0)
 		ev->qstart = (s->tok[0].solo & W_QWORD) != 0;
-		ev->anaphora = 0;
-	}
-	for (i = 0; i < s->nhit; i++) {
-		h = &s->hit[i];
-		if (h->at == 0)
-			ev->lead = h->flags & W_DOIT ? W_DOIT
-			    : h->flags & W_NO        ? W_NO
-			    : h->flags & W_YES       ? W_YES
-						     : 0;
-		if (h->at == 0 && (h->flags & W_CONT))
-			ev->cont = 1;
-		if (h->at >= 0) {
-			if (h->flags & (W_GREET | W_ACK | W_YES | W_NO))
-				ack_words += h->n;
-		}
-		if (h->flags & W_NEGPHRASE) {
-			ev->negphrase++;
-			ev->neg_word = h->s;
-		}
-		if ((h->flags & W_ACTION) && negated(s, i)) {
-			ev->negated++;
-			ev->neg_word = h->s;
-		} else if ((h->flags & W_ACTION) && !(h->flags & W_NEGONLY) &&
-		    request_position(s, h)) {
-			ev->action++;
-			if (ev->action_word == NULL)
-				ev->action_word = h->s;
-			o = h->at >= 0 ? object_after(s, i) : NULL;
-			if (o != NULL && (o->flags & (W_CODEOBJ | W_TECH))) {
-				ev->action_code++;
-				if (ev->object_word == NULL)
-					ev->object_word = o->s;
-			} else if (o != NULL) {
-				ev->action_prose++;
-				if (ev->prose_word == NULL)
-					ev->prose_word = o->s;
-			} else {
-				ev->action_open++;
-				ev->write_open += (h->flags & W_WRITE) != 0;
-			}
-		}
-		if (h->flags & W_CODEOBJ) {
-			ev->codeobj++;
-			if (h->at >= 0 && h->at < 4)
-				ev->codeobj_early++;
-			if (ev->object_word == NULL)
-				ev->object_word = h->s;
-		}
-		if (h->flags & W_PROSEOBJ) {
-			ev->proseobj++;
-			if (ev->prose_word == NULL)
-				ev->prose_word = h->s;
-		}
-		if (h->flags & W_PROSEVERB) {
-			ev->proseverb++;
-			if (ev->prose_word == NULL)
-				ev->prose_word = h->s;
-		}
-		if ((h->flags & W_ANALYSIS) && !negated(s, i)) {
-			ev->analysis++;
-			if (ev->analysis_word == NULL)
-				ev->analysis_word = h->s;
-		}
-		if (h->flags & W_MATH) {
-			ev->math++;
-			if (ev->math_word == NULL)
-				ev->math_word = h->s;
-		}
-		if (h->flags & W_DEBUG) {
-			ev->debug++;
-			ev->fault += !(h->flags & W_NOUN);
-			if (ev->debug_word == NULL)
-				ev->debug_word = h->s;
-		}
-		if (h->flags & W_TECH) {
-			ev->tech++;
-			if (ev->tech_word == NULL)
-				ev->tech_word = h->s;
-		}
-		if (h->flags & W_GREET) {
-			ev->greet++;
-			if (ev->greet_word == NULL)
-				ev->greet_word = h->s;
-		}
-		if (h->flags & W_HOWTO) {
-			ev->howto++;
-			if (ev->howto_word == NULL)
-				ev->howto_word = h->s;
-		}
-		if (h->flags & W_OFFER)
-			ev->offer++;
-		if (h->flags & W_CHECK)
-			ev->check++;
-		if (h->at > 0 && (h->flags & W_DOIT) && ev->lead == W_YES)
-			ev->lead = W_DOIT;
-	}
+	for (i = 0; i < s->nhit; i++)
+		ack_words += gather_hit(s, i, ev);
 	for (i = 0; i < s->ntok; i++)
 		other_words += !s->tok[i].cjk;
 	other_words -= ack_words;
