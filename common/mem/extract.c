@@ -437,113 +437,202 @@ antecedent(struct extract *x, int u, struct word val)
 }
 
 /*
+ * The patterns of a change.  Each looks at the words w[0..n) of unit u
+ * from word *i; if the pattern's words are there it notes the change it
+ * finds (set_value), may move *i past them, and returns 1, so that no
+ * other pattern is tried at *i.
+ */
+struct words {
+	struct word *w;
+	int n, u;
+};
+
+static const struct word none = {"", 0};
+
+/* a -> b, key: a -> b */
+static int
+change_arrow(struct extract *x, const struct words *ws, int *pi)
+{
+	const struct word *w = ws->w;
+	int i = *pi;
+
+	if (!(is(w[i], ARROW) || is(w[i], "->") || is(w[i], "=>")) || i == 0 ||
+	    i + 1 >= ws->n)
+		return 0;
+	set_value(x,
+	    i >= 2 && w[i - 2].s[w[i - 2].len - 1] == ':' ? w[i - 2] : w[i - 1],
+	    w[i - 1], w[i + 1], ws->u);
+	return 1;
+}
+
+/* rename [the function] a to b */
+static int
+change_rename(struct extract *x, const struct words *ws, int *pi)
+{
+	const struct word *w = ws->w;
+	int i = *pi, n = ws->n, j;
+
+	if (!starts(w[i], "renam") || is(w[i], "renamed") || i + 1 >= n)
+		return 0;
+	for (j = i + 1; j < n && j < i + 3 && filler_word(w[j]); j++)
+		;
+	if (j + 2 < n &&
+	    (is(w[j + 1], "to") || is(w[j + 1], "as") || is(w[j + 1], "into")))
+		set_value(x, w[j], w[j], w[j + 2], ws->u);
+	return 1;
+}
+
+/* a (was|has been) renamed to b; renamed a to b */
+static int
+change_renamed(struct extract *x, const struct words *ws, int *pi)
+{
+	const struct word *w = ws->w;
+	int i = *pi, n = ws->n, j;
+
+	if (!is(w[i], "renamed"))
+		return 0;
+	if (i + 2 < n && is(w[i + 1], "to")) {
+		for (j = i - 1; j > 0 &&
+		     (is(w[j], "was") || is(w[j], "been") || is(w[j], "is") ||
+			 is(w[j], "has") || is(w[j], "got"));
+		     j--)
+			;
+		if (j >= 0 && j < i)
+			set_value(x, w[j], w[j], w[i + 2], ws->u);
+		return 1;
+	}
+	if (i + 3 < n && (is(w[i + 2], "to") || is(w[i + 2], "as"))) {
+		set_value(x, w[i + 1], w[i + 1], w[i + 3], ws->u);
+		return 1;
+	}
+	return 0;
+}
+
+/* [change] the port from a to b; from 1 MiB to 4 MiB */
+static int
+change_from_to(struct extract *x, const struct words *ws, int *pi)
+{
+	struct word *w = ws->w, a, b;
+	int i = *pi, n = ws->n, j, t;
+
+	if (!is(w[i], "from") || i + 3 >= n ||
+	    !(is(w[i + 2], "to") ||
+		(i + 4 < n && is(w[i + 3], "to") && unit_word(w[i + 2]))) ||
+	    !(value_like(clean(w[i + 1])) ||
+		value_like(clean(w[i + 3 + is(w[i + 3], "to")]))))
+		return 0;
+	a = with_unit(w, n, i + 1);
+	t = is(w[i + 2], "to") ? i + 2 : i + 3;
+	b = with_unit(w, n, t + 1);
+	for (j = i - 1; j > 0 && filler_word(w[j]); j--)
+		;
+	set_value(
+	    x, j >= 0 && j < i && !change_verb(w[j]) ? w[j] : a, a, b, ws->u);
+	*pi = t + 1;
+	return 1;
+}
+
+/* set the timeout to 30s; change it to 14 days */
+static int
+change_set_to(struct extract *x, const struct words *ws, int *pi)
+{
+	struct word *w = ws->w, b;
+	int i = *pi, n = ws->n, j, k;
+
+	if (!change_verb(w[i]) || i + 2 >= n)
+		return 0;
+	for (j = i + 1;
+	     j < n && j < i + 6 && !is(w[j], "to") && !is(w[j], "from"); j++)
+		;
+	if (j >= n - 1 || !is(w[j], "to") || j <= i + 1 ||
+	    !value_like(clean(w[j + 1])))
+		return 1;
+	b = with_unit(w, n, j + 1);
+	for (k = j - 1; k > i + 1 && filler_word(w[k]); k--)
+		;
+	if (!filler_word(w[k]))
+		set_value(x, w[k], none, b, ws->u);
+	else if (is(w[k], "it") || is(w[k], "that"))
+		antecedent(x, ws->u, b); /* "change it to 14 days": of what? */
+	return 1;
+}
+
+/* use b instead of a; x is now b */
+static int
+change_instead_now(struct extract *x, const struct words *ws, int *pi)
+{
+	struct word *w = ws->w;
+	int i = *pi, n = ws->n;
+
+	if (is(w[i], "instead") && i + 2 < n && is(w[i + 1], "of") && i > 0 &&
+	    value_like(clean(w[i - 1])) && value_like(clean(w[i + 2]))) {
+		set_value(x, w[i + 2], w[i + 2], w[i - 1], ws->u);
+		return 1;
+	}
+	if (is(w[i], "now") && i >= 2 && i + 1 < n &&
+	    (is(w[i - 1], "is") || is(w[i - 1], "are")) &&
+	    value_like(clean(w[i + 1])) && !filler_word(w[i - 2])) {
+		set_value(x, w[i - 2], none, with_unit(w, n, i + 1), ws->u);
+		return 1;
+	}
+	return 0;
+}
+
+/* x=b in a word, or x = b */
+static int
+change_equals(struct extract *x, const struct words *ws, int *pi)
+{
+	const struct word *w = ws->w;
+	int i = *pi, n = ws->n;
+	const char *eq = memchr(w[i].s, '=', w[i].len);
+
+	if (eq != NULL && eq > w[i].s && eq + 1 < w[i].s + w[i].len &&
+	    eq[1] != '=' && eq[-1] != '!' && eq[-1] != '<' && eq[-1] != '>') {
+		struct word k = {w[i].s, (size_t)(eq - w[i].s)};
+		struct word v = {eq + 1, (size_t)(w[i].s + w[i].len - eq - 1)};
+
+		if (value_like(clean(k)) || isupper((unsigned char)k.s[0]))
+			set_value(x, k, none, v, ws->u);
+		return 1;
+	}
+	if (is(w[i], "=") && i > 0 && i + 1 < n &&
+	    value_like(clean(w[i - 1]))) {
+		set_value(x, w[i - 1], none, w[i + 1], ws->u);
+		return 1;
+	}
+	return 0;
+}
+
+static int (*const change_patterns[])(struct extract *, const struct words *,
+    int *) = {change_arrow, change_rename, change_renamed, change_from_to,
+    change_set_to, change_instead_now, change_equals};
+
+/*
  * Finds what a unit says changed: "a -> b", "renamed a to b", "x from
  * a to b", "set x to b", "use b instead of a", "x is now b", "x = b".
  */
 static void
 find_changes(struct extract *x, int u)
 {
-	struct word w[MAX_WORDS], none = {"", 0}, key;
+	struct word w[MAX_WORDS];
 	/* a copy: set_value adds to x->text, which may move */
 	char *s = xstrndup(str(x, x->u[u].off), x->u[u].len);
-	int n = split_words(s, x->u[u].len, w, MAX_WORDS), i, j;
-	const char *eq;
+	struct words ws = {w, split_words(s, x->u[u].len, w, MAX_WORDS), u};
+	size_t p;
+	int i;
 
-	for (i = 0; i < n; i++) {
-		/* Most words begin none of the patterns below. */
+	for (i = 0; i < ws.n; i++) {
+		/* Most words begin none of the patterns. */
 		if (strchr("sbcdilmnprfu", (unsigned char)w[i].s[0] | 0x20) ==
 			NULL &&
 		    (unsigned char)w[i].s[0] != 0xe2 && w[i].s[0] != '-' &&
 		    memchr(w[i].s, '=', w[i].len) == NULL)
 			continue;
-		if ((is(w[i], ARROW) || is(w[i], "->") || is(w[i], "=>")) &&
-		    i > 0 && i + 1 < n) {
-			key = i >= 2 && w[i - 2].s[w[i - 2].len - 1] == ':'
-			    ? w[i - 2]
-			    : w[i - 1];
-			set_value(x, key, w[i - 1], w[i + 1], u);
-		} else if (starts(w[i], "renam") && !is(w[i], "renamed") &&
-		    i + 1 < n) {
-			/* rename [the function] a to b */
-			for (j = i + 1; j < n && j < i + 3 && filler_word(w[j]);
-			     j++)
-				;
-			if (j + 2 < n &&
-			    (is(w[j + 1], "to") || is(w[j + 1], "as") ||
-				is(w[j + 1], "into")))
-				set_value(x, w[j], w[j], w[j + 2], u);
-		} else if (is(w[i], "renamed") && i + 2 < n &&
-		    is(w[i + 1], "to")) {
-			/* a (was|has been) renamed to b, or renamed a to b */
-			for (j = i - 1; j > 0 &&
-			     (is(w[j], "was") || is(w[j], "been") ||
-				 is(w[j], "is") || is(w[j], "has") ||
-				 is(w[j], "got"));
-			     j--)
-				;
-			if (j >= 0 && j < i)
-				set_value(x, w[j], w[j], w[i + 2], u);
-		} else if (is(w[i], "renamed") && i + 3 < n &&
-		    (is(w[i + 2], "to") || is(w[i + 2], "as"))) {
-			set_value(x, w[i + 1], w[i + 1], w[i + 3], u);
-		} else if (is(w[i], "from") && i + 3 < n &&
-		    (is(w[i + 2], "to") ||
-			(i + 4 < n && is(w[i + 3], "to") &&
-			    unit_word(w[i + 2]))) &&
-		    (value_like(clean(w[i + 1])) ||
-			value_like(clean(w[i + 3 + is(w[i + 3], "to")])))) {
-			/* [change] the port from a to b; from 1 MiB to 4 MiB */
-			struct word a = with_unit(w, n, i + 1);
-			int t = is(w[i + 2], "to") ? i + 2 : i + 3;
-			struct word b = with_unit(w, n, t + 1);
-
-			for (j = i - 1; j > 0 && filler_word(w[j]); j--)
-				;
-			key = j >= 0 && j < i && !change_verb(w[j]) ? w[j] : a;
-			set_value(x, key, a, b, u);
-			i = t + 1;
-		} else if (change_verb(w[i]) && i + 2 < n) {
-			/* set the timeout to 30s */
-			for (j = i + 1; j < n && j < i + 6 && !is(w[j], "to") &&
-			     !is(w[j], "from");
-			     j++)
-				;
-			if (j < n - 1 && is(w[j], "to") && j > i + 1 &&
-			    value_like(clean(w[j + 1]))) {
-				int k = j - 1;
-				struct word b = with_unit(w, n, j + 1);
-
-				while (k > i + 1 && filler_word(w[k]))
-					k--;
-				if (!filler_word(w[k]))
-					set_value(x, w[k], none, b, u);
-				else if (is(w[k], "it") || is(w[k], "that"))
-					/* "change it to 14 days": of what? */
-					antecedent(x, u, b);
-			}
-		} else if (is(w[i], "instead") && i + 2 < n &&
-		    is(w[i + 1], "of") && i > 0 &&
-		    value_like(clean(w[i - 1])) &&
-		    value_like(clean(w[i + 2]))) {
-			set_value(x, w[i + 2], w[i + 2], w[i - 1], u);
-		} else if (is(w[i], "now") && i >= 2 && i + 1 < n &&
-		    (is(w[i - 1], "is") || is(w[i - 1], "are")) &&
-		    value_like(clean(w[i + 1])) && !filler_word(w[i - 2])) {
-			set_value(x, w[i - 2], none, with_unit(w, n, i + 1), u);
-		} else if ((eq = memchr(w[i].s, '=', w[i].len)) != NULL &&
-		    eq > w[i].s && eq + 1 < w[i].s + w[i].len && eq[1] != '=' &&
-		    eq[-1] != '!' && eq[-1] != '<' && eq[-1] != '>') {
-			struct word k = {w[i].s, (size_t)(eq - w[i].s)};
-			struct word v = {
-			    eq + 1, (size_t)(w[i].s + w[i].len - eq - 1)};
-
-			if (value_like(clean(k)) ||
-			    isupper((unsigned char)k.s[0]))
-				set_value(x, k, none, v, u);
-		} else if (is(w[i], "=") && i > 0 && i + 1 < n &&
-		    value_like(clean(w[i - 1]))) {
-			set_value(x, w[i - 1], none, w[i + 1], u);
-		}
+		for (p = 0;
+		     p < sizeof(change_patterns) / sizeof(change_patterns[0]) &&
+		     !change_patterns[p](x, &ws, &i);
+		     p++)
+			;
 	}
 	free(s);
 }
