@@ -816,38 +816,42 @@ check_options(void)
 	}
 }
 
-int
-main(int argc, char *argv[])
+/* The options; those without a short one are numbered from 256. */
+enum {
+	OPT_ASK = 256,
+	OPT_BASELINE,
+	OPT_BUDGET,
+	OPT_ENGINE,
+	OPT_KEEP,
+	OPT_SAVE_STATE,
+	OPT_SIZE,
+	OPT_SUMMARIZER,
+	OPT_TEXT,
+	OPT_VERSION
+};
+
+static const struct option longopts[] = {
+    {"ask", required_argument, NULL, OPT_ASK},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"budget", required_argument, NULL, OPT_BUDGET},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"help", no_argument, NULL, 'h'},
+    {"keep", required_argument, NULL, OPT_KEEP},
+    {"model", required_argument, NULL, 'm'},
+    {"plain", no_argument, NULL, 't'},
+    {"save-state", required_argument, NULL, OPT_SAVE_STATE},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"summarizer", required_argument, NULL, OPT_SUMMARIZER},
+    {"text", no_argument, NULL, OPT_TEXT},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* Parses the options into opt. */
+static void
+parse_options(int argc, char *argv[])
 {
-	enum {
-		OPT_ASK = 256,
-		OPT_BASELINE,
-		OPT_BUDGET,
-		OPT_ENGINE,
-		OPT_KEEP,
-		OPT_SAVE_STATE,
-		OPT_SIZE,
-		OPT_SUMMARIZER,
-		OPT_TEXT,
-		OPT_VERSION
-	};
-	static const struct option longopts[] = {
-	    {"ask", required_argument, NULL, OPT_ASK},
-	    {"baseline", required_argument, NULL, OPT_BASELINE},
-	    {"budget", required_argument, NULL, OPT_BUDGET},
-	    {"engine", required_argument, NULL, OPT_ENGINE},
-	    {"help", no_argument, NULL, 'h'},
-	    {"keep", required_argument, NULL, OPT_KEEP},
-	    {"model", required_argument, NULL, 'm'},
-	    {"plain", no_argument, NULL, 't'},
-	    {"save-state", required_argument, NULL, OPT_SAVE_STATE},
-	    {"size", required_argument, NULL, OPT_SIZE},
-	    {"summarizer", required_argument, NULL, OPT_SUMMARIZER},
-	    {"text", no_argument, NULL, OPT_TEXT},
-	    {"version", no_argument, NULL, OPT_VERSION},
-	    {NULL, 0, NULL, 0},
-	};
-	int ch, status;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "hm:t", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -897,6 +901,14 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	int status;
+
+	parse_options(argc, argv);
 	if (models_load(&cfg) != 0)
 		exit(1);
 	check_options();
