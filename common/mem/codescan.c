@@ -1433,82 +1433,104 @@ git_paths(const char *p, const char *e, struct diff_file *f)
 	f->new_path = trimmed(b + 1, e);
 }
 
-int
-diff_next_file(const char *text, size_t len, size_t *pos, struct diff_file *f)
+/* Where a diff is read: the line at p, ending at e, the next at next. */
+struct cursor {
+	const char *p, *e, *next, *end;
+};
+
+/* What git's extended header lines said of a file. */
+struct diff_flags {
+	int created, deleted, renamed;
+};
+
+/* The lines after "diff --git": modes, renames, index; up to the rest. */
+static void
+git_extended(struct cursor *c, struct diff_file *f, struct diff_flags *fl)
 {
-	const char *end = text + len, *p = text + *pos, *e, *next, *n2, *last;
-	int git, renamed = 0, created = 0, deleted = 0, in_hunk = 0;
-	const char *hunks = NULL;
+	const char *p, *e;
+
+	for (c->p = c->next; c->p < c->end; c->p = c->next) {
+		p = c->p;
+		e = c->e = eol(p, c->end, &c->next);
+		if (begins(p, e, "new file mode")) {
+			fl->created = 1;
+		} else if (begins(p, e, "deleted file mode")) {
+			fl->deleted = 1;
+		} else if (begins(p, e, "rename from ")) {
+			/* Rename lines name the paths bare. */
+			f->old_path = trimmed(p + 12, e);
+			fl->renamed = 1;
+		} else if (begins(p, e, "rename to ")) {
+			f->new_path = trimmed(p + 10, e);
+			fl->renamed = 1;
+		} else if (!(begins(p, e, "index ") ||
+			       begins(p, e, "similarity index") ||
+			       begins(p, e, "dissimilarity index") ||
+			       begins(p, e, "old mode") ||
+			       begins(p, e, "new mode") ||
+			       begins(p, e, "copy from") ||
+			       begins(p, e, "copy to") ||
+			       begins(p, e, "Binary files"))) {
+			break;
+		}
+	}
+}
+
+/*
+ * The "--- a" and "+++ b" lines at c->p, if they are there and the
+ * file's: their paths into f.  Returns where the file's lines end so far.
+ */
+static const char *
+unified_paths(struct cursor *c, struct diff_file *f, int git, int renamed)
+{
+	const char *e2, *n2;
 	struct diff_file h;
 
-	for (; p < end; p = next) {
-		e = eol(p, end, &next);
-		if (file_header(p, e, next, end))
-			break;
+	if (c->p >= c->end || !begins(c->p, c->e, "--- ") || c->next >= c->end)
+		return c->p;
+	e2 = eol(c->next, c->end, &n2);
+	if (!begins(c->next, e2, "+++ "))
+		return c->p;
+	h.old_path = header_path(c->p + 4, c->e);
+	h.new_path = header_path(c->next + 4, e2);
+	strip_prefixes(&h, git);
+	/*
+	 * A rename that changed nothing has no hunks: headers of other
+	 * paths are the next file's, with no "diff --git".
+	 */
+	if (renamed &&
+	    (!same_span(&h.old_path, &f->old_path) ||
+		!same_span(&h.new_path, &f->new_path))) {
+		c->end = c->p;
+		return c->p;
 	}
-	if (p >= end)
-		return 0;
-	memset(f, 0, sizeof(*f));
-	f->start = (size_t)(p - text);
-	git = begins(p, e, "diff --git ");
-	if (git) {
-		git_paths(p, e, f);
-		strip_prefixes(f, 1);
-		for (p = next; p < end; p = next) {
-			e = eol(p, end, &next);
-			if (begins(p, e, "new file mode")) {
-				created = 1;
-			} else if (begins(p, e, "deleted file mode")) {
-				deleted = 1;
-			} else if (begins(p, e, "rename from ")) {
-				/* Rename lines name the paths bare. */
-				f->old_path = trimmed(p + 12, e);
-				renamed = 1;
-			} else if (begins(p, e, "rename to ")) {
-				f->new_path = trimmed(p + 10, e);
-				renamed = 1;
-			} else if (!(begins(p, e, "index ") ||
-				       begins(p, e, "similarity index") ||
-				       begins(p, e, "dissimilarity index") ||
-				       begins(p, e, "old mode") ||
-				       begins(p, e, "new mode") ||
-				       begins(p, e, "copy from") ||
-				       begins(p, e, "copy to") ||
-				       begins(p, e, "Binary files"))) {
-				break;
-			}
-		}
-	}
-	last = p;
-	if (p < end && begins(p, e, "--- ") && next < end &&
-	    begins(next, eol(next, end, &n2), "+++ ")) {
-		h.old_path = header_path(p + 4, e);
-		h.new_path = header_path(next + 4, eol(next, end, &n2));
-		strip_prefixes(&h, git);
-		/*
-		 * A rename that changed nothing has no hunks: headers of
-		 * other paths are the next file's, with no "diff --git".
-		 */
-		if (renamed &&
-		    (!same_span(&h.old_path, &f->old_path) ||
-			!same_span(&h.new_path, &f->new_path))) {
-			end = p;
-		} else {
-			f->old_path = h.old_path;
-			f->new_path = h.new_path;
-			p = last = n2;
-		}
-	}
-	for (; p < end; p = next) {
-		e = eol(p, end, &next);
+	f->old_path = h.old_path;
+	f->new_path = h.new_path;
+	c->p = n2;
+	return n2;
+}
+
+/*
+ * The hunks from c->p, their lines added and removed counted into f.
+ * Returns where the file's lines end.
+ */
+static const char *
+read_hunks(struct cursor *c, struct diff_file *f, const char *last)
+{
+	const char *hunks = NULL, *p, *e, *n2;
+	int in_hunk = 0;
+
+	for (; c->p < c->end; c->p = c->next) {
+		p = c->p;
+		e = eol(p, c->end, &c->next);
 		if (begins(p, e, "@@")) {
 			if (hunks == NULL)
 				hunks = p;
 			in_hunk = 1;
-		} else if (file_header(p, e, next, end) ||
+		} else if (file_header(p, e, c->next, c->end) ||
 		    !(hunk_line(p, e) ||
-			(p == e && in_hunk && next < end &&
-			    hunk_line(next, eol(next, end, &n2))))) {
+			(p == e && in_hunk && c->next < c->end &&
+			    hunk_line(c->next, eol(c->next, c->end, &n2))))) {
 			break;
 		} else {
 			if (hunks == NULL)
@@ -1519,17 +1541,44 @@ diff_next_file(const char *text, size_t len, size_t *pos, struct diff_file *f)
 			else if (*p == '-')
 				f->removed++;
 		}
-		last = next;
+		last = c->next;
 	}
 	if (hunks != NULL)
 		f->hunks = (struct code_span){hunks, (size_t)(last - hunks)};
+	return last;
+}
+
+int
+diff_next_file(const char *text, size_t len, size_t *pos, struct diff_file *f)
+{
+	struct cursor c = {text + *pos, NULL, NULL, text + len};
+	struct diff_flags fl = {0, 0, 0};
+	const char *last;
+	int git;
+
+	for (; c.p < c.end; c.p = c.next) {
+		c.e = eol(c.p, c.end, &c.next);
+		if (file_header(c.p, c.e, c.next, c.end))
+			break;
+	}
+	if (c.p >= c.end)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->start = (size_t)(c.p - text);
+	git = begins(c.p, c.e, "diff --git ");
+	if (git) {
+		git_paths(c.p, c.e, f);
+		strip_prefixes(f, 1);
+		git_extended(&c, f, &fl);
+	}
+	last = read_hunks(&c, f, unified_paths(&c, f, git, fl.renamed));
 	f->end = (size_t)(last - text);
 	*pos = f->end;
-	if (created || f->old_path.len == 0)
+	if (fl.created || f->old_path.len == 0)
 		f->change = DIFF_CREATED;
-	else if (deleted || f->new_path.len == 0)
+	else if (fl.deleted || f->new_path.len == 0)
 		f->change = DIFF_DELETED;
-	else if (renamed || (git && !same_span(&f->old_path, &f->new_path)))
+	else if (fl.renamed || (git && !same_span(&f->old_path, &f->new_path)))
 		f->change = DIFF_RENAMED; /* diff -u's old name: a backup */
 	else
 		f->change = DIFF_MODIFIED;
