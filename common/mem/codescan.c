@@ -474,102 +474,129 @@ js_function_value(const struct lines *l, size_t li, const char *p)
 	return 0;
 }
 
+/* "function [*]name[<T>](...) {" from p, after the word "function". */
+static void
+js_function_decl(
+    const struct lines *l, size_t i, const char *p, struct code_defs *out)
+{
+	const char *e = line_end(&l->v[i]), *name, *q;
+	size_t li = i, n;
+
+	p = skip_ws(p, e);
+	if (p < e && *p == '*')
+		p = skip_ws(p + 1, e);
+	name = p;
+	q = ident_end(p, e);
+	n = (size_t)(q - p);
+	p = skip_ws(q, e);
+	if (n > 0 && p < e && *p == '<' &&
+	    !match_close(l, &li, &p, '<', '>', ""))
+		return;
+	p = skip_ws(p, line_end(&l->v[li]));
+	if (n > 0 && li == i && p < e && *p == '(' &&
+	    match_close(l, &li, &p, '(', ')', JS_QUOTES) &&
+	    js_body_follows(l, li, p))
+		add_def(out, name, n, &l->v[i]);
+}
+
+/* "const|let|var name[: type] = <a function>", from after the keyword. */
+static void
+js_binding(
+    const struct lines *l, size_t i, const char *q, struct code_defs *out)
+{
+	const char *e = line_end(&l->v[i]), *name = skip_ws(q, e), *p;
+	size_t n;
+
+	q = ident_end(name, e);
+	n = (size_t)(q - name);
+	/* A type annotation runs to the "=" of the value. */
+	for (p = q; p < e; p++)
+		if (*p == '=' && p + 1 < e && p[1] != '>' && p[1] != '=')
+			break;
+	if (n > 0 && p < e && js_function_value(l, i, p + 1))
+		add_def(out, name, n, &l->v[i]);
+}
+
+/* "[module.]exports.name = <a function>"; 0 if the line is not one. */
+static int
+js_export(const struct lines *l, size_t i, const char *p, struct code_defs *out)
+{
+	const char *e = line_end(&l->v[i]), *name, *q;
+	size_t n;
+
+	if ((size_t)(e - p) > 8 && memcmp(p, "exports.", 8) == 0)
+		p += 8;
+	else if ((size_t)(e - p) > 15 && memcmp(p, "module.exports.", 15) == 0)
+		p += 15;
+	else
+		return 0;
+	name = p;
+	q = ident_end(p, e);
+	n = (size_t)(q - p);
+	p = skip_ws(q, e);
+	if (n > 0 && p < e && *p == '=' && js_function_value(l, i, p + 1))
+		add_def(out, name, n, &l->v[i]);
+	return 1;
+}
+
+/* A method of a class or an object: indented, "name(...) {". */
+static void
+js_method(const struct lines *l, size_t i, const char *p, struct code_defs *out)
+{
+	const char *e = line_end(&l->v[i]), *name, *q;
+	size_t li = i, n;
+
+	if (p == l->v[i].s)
+		return;
+	for (;;) {
+		q = ident_end(p, e);
+		if (!word_in(p, (size_t)(q - p), js_modifiers) ||
+		    skip_ws(q, e) == q || next_is(q, e, '('))
+			break;
+		p = skip_ws(q, e);
+	}
+	if (p < e && (*p == '*' || *p == '#'))
+		p++;
+	name = p;
+	q = ident_end(p, e);
+	n = (size_t)(q - p);
+	if (n == 0 || word_in(name, n, js_not_name))
+		return;
+	p = skip_ws(q, e);
+	if (p < e && *p == '<' && !match_close(l, &li, &p, '<', '>', ""))
+		return;
+	if (li == i && p < e && *p == '(' &&
+	    match_close(l, &li, &p, '(', ')', JS_QUOTES) &&
+	    js_body_follows(l, li, p))
+		add_def(out, name, n, &l->v[i]);
+}
+
 static void
 defs_js(const struct lines *l, struct code_defs *out)
 {
-	const char *p, *e, *q, *name, *start;
-	size_t i, li, n;
+	const char *p, *e, *q;
+	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		if (!l->v[i].mark)
 			continue;
 		e = line_end(&l->v[i]);
-		start = l->v[i].s;
-		p = skip_ws(start, e);
-		if (p >= e || *p == '/' || *p == '*')
-			continue;
-		if (take_word(&p, e, "declare"))
+		p = skip_ws(l->v[i].s, e);
+		if (p >= e || *p == '/' || *p == '*' ||
+		    take_word(&p, e, "declare"))
 			continue;
 		take_word(&p, e, "export");
 		take_word(&p, e, "default");
 		take_word(&p, e, "async");
 		q = ident_end(p, e);
-		if (word_is(p, (size_t)(q - p), "function")) {
-			p = skip_ws(q, e);
-			if (p < e && *p == '*')
-				p = skip_ws(p + 1, e);
-			name = p;
-			q = ident_end(p, e);
-			n = (size_t)(q - p);
-			p = skip_ws(q, e);
-			li = i;
-			if (n > 0 && p < e && *p == '<' &&
-			    !match_close(l, &li, &p, '<', '>', ""))
-				continue;
-			p = skip_ws(p, line_end(&l->v[li]));
-			if (n > 0 && li == i && p < e && *p == '(' &&
-			    match_close(l, &li, &p, '(', ')', JS_QUOTES) &&
-			    js_body_follows(l, li, p))
-				add_def(out, name, n, &l->v[i]);
-			continue;
-		}
-		if (word_is(p, (size_t)(q - p), "const") ||
+		if (word_is(p, (size_t)(q - p), "function"))
+			js_function_decl(l, i, q, out);
+		else if (word_is(p, (size_t)(q - p), "const") ||
 		    word_is(p, (size_t)(q - p), "let") ||
-		    word_is(p, (size_t)(q - p), "var")) {
-			name = skip_ws(q, e);
-			q = ident_end(name, e);
-			n = (size_t)(q - name);
-			/* A type annotation runs to the "=" of the value. */
-			for (p = q; p < e; p++)
-				if (*p == '=' && p + 1 < e && p[1] != '>' &&
-				    p[1] != '=')
-					break;
-			if (n > 0 && p < e && js_function_value(l, i, p + 1))
-				add_def(out, name, n, &l->v[i]);
-			continue;
-		}
-		if ((size_t)(e - p) > 8 && memcmp(p, "exports.", 8) == 0)
-			p += 8;
-		else if ((size_t)(e - p) > 15 &&
-		    memcmp(p, "module.exports.", 15) == 0)
-			p += 15;
-		else
-			goto method;
-		name = p;
-		q = ident_end(p, e);
-		n = (size_t)(q - p);
-		p = skip_ws(q, e);
-		if (n > 0 && p < e && *p == '=' &&
-		    js_function_value(l, i, p + 1))
-			add_def(out, name, n, &l->v[i]);
-		continue;
-	method:
-		/* A method of a class or an object: indented, "name(...) {". */
-		if (p == start)
-			continue;
-		for (;;) {
-			q = ident_end(p, e);
-			if (!word_in(p, (size_t)(q - p), js_modifiers) ||
-			    skip_ws(q, e) == q || next_is(q, e, '('))
-				break;
-			p = skip_ws(q, e);
-		}
-		if (p < e && (*p == '*' || *p == '#'))
-			p++;
-		name = p;
-		q = ident_end(p, e);
-		n = (size_t)(q - p);
-		if (n == 0 || word_in(name, n, js_not_name))
-			continue;
-		p = skip_ws(q, e);
-		li = i;
-		if (p < e && *p == '<' &&
-		    !match_close(l, &li, &p, '<', '>', ""))
-			continue;
-		if (li == i && p < e && *p == '(' &&
-		    match_close(l, &li, &p, '(', ')', JS_QUOTES) &&
-		    js_body_follows(l, li, p))
-			add_def(out, name, n, &l->v[i]);
+		    word_is(p, (size_t)(q - p), "var"))
+			js_binding(l, i, q, out);
+		else if (!js_export(l, i, p, out))
+			js_method(l, i, p, out);
 	}
 }
 
