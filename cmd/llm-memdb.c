@@ -894,6 +894,29 @@ run_embed(const char *model, const cJSON *texts, struct buf *out)
 	return status;
 }
 
+/* Stores an embedding record as the vector of model for the text hash. */
+static int
+store_embedding(const char *model, const cJSON *rec, const cJSON *hash)
+{
+	const char *of = msg_str(rec, "model"), *why = NULL;
+	struct vector v;
+	int rv;
+
+	if (hash == NULL)
+		why = "more vectors than texts";
+	else if (of == NULL || strcmp(of, model) != 0)
+		why = "a vector of another model than the one asked for";
+	else if (vector_from_json(
+		     cJSON_GetObjectItemCaseSensitive(rec, "vector"), &v,
+		     &why) == 0) {
+		rv = vectors_put(db, model, hash->valuestring, &v);
+		vector_release(&v);
+		return rv;
+	}
+	warnx("index --embed: %s; nothing stored of this call", why);
+	return -1;
+}
+
 /*
  * Stores the vectors of an llm-ask --embed output, the i-th for the
  * i-th of hashes, in one transaction, and adds its usage to the report.
@@ -903,10 +926,9 @@ static long
 store_vectors(const char *model, const struct buf *out, const cJSON *hashes,
     struct embed_report *er)
 {
-	const char *s = out->s, *end = s + out->len, *nl, *why, *type;
+	const char *s = out->s, *end = s + out->len, *nl, *type;
 	const cJSON *hash = hashes->child;
 	struct json_error e;
-	struct vector v;
 	cJSON *rec;
 	long n = 0;
 	int rv = store_exec(db, "BEGIN IMMEDIATE");
@@ -920,21 +942,9 @@ store_vectors(const char *model, const struct buf *out, const cJSON *hashes,
 		if (type != NULL && strcmp(type, "usage") == 0)
 			child_usage_add(er->cost, rec);
 		if (type != NULL && strcmp(type, "embedding") == 0) {
-			if (hash == NULL ||
-			    vector_from_json(
-				cJSON_GetObjectItemCaseSensitive(rec, "vector"),
-				&v, &why) < 0) {
-				warnx("index --embed: %s",
-				    hash == NULL ? "more vectors than texts"
-						 : why);
-				rv = -1;
-			} else {
-				rv = vectors_put(
-				    db, model, hash->valuestring, &v);
-				vector_release(&v);
-				hash = hash->next;
-				n++;
-			}
+			rv = store_embedding(model, rec, hash);
+			hash = hash != NULL ? hash->next : NULL;
+			n++;
 		}
 		cJSON_Delete(rec);
 	}

@@ -1018,6 +1018,27 @@ for line in open(sys.argv[1]):
 	[ "$(count embeddings)" = 2 ]
 }
 
+@test "index --embed: vectors of another model, of zeros or of no numbers store nothing" {
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	echo 'alpha words' >"$t/a.txt"
+	out="$BATS_TEST_TMPDIR/out.jsonl"
+	# The command that embeds is the user's to choose: this one prints
+	# what the test wrote and reads its input.
+	export LLMPIPE_ASK="cat '$out'; cat >/dev/null; :"
+	for vector in '"model":"other","dims":2,"vector":[1,0]' \
+		'"model":"text-embedding-3-small","dims":2,"vector":[0,0]' \
+		'"model":"text-embedding-3-small","dims":2,"vector":[1,"x"]'; do
+		echo "{\"type\":\"embedding\",$vector}" >"$out"
+		run -1 --separate-stderr llm-memdb index --embed "$t"
+		[ "$(count embeddings)" = 0 ]
+		echo "${stderr_lines[0]}" >>"$BATS_TEST_TMPDIR/errors"
+	done
+	[ "$(cat "$BATS_TEST_TMPDIR/errors")" = "llm-memdb: index --embed: a vector of another model than the one asked for; nothing stored of this call
+llm-memdb: index --embed: the vector is all zeros; nothing stored of this call
+llm-memdb: index --embed: the vector holds a value that is not a finite number; nothing stored of this call" ]
+}
+
 @test "search is hybrid once the index has vectors: BM25 and the nearest docs, fused by rank" {
 	fake_embed trigram
 	t="$BATS_TEST_TMPDIR/tree"
