@@ -958,6 +958,24 @@ true' ]
 	[[ "${lines[1]}" != *cost_usd* ]] # its price is not in the table
 }
 
+@test "--embed: a local server's model, from the configuration" {
+	fake
+	unset OPENAI_API_KEY
+	mkdir -p config/llmpipe
+	cat >config/llmpipe/config <<-EOF
+	[model nomic]
+	provider = local
+	api_id = nomic-embed-text
+	context = 2048
+	EOF
+	run -0 --separate-stderr env LOCAL_BASE_URL="$OPENAI_BASE_URL" \
+		LOCAL_API_KEY=sk-local-1 llm-ask --embed -m nomic 'hello there'
+	[[ "${lines[0]}" == '{"type":"embedding","model":"nomic","dims":8,'* ]]
+	[[ "${lines[1]}" == '{"type":"usage","model":"nomic","provider":"local",'* ]]
+	[ "$(logged 'r["path"] + " " + r["body"]["model"]')" = '"/v1/embeddings nomic-embed-text"' ]
+	[ "$(logged 'r["headers"]["authorization"]')" = '"Bearer sk-local-1"' ]
+}
+
 @test "--embed: a transient failure is retried; a lasting one says how far it got" {
 	fake 'status 429 retry-after=0' ok 'status 500' 'status 500' 'status 500'
 	printf '{"text":"t%s"}\n' 1 2 3 4 >in
