@@ -76,7 +76,8 @@ static const struct model builtin[] = {
 	    COUNT_EXACT, "cl100k_base", 0, 8191, 8191, 0,
 	    P(0.13, 0.13, 0, "2026-02-23")},
 	{"text-embedding-ada-002", "openai", "text-embedding-ada-002",
-	    COUNT_EXACT, "cl100k_base", 0, 8191, 8191, 0, UNPRICED},
+	    COUNT_EXACT, "cl100k_base", 0, 8191, 8191, 0,
+	    P(0.10, 0.10, 0, "2026-11-01")},
 	/*
 	 * Anthropic: the tokenizer is not public.  The aliases follow the
 	 * current models (platform.claude.com model pages); claude-sonnet
