@@ -1027,7 +1027,7 @@ for line in open(sys.argv[1]):
 	# what the test wrote and reads its input.
 	export LLMPIPE_ASK="cat '$out'; cat >/dev/null; :"
 	for vector in '"model":"other","dims":2,"vector":[1,0]' \
-		'"model":"text-embedding-3-small","dims":2,"vector":[0,0]' \
+		'"model":"text-embedding-3-small","dims":2,"vector":[1e-82,0]' \
 		'"model":"text-embedding-3-small","dims":2,"vector":[1,"x"]'; do
 		echo "{\"type\":\"embedding\",$vector}" >"$out"
 		run -1 --separate-stderr llm-memdb index --embed "$t"

@@ -27,8 +27,10 @@ vector_from_json(const cJSON *array, struct vector *out, const char **why)
 			vector_release(out);
 			return -1;
 		}
-		out->v[i++] = (float)x->valuedouble;
-		norm += x->valuedouble * x->valuedouble;
+		/* The length of what is kept: 1e-82 is 0 as a float. */
+		out->v[i] = (float)x->valuedouble;
+		norm += (double)out->v[i] * out->v[i];
+		i++;
 	}
 	if (norm == 0) {
 		*why = "the vector is all zeros";
