@@ -36,6 +36,7 @@ static sqlite3 *db;
 static const char *db_arg; /* --db */
 static char *db_default;   /* else this */
 static struct config cfg;
+static int exact_vectors; /* search --exact */
 
 /* A subcommand: its synopsis (after "llm-memdb [--db path]"), its help. */
 struct command {
@@ -83,13 +84,17 @@ static const struct command commands[] = {
 	"  -q, --query Q    hits for Q from other sessions\n"
 	"      --hits N     at most N hits (5)\n",
 	cmd_context},
-    {"search", "search [-s session] [-k kind] [-n count] [--any] query ...",
-	"Finds records and indexed files by BM25.\n"
+    {"search",
+	"search [-s session] [-k kind] [-n count] [--any] [--exact] query ...",
+	"Finds records and indexed files by BM25, and by vectors when\n"
+	"the index has them.\n"
 	"\n"
 	"  -s, --session S  in S only\n"
 	"  -k, --kind K     message, summary, fact or doc (repeatable)\n"
 	"  -n, --count N    at most N results (10)\n"
-	"      --any        any word rather than all\n",
+	"      --any        any word rather than all\n"
+	"      --exact      read every vector, not only those whose signs\n"
+	"                   are near the query's (slower)\n",
 	cmd_search},
     {"sessions", "sessions", "Lists the sessions.\n", cmd_sessions},
     {"session", "session new [name] | rm name | rename old new",
@@ -899,8 +904,9 @@ static int
 store_embedding(const char *model, const cJSON *rec, const cJSON *hash)
 {
 	const char *of = msg_str(rec, "model"), *why = NULL;
+	struct buf refused = BUF_INIT;
 	struct vector v;
-	int rv;
+	int rv = -2;
 
 	if (hash == NULL)
 		why = "more vectors than texts";
@@ -909,12 +915,14 @@ store_embedding(const char *model, const cJSON *rec, const cJSON *hash)
 	else if (vector_from_json(
 		     cJSON_GetObjectItemCaseSensitive(rec, "vector"), &v,
 		     &why) == 0) {
-		rv = vectors_put(db, model, hash->valuestring, &v);
+		rv = vectors_put(db, model, hash->valuestring, &v, &refused);
+		why = refused.s;
 		vector_release(&v);
-		return rv;
 	}
-	warnx("index --embed: %s; nothing stored of this call", why);
-	return -1;
+	if (rv == -2)
+		warnx("index --embed: %s; nothing stored of this call", why);
+	buf_release(&refused);
+	return rv < 0 ? -1 : 0;
 }
 
 /*
@@ -948,6 +956,8 @@ store_vectors(const char *model, const struct buf *out, const cJSON *hashes,
 		}
 		cJSON_Delete(rec);
 	}
+	if (rv == 0)
+		rv = vectors_refresh(db);
 	if (rv == 0 && store_exec(db, "COMMIT") == 0)
 		return n;
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -967,7 +977,7 @@ embed_docs(const char *model, struct embed_report *er)
 	long pending, stored;
 	int status = 0;
 
-	if ((stored = vectors_prune(db, model)) < 0)
+	if ((stored = vectors_prune(db, model)) < 0 || vectors_refresh(db) < 0)
 		return 1;
 	er->pruned = (size_t)stored;
 	while (status == 0) {
@@ -1036,7 +1046,7 @@ near_docs(const char *text, struct vector_hit *near)
 			&why) == 0) {
 			why = "the vectors do not match";
 			n = vectors_nearest(
-			    db, model.s, &v, SEARCH_FUSED, near);
+			    db, model.s, &v, SEARCH_FUSED, exact_vectors, near);
 		}
 	}
 	if (n < 0 && !said++)
@@ -1132,10 +1142,11 @@ print_hits(unsigned mask, sqlite3_int64 session, const struct search_query *q,
 static int
 cmd_search(int argc, char *argv[])
 {
-	enum { OPT_ANY = 256 };
+	enum { OPT_ANY = 256, OPT_EXACT };
 	static const struct option opts[] = {
 	    HELP_OPTION,
 	    {"any", no_argument, NULL, OPT_ANY},
+	    {"exact", no_argument, NULL, OPT_EXACT},
 	    {"count", required_argument, NULL, 'n'},
 	    {"kind", required_argument, NULL, 'k'},
 	    {"session", required_argument, NULL, 's'},
@@ -1162,6 +1173,9 @@ cmd_search(int argc, char *argv[])
 			break;
 		case OPT_ANY:
 			q.any = 1;
+			break;
+		case OPT_EXACT:
+			exact_vectors = 1;
 			break;
 		default:
 			other_option(ch);

@@ -62,7 +62,7 @@ teardown() {
 	chat
 	chat
 	run llm-memdb stats
-	[[ "$output" =~ ^\{\"schema\":4,\"sessions\":2,\"records\":8,\"messages\":6,\"summaries\":1,\"facts\":1,\"fact_ops\":1,\"calls\":3,\"files\":0,\"docs\":0,\"vectors\":0,\"bytes\":[0-9]+\}$ ]]
+	[[ "$output" =~ ^\{\"schema\":5,\"sessions\":2,\"records\":8,\"messages\":6,\"summaries\":1,\"facts\":1,\"fact_ops\":1,\"calls\":3,\"files\":0,\"docs\":0,\"vectors\":0,\"bytes\":[0-9]+\}$ ]]
 }
 
 @test "a bad line anywhere commits nothing and names the line" {
@@ -519,7 +519,7 @@ llm-memdb: bad input: nothing added" ]
 	run llm-memdb log -s old
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 3 ]
-	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 4 ]
+	[ "$(sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version')" = 5 ]
 	# Version 2 recovers the cached tokens version 1 kept only in JSON.
 	run llm-memdb cost
 	[ "$output" = '{"calls":1,"input_tokens":50,"output_tokens":7,"cached_tokens":32,"cost_usd":0.0002}' ]
@@ -537,7 +537,7 @@ llm-memdb: bad input: nothing added" ]
 	llm-memdb stats >/dev/null
 	sqlite3 "$LLMPIPE_DB" 'PRAGMA user_version = 9'
 	run -1 --separate-stderr llm-memdb stats
-	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: schema version 9 is newer than this llm-memdb's (4)" ]
+	[ "$stderr" = "llm-memdb: $LLMPIPE_DB: schema version 9 is newer than this llm-memdb's (5)" ]
 }
 
 @test "a file that is not a database is an error and is left alone" {
@@ -851,7 +851,7 @@ src/long.txt" ]
 	chat
 	run -2 --separate-stderr llm-memdb search -s s1 -k doc malloc
 	[ "${stderr_lines[0]}" = "llm-memdb: search: docs belong to no session; leave out -s" ]
-	[ "${stderr_lines[1]}" = "usage: llm-memdb [--db path] search [-s session] [-k kind] [-n count] [--any] query ..." ]
+	[ "${stderr_lines[1]}" = "usage: llm-memdb [--db path] search [-s session] [-k kind] [-n count] [--any] [--exact] query ..." ]
 }
 
 @test "--tee prints what is stored; a different record under a stored id is reported" {
@@ -1069,6 +1069,46 @@ llm-memdb: index --embed: the vector holds a value that is not a finite number; 
 	[[ "${lines[0]}" == '{"type":"doc","source":"'"$t"'/parser.c#1",'* ]]
 }
 
+# 3,000 docs of words drawn from 400, each in a file of its own.
+many_docs() {
+	python3 - "$1" <<'PY'
+import os, random, sys
+random.seed(3)
+words = ["w%dq%d" % (i, i * 7 % 13) for i in range(400)]
+for i in range(3000):
+    with open(os.path.join(sys.argv[1], "d%d.txt" % i), "w") as f:
+        f.write(" ".join(random.choice(words) for _ in range(8)) + "\n")
+PY
+}
+
+@test "search reads the vectors whose signs are nearest, and finds what reading every vector finds" {
+	fake_embed trigram
+	t="$BATS_TEST_TMPDIR/tree"
+	mkdir -p "$t"
+	many_docs "$t"
+	llm-memdb index --embed "$t" >/dev/null
+	# The signs of 3,000 vectors in 12 blocks of 256 ids; none stale.
+	[ "$(sqlite3 "$LLMPIPE_DB" 'SELECT count(*), sum(length(signs)) FROM vector_signs')" = "12|384000" ]
+	[ "$(count vector_stale)" = 0 ]
+	for q in w5q9 'w17q2 w33q10' 'w301q8 w2q1 w44q9'; do
+		run -0 llm-memdb search -k doc -n 10 --any "$q"
+		[ "${#lines[@]}" = 10 ]
+		echo "$output" >"$BATS_TEST_TMPDIR/signs"
+		run -0 llm-memdb search --exact -k doc -n 10 --any "$q"
+		[ "$output" = "$(cat "$BATS_TEST_TMPDIR/signs")" ]
+	done
+	# A vector changed by another program: its block is read from the
+	# vectors until llm-memdb writes the signs again.
+	llm-memdb search -k doc -n 10 --any w5q9 >"$BATS_TEST_TMPDIR/before"
+	sqlite3 "$LLMPIPE_DB" "UPDATE embeddings SET vector = vector WHERE id = 300; DELETE FROM vector_signs WHERE block = 1"
+	[ "$(sqlite3 "$LLMPIPE_DB" 'SELECT block FROM vector_stale')" = 1 ]
+	run -0 llm-memdb search -k doc -n 10 --any w5q9
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/before")" ]
+	llm-memdb index --embed "$t" >/dev/null
+	[ "$(count vector_stale)" = 0 ]
+	[ "$(count vector_signs)" = 12 ]
+}
+
 @test "without a key, or when the query's embedding fails, search is BM25 alone, said once" {
 	fake_embed trigram
 	t="$BATS_TEST_TMPDIR/tree"
@@ -1088,7 +1128,7 @@ llm-memdb: index --embed: the vector holds a value that is not a finite number; 
 	[[ "${stderr_lines[-1]}" == 'llm-memdb: search: the call failed for the query'"'"'s embedding (text-embedding-3-small); BM25 alone' ]]
 }
 
-@test "export and import keep the vectors" {
+@test "export and import keep the vectors, of one model" {
 	fake_embed
 	t="$BATS_TEST_TMPDIR/tree"
 	mkdir -p "$t"
@@ -1099,8 +1139,19 @@ llm-memdb: index --embed: the vector holds a value that is not a finite number; 
 	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb import <"$BATS_TEST_TMPDIR/one"
 	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb export >"$BATS_TEST_TMPDIR/two"
 	cmp "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two"
+	# The signs are made again, not exported; a second import of the
+	# same vectors rewrites them (an upsert that the triggers see).
+	[ "$(sqlite3 "$BATS_TEST_TMPDIR/copy.db" 'SELECT count(*) FROM vector_signs')" = 1 ]
+	LLMPIPE_DB="$BATS_TEST_TMPDIR/copy.db" llm-memdb import <"$BATS_TEST_TMPDIR/one"
+	[ "$(sqlite3 "$BATS_TEST_TMPDIR/copy.db" 'SELECT count(*) FROM vector_stale')" = 0 ]
+	[ "$(sqlite3 "$BATS_TEST_TMPDIR/copy.db" 'SELECT count(*) FROM vector_signs')" = 1 ]
 	run -1 --separate-stderr llm-memdb import <<<'{"type":"memdb.embedding","model":"m","hash":"h","vector":"00zz00C0"}'
-	[ "${stderr_lines[0]}" = 'llm-memdb: line 1: the vector is not the hex of float32 numbers' ]
+	[ "$stderr" = 'llm-memdb: line 1: the vector is not the hex of float32 numbers
+llm-memdb: bad input: nothing added' ]
+	# A database holds the vectors of one model.
+	run -1 --separate-stderr llm-memdb import <<<'{"type":"memdb.embedding","model":"other","hash":"h","vector":"0000803F"}'
+	[ "${stderr_lines[0]}" = "llm-memdb: line 1: a vector of other, where the stored ones are of text-embedding-3-small (one model a database)" ]
+	[ "$(count embeddings)" = 1 ]
 }
 
 @test "retrieval: hybrid search finds at least what BM25 alone does, on the labelled set" {

@@ -511,10 +511,14 @@ import_doc(struct adder *a, const cJSON *rec)
 	return store_run(t);
 }
 
-/* A vector of a doc's text, as export wrote it. */
+/*
+ * A vector of a doc's text, as export wrote it.  Returns 0, -1 (reported)
+ * on a database error, -2 (reported) for a bad or refused line.
+ */
 static int
 import_embedding(struct adder *a, const cJSON *rec)
 {
+	struct buf refused = BUF_INIT;
 	struct vector v;
 	const char *why;
 	int rv;
@@ -523,8 +527,11 @@ import_embedding(struct adder *a, const cJSON *rec)
 		jsonl_error(a->in, "%s", why);
 		return -2;
 	}
-	rv =
-	    vectors_put(a->db, msg_str(rec, "model"), msg_str(rec, "hash"), &v);
+	rv = vectors_put(
+	    a->db, msg_str(rec, "model"), msg_str(rec, "hash"), &v, &refused);
+	if (rv == -2)
+		jsonl_error(a->in, "%s", refused.s);
+	buf_release(&refused);
 	vector_release(&v);
 	return rv;
 }
@@ -581,7 +588,7 @@ import_meta(struct adder *a, const cJSON *rec)
 	else if (strcmp(type, "memdb.embedding") == 0 &&
 	    msg_str(rec, "model") && msg_str(rec, "hash") &&
 	    msg_str(rec, "vector"))
-		rv = import_embedding(a, rec);
+		return import_embedding(a, rec); /* which says what is wrong */
 	if (rv == -2)
 		jsonl_error(a->in, "not a line of llm-memdb export");
 	return rv;
@@ -666,6 +673,8 @@ ingest_run(sqlite3 *db, struct jsonl *r, const struct ingest_opts *o,
 	if (bad)
 		warnx("bad input: nothing added");
 	adder_release(&a);
+	if (a.in_tx && !bad && !failed && o->importing)
+		failed = vectors_refresh(db) < 0;
 	if (a.in_tx && (bad || failed || store_exec(db, "COMMIT") < 0)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		failed = 1;

@@ -140,6 +140,36 @@ static const char *const migrations[] = {
     " vector BLOB NOT NULL,"
     " UNIQUE (model, hash)) STRICT;"
     "CREATE INDEX docs_by_hash ON docs(hash);",
+
+    /*
+     * 5: the signs of the vectors (vectors.c says of what), 128 bytes
+     * each, 256 vectors to a row: those of ids block * 256 to block *
+     * 256 + 255 that exist, as the bits of present say.  Search's first
+     * pass reads them: a 48th of 1,536 float32s, and a row for 256.
+     * Derived from embeddings: a change there marks its block stale
+     * (the triggers; not INSERT OR IGNORE, which an upsert into
+     * embeddings would override), and llm-memdb rewrites the stale
+     * blocks when it stores vectors; search reads a stale block's
+     * vectors themselves.
+     */
+    "CREATE TABLE vector_signs ("
+    " block INTEGER PRIMARY KEY,"
+    " present BLOB NOT NULL,"
+    " signs BLOB NOT NULL) STRICT;"
+    "CREATE TABLE vector_stale (block INTEGER PRIMARY KEY) STRICT;"
+    "INSERT INTO vector_stale SELECT DISTINCT id >> 8 FROM embeddings;"
+    "CREATE TRIGGER embeddings_added AFTER INSERT ON embeddings BEGIN"
+    " INSERT INTO vector_stale SELECT new.id >> 8 WHERE NOT EXISTS"
+    " (SELECT 1 FROM vector_stale WHERE block = new.id >> 8);"
+    " END;"
+    "CREATE TRIGGER embeddings_changed AFTER UPDATE ON embeddings BEGIN"
+    " INSERT INTO vector_stale SELECT new.id >> 8 WHERE NOT EXISTS"
+    " (SELECT 1 FROM vector_stale WHERE block = new.id >> 8);"
+    " END;"
+    "CREATE TRIGGER embeddings_dropped AFTER DELETE ON embeddings BEGIN"
+    " INSERT INTO vector_stale SELECT old.id >> 8 WHERE NOT EXISTS"
+    " (SELECT 1 FROM vector_stale WHERE block = old.id >> 8);"
+    " END;",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 
 /* The schema version this code writes, kept in PRAGMA user_version. */
-#define STORE_VERSION 4
+#define STORE_VERSION 5
 
 /*
  * Returns the allocated default path of the database: $LLMPIPE_DB, else

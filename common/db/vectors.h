@@ -46,12 +46,13 @@ long vectors_pending(
     sqlite3 *db, const char *model, long limit, cJSON *texts, cJSON *hashes);
 
 /*
- * Keeps v as the vector of model for the docs of text hash.  A vector
- * whose dimensions differ from the model's stored ones is refused.
- * Returns 0, or -1 (reported).
+ * Keeps v as the vector of model for the docs of text hash.  A database
+ * holds vectors of one model, of one dimensions: a vector of another
+ * model, or of other dimensions, is refused, -2 with why said in why.
+ * Returns 0, -1 (reported) or -2.
  */
-int vectors_put(
-    sqlite3 *db, const char *model, const char *hash, const struct vector *v);
+int vectors_put(sqlite3 *db, const char *model, const char *hash,
+    const struct vector *v, struct buf *why);
 
 /*
  * Drops the vectors of other models and those of texts no doc has any
@@ -66,12 +67,21 @@ struct vector_hit {
 };
 
 /*
+ * Brings the signs that search's first pass reads up to date with the
+ * vectors, after they were stored or dropped.  Returns 0, or -1
+ * (reported).
+ */
+int vectors_refresh(sqlite3 *db);
+
+/*
  * The k docs whose vectors of model are nearest to q, best first, into
- * out (room for k): an exact scan, streamed from the table, so that
- * memory does not grow with it.  A stored vector of other dimensions
- * than q's is an error.  Returns how many, or -1 (reported).
+ * out (room for k).  The signs of the vectors pick 20 times k of them,
+ * whose vectors are then read and ranked by cosine; with exact, or when
+ * there are no more vectors than that, every vector is read.  Memory
+ * grows with k, not with the vectors.  A stored vector of other
+ * dimensions than q's is an error.  Returns how many, or -1 (reported).
  */
 long vectors_nearest(sqlite3 *db, const char *model, const struct vector *q,
-    size_t k, struct vector_hit *out);
+    size_t k, int exact, struct vector_hit *out);
 
 #endif
