@@ -176,11 +176,12 @@ valgrind: all $(BUILD)/test-common
 # libFuzzer targets, run briefly: the record reader, the tokenizer, the
 # SSE parser (which must not care how a stream is cut), the
 # configuration parser, the code scanner and the facts rules,
-# llm-summarize's log masker and miner, and its reading of conversations.
+# llm-summarize's log masker and miner, its reading of conversations,
+# the readers of vectors, and the search of the nearest ones.
 # -close_fd_mask=2 mutes the targets' error messages; libFuzzer keeps its
 # report and any sanitizer's on a copy of stderr.
 FUZZERS = fuzz-jsonl fuzz-bpe fuzz-sse fuzz-config fuzz-codescan fuzz-facts \
-	fuzz-logsum fuzz-extract fuzz-vector
+	fuzz-logsum fuzz-extract fuzz-vector fuzz-nearest
 FUZZ_SOURCES = common/tok/bpe.c common/core/utf8.c common/core/util.c \
 	common/core/json.c common/core/jsonl.c common/core/record.c \
 	common/core/msg.c common/net/sse.c \
