@@ -438,11 +438,29 @@ put_slots(const struct table *t, const struct token *tok, FILE *out)
 	}
 }
 
+/* The filter of the tokens of three bytes or more: see bpe_table.h. */
+static uint32_t *
+filter_build(const struct token *tok, size_t n, unsigned bits)
+{
+	uint32_t *words = xcalloc((size_t)1 << (bits - 5), sizeof(*words));
+	uint64_t h;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (tok[i].len < 3)
+			continue;
+		h = bpe_hash(tok[i].bytes, tok[i].len);
+		words[bpe_filter_word(h, bits)] |= bpe_filter_bits(h);
+	}
+	return words;
+}
+
 static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
 	uint32_t byte_rank[256], *pair_rank, *prev, *two, *three, off = 0;
-	uint32_t *split;
+	uint32_t *split, *filter;
+	unsigned filter_bits;
 	struct table t;
 	struct trie tr;
 	size_t i, total = 0;
@@ -470,6 +488,8 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	two = xcalloc(65536, sizeof(*two));
 	three = xcalloc(65536, sizeof(*three));
 	trie_direct(&tr, byte_rank, two, three);
+	filter_bits = t.bits + 2;
+	filter = filter_build(tok, n, filter_bits);
 
 	put32(BPE_MAGIC, out);
 	put32((uint32_t)n, out);
@@ -477,6 +497,7 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put32((uint32_t)total, out);
 	put32(tr.bits, out);
 	put32(tr.nodes, out);
+	put32(filter_bits, out);
 	put_words(byte_rank, 256, out);
 	put_words(pair_rank, 65536, out);
 	for (i = 0; i < n; i++) {
@@ -490,9 +511,11 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put_words(tr.edges, 2 * (tr.mask + 1), out);
 	put_words(two, 65536, out);
 	put_words(three, 65536, out);
+	put_words(filter, (size_t)1 << (filter_bits - 5), out);
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(filter);
 	free(split);
 	free(three);
 	free(two);

@@ -36,9 +36,9 @@ struct bpe {
 	/* Views into the blob, set by bpe_find. */
 	uint32_t ntokens;
 	size_t mask, edge_mask;
-	unsigned edge_bits;
+	unsigned edge_bits, filter_bits;
 	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *edges;
-	const uint32_t *trie2, *trie3, *split;
+	const uint32_t *trie2, *trie3, *split, *filter;
 	const unsigned char *bytes;
 };
 
@@ -86,6 +86,7 @@ bpe_find(const char *name)
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->edge_bits = e->blob[4];
 			e->edge_mask = ((size_t)1 << e->edge_bits) - 1;
+			e->filter_bits = e->blob[6];
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->off = e->pair_rank + 65536;
@@ -95,7 +96,9 @@ bpe_find(const char *name)
 			e->edges = e->split + 2 * e->ntokens;
 			e->trie2 = e->edges + 2 * (e->edge_mask + 1);
 			e->trie3 = e->trie2 + 65536;
-			e->bytes = (const unsigned char *)(e->trie3 + 65536);
+			e->filter = e->trie3 + 65536;
+			e->bytes = (const unsigned char *)(e->filter +
+			    ((size_t)1 << (e->filter_bits - 5)));
 		}
 		return e;
 	}
@@ -118,18 +121,21 @@ same_tail(const unsigned char *a, const unsigned char *b, size_t n)
 }
 
 /*
- * Finds the key p[0 .. n) of hash h in the table; returns its rank.  A
- * key of up to eight bytes is told by its slot alone; a longer one by its
+ * Finds the key p[0 .. n), n > 2, of hash h in the table; returns its
+ * rank.  The filter turns most keys that are no token away first.  A key
+ * of up to eight bytes is told by its slot alone; a longer one by its
  * first eight bytes and 32 bits of hash, then the rest of its bytes.
  */
 static inline uint32_t
 probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 {
 	uint64_t k8 = bpe_key8(p, n);
+	uint32_t bits = bpe_filter_bits(h), v, r;
 	const uint32_t *sl;
-	uint32_t v, r;
 	size_t i;
 
+	if ((e->filter[bpe_filter_word(h, e->filter_bits)] & bits) != bits)
+		return BPE_NONE;
 	for (i = h & e->mask; (v = (sl = e->slots + 4 * i)[2]) != 0;
 	     i = (i + 1) & e->mask) {
 		if ((sl[0] | (uint64_t)sl[1] << 32) != k8 || v >> 24 != n)

@@ -17,6 +17,7 @@
  *	word 3		the length of the token bytes
  *	word 4		log2 of the number of trie edge slots
  *	word 5		the number of trie nodes
+ *	word 6		log2 of the number of bits of the filter
  *	256 words	the rank of each single byte
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
@@ -39,6 +40,8 @@
  *			a << 8 | b
  *	65536 words	and after the three bytes of a character from U+0800
  *			to U+FFFF, at its code point
+ *	bits / 32 words	the filter of the tokens of three bytes or more
+ *			(bpe_filter_word, bpe_filter_bits)
  *	bytes		every token's bytes, in rank order
  *
  * A trie node is a prefix of some token.  The node of token r is r, so a
@@ -46,8 +49,8 @@
  * that are no token are numbered from n.  The root is not a node: the node
  * after one byte is that byte's token.
  */
-#define BPE_MAGIC 0x32455042u /* "BPE2" */
-#define BPE_HEADER_WORDS 6
+#define BPE_MAGIC 0x33455042u /* "BPE3" */
+#define BPE_HEADER_WORDS 7
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
 #define BPE_NONE 0xffffffffu
@@ -140,6 +143,26 @@ bpe_tag(const unsigned char *p, size_t n, uint64_t h)
 	return n == 2
 	    ? lo
 	    : lo | (p[n - 2] | (uint32_t)p[n - 1] << 8) << (8 * (n - 2));
+}
+
+/*
+ * The filter is a Bloom filter: each token sets two bits of one word,
+ * chosen by bits of its hash that pick neither its slot nor its tag.  A
+ * key whose two bits are not both set is no token.  Most lookups that BPE
+ * makes while it merges are of keys that are no token, and the filter,
+ * four bits a hash slot (128 KB for cl100k_base), stays in the CPU's
+ * cache where the hash slots (4 MB) do not.
+ */
+static inline size_t
+bpe_filter_word(uint64_t h, unsigned bits)
+{
+	return (size_t)(h >> 22) & (((size_t)1 << (bits - 5)) - 1);
+}
+
+static inline uint32_t
+bpe_filter_bits(uint64_t h)
+{
+	return 1u << (h >> 49 & 31) | 1u << (h >> 54 & 31);
 }
 
 /* The home slot of trie edge key (node << 8 | byte) in 2^bits slots. */
