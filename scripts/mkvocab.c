@@ -191,158 +191,6 @@ prefix_tokens(const struct table *t, const struct token *tok, size_t n)
 }
 
 /*
- * The trie of all token prefixes (see bpe_table.h).  While it is built,
- * the prefixes that are no token are found through their own hash table,
- * which names each by a token it begins and its length.
- */
-struct trie {
-	uint32_t *edges, nodes;
-	size_t mask;
-	unsigned bits;
-	uint32_t *pre; /* node, token, length; node 0: empty */
-	size_t pmask;
-};
-
-static uint32_t
-prefix_node(struct trie *tr, const struct table *t, const struct token *tok,
-    uint32_t r, size_t len)
-{
-	const unsigned char *p = tok[r].bytes;
-	uint32_t id = table_find(t, tok, p, len), *e;
-	size_t s;
-
-	if (id != BPE_NONE)
-		return id;
-	for (s = bpe_hash(p, len) & tr->pmask; tr->pre[3 * s] != 0;
-	     s = (s + 1) & tr->pmask) {
-		e = tr->pre + 3 * s;
-		if (e[2] == len && memcmp(tok[e[1]].bytes, p, len) == 0)
-			return e[0];
-	}
-	e = tr->pre + 3 * s;
-	e[0] = tr->nodes++;
-	e[1] = r;
-	e[2] = (uint32_t)len;
-	return e[0];
-}
-
-static void
-trie_add_edge(struct trie *tr, uint32_t parent, unsigned char c, uint32_t child)
-{
-	uint32_t key = parent << 8 | c;
-	size_t s;
-
-	for (s = bpe_edge_slot(key, tr->bits); tr->edges[2 * s + 1] != 0;
-	     s = (s + 1) & tr->mask)
-		if (tr->edges[2 * s] == key)
-			return;
-	tr->edges[2 * s] = key;
-	tr->edges[2 * s + 1] = child;
-}
-
-/* Marks each edge whose child has children of its own. */
-static void
-trie_mark_inner(struct trie *tr)
-{
-	unsigned char *inner = xcalloc(tr->nodes, 1);
-	size_t s;
-
-	for (s = 0; s <= tr->mask; s++)
-		if (tr->edges[2 * s + 1] != 0)
-			inner[tr->edges[2 * s] >> 8] = 1;
-	for (s = 0; s <= tr->mask; s++)
-		if (tr->edges[2 * s + 1] != 0 && inner[tr->edges[2 * s + 1]])
-			tr->edges[2 * s + 1] |= BPE_EDGE_MORE;
-	free(inner);
-}
-
-/* Returns the edge value of node t by byte c, or 0. */
-static uint32_t
-trie_child(const struct trie *tr, uint32_t t, unsigned char c)
-{
-	uint32_t key = t << 8 | c;
-	size_t s;
-
-	for (s = bpe_edge_slot(key, tr->bits); tr->edges[2 * s + 1] != 0;
-	     s = (s + 1) & tr->mask)
-		if (tr->edges[2 * s] == key)
-			return tr->edges[2 * s + 1];
-	return 0;
-}
-
-/*
- * The nodes after the first two bytes of a token, and after the three of
- * a UTF-8 character from U+0800 to U+FFFF (by its code point): where
- * most walks start, looked up at once rather than edge by edge.
- */
-static void
-trie_direct(const struct trie *tr, const uint32_t *byte_rank, uint32_t *two,
-    uint32_t *three)
-{
-	uint32_t a, b, c, v;
-
-	for (a = 0; a < 256; a++)
-		for (b = 0; b < 256; b++)
-			two[a << 8 | b] =
-			    trie_child(tr, byte_rank[a], (unsigned char)b);
-	memset(three, 0, 65536 * sizeof(*three));
-	for (a = 0xe0; a < 0xf0; a++)
-		for (b = 0x80; b < 0xc0; b++)
-			for (c = 0x80; c < 0xc0; c++) {
-				v = two[a << 8 | b];
-				if (v & BPE_EDGE_MORE)
-					v = trie_child(tr, v & ~BPE_EDGE_MORE,
-					    (unsigned char)c);
-				else
-					v = 0;
-				three[(a & 0x0f) << 12 | (b & 0x3f) << 6 |
-				    (c & 0x3f)] = v;
-			}
-}
-
-/* Calls prefix_node for each prefix of each token, with its parent. */
-static void
-trie_walk(struct trie *tr, const struct table *t, const struct token *tok,
-    size_t n, int add)
-{
-	uint32_t parent, child;
-	size_t i, len;
-
-	for (i = 0; i < n; i++) {
-		parent = table_find(t, tok, tok[i].bytes, 1);
-		for (len = 2; len <= tok[i].len; len++) {
-			child = prefix_node(tr, t, tok, (uint32_t)i, len);
-			if (child == 0)
-				errx(1, "token 0 is longer than a byte");
-			if (add)
-				trie_add_edge(
-				    tr, parent, tok[i].bytes[len - 1], child);
-			parent = child;
-		}
-	}
-}
-
-static void
-trie_build(struct trie *tr, const struct table *t, const struct token *tok,
-    size_t n, size_t total)
-{
-	/* There are at most total - n prefixes that are no token. */
-	tr->pmask = ((size_t)1 << table_bits(total - n)) - 1;
-	tr->pre = xcalloc(tr->pmask + 1, 3 * sizeof(*tr->pre));
-	tr->nodes = (uint32_t)n;
-	trie_walk(tr, t, tok, n, 0);
-	if (tr->nodes >= 1u << 24)
-		errx(1, "too many trie nodes: %u", tr->nodes);
-	/* Every node but the 256 bytes has one edge to it. */
-	tr->bits = table_bits(tr->nodes - 256);
-	tr->mask = ((size_t)1 << tr->bits) - 1;
-	tr->edges = xcalloc(tr->mask + 1, 2 * sizeof(*tr->edges));
-	trie_walk(tr, t, tok, n, 1);
-	trie_mark_inner(tr);
-	free(tr->pre);
-}
-
-/*
  * Runs BPE on the bytes of token r as tiktoken does (the lowest rank, the
  * leftmost of equals) and stores the two parts its last merge joins in
  * split[0 .. 1] (r itself for a byte).  Returns whether the run ends in r
@@ -438,19 +286,25 @@ put_slots(const struct table *t, const struct token *tok, FILE *out)
 	}
 }
 
-/* The filter of the tokens of three bytes or more: see bpe_table.h. */
+/*
+ * The filters of bpe_table.h: of the tokens of three bytes or more, or
+ * with prefixes, of every prefix of three bytes or more of a token.
+ */
 static uint32_t *
-filter_build(const struct token *tok, size_t n, unsigned bits)
+filter_build(const struct token *tok, size_t n, unsigned bits, int prefixes)
 {
 	uint32_t *words = xcalloc((size_t)1 << (bits - 5), sizeof(*words));
 	uint64_t h;
-	size_t i;
+	size_t i, len;
 
 	for (i = 0; i < n; i++) {
 		if (tok[i].len < 3)
 			continue;
-		h = bpe_hash(tok[i].bytes, tok[i].len);
-		words[bpe_filter_word(h, bits)] |= bpe_filter_bits(h);
+		for (len = prefixes ? 3 : tok[i].len; len <= tok[i].len;
+		     len++) {
+			h = bpe_hash(tok[i].bytes, len);
+			words[bpe_filter_word(h, bits)] |= bpe_filter_bits(h);
+		}
 	}
 	return words;
 }
@@ -458,11 +312,10 @@ filter_build(const struct token *tok, size_t n, unsigned bits)
 static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
-	uint32_t byte_rank[256], *pair_rank, *prev, *two, *three, off = 0;
-	uint32_t *split, *filter;
+	uint32_t byte_rank[256], *pair_rank, *prev, off = 0;
+	uint32_t *split, *filter, *prefixes;
 	unsigned filter_bits;
 	struct table t;
-	struct trie tr;
 	size_t i, total = 0;
 
 	pair_rank = xcalloc(65536, sizeof(*pair_rank));
@@ -484,19 +337,14 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	table_build(&t, tok, n);
 	prev = prefix_tokens(&t, tok, n);
 	split = token_splits(&t, tok, n);
-	trie_build(&tr, &t, tok, n, total);
-	two = xcalloc(65536, sizeof(*two));
-	three = xcalloc(65536, sizeof(*three));
-	trie_direct(&tr, byte_rank, two, three);
 	filter_bits = t.bits + 2;
-	filter = filter_build(tok, n, filter_bits);
+	filter = filter_build(tok, n, filter_bits, 0);
+	prefixes = filter_build(tok, n, filter_bits, 1);
 
 	put32(BPE_MAGIC, out);
 	put32((uint32_t)n, out);
 	put32(t.bits, out);
 	put32((uint32_t)total, out);
-	put32(tr.bits, out);
-	put32(tr.nodes, out);
 	put32(filter_bits, out);
 	put_words(byte_rank, 256, out);
 	put_words(pair_rank, 65536, out);
@@ -508,18 +356,14 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put_slots(&t, tok, out);
 	put_words(prev, n, out);
 	put_words(split, 2 * n, out);
-	put_words(tr.edges, 2 * (tr.mask + 1), out);
-	put_words(two, 65536, out);
-	put_words(three, 65536, out);
 	put_words(filter, (size_t)1 << (filter_bits - 5), out);
+	put_words(prefixes, (size_t)1 << (filter_bits - 5), out);
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(prefixes);
 	free(filter);
 	free(split);
-	free(three);
-	free(two);
-	free(tr.edges);
 	free(prev);
 	free(pair_rank);
 	free(t.slots);

@@ -15,7 +15,7 @@ extern const uint32_t bpe_blob_o200k_base[];
 
 /*
  * Pieces up to SMALL_PIECE bytes are merged by merge_small, in quadratic
- * time but with no trie walk; longer ones by merge_long, which keeps its
+ * time but with no search for tokens; longer ones by merge_long, which keeps its
  * marks on the stack up to LONG_ON_STACK bytes.
  */
 #define SMALL_PIECE 8
@@ -35,10 +35,10 @@ struct bpe {
 	const struct special *specials;
 	/* Views into the blob, set by bpe_find. */
 	uint32_t ntokens;
-	size_t mask, edge_mask;
-	unsigned edge_bits, filter_bits;
-	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *edges;
-	const uint32_t *trie2, *trie3, *split, *filter;
+	size_t mask;
+	unsigned filter_bits;
+	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *split;
+	const uint32_t *filter, *prefixes;
 	const unsigned char *bytes;
 };
 
@@ -84,20 +84,17 @@ bpe_find(const char *name)
 				    name);
 			e->ntokens = e->blob[1];
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
-			e->edge_bits = e->blob[4];
-			e->edge_mask = ((size_t)1 << e->edge_bits) - 1;
-			e->filter_bits = e->blob[6];
+			e->filter_bits = e->blob[4];
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->off = e->pair_rank + 65536;
 			e->slots = e->off + e->ntokens + 1;
 			e->prefix = e->slots + 4 * (e->mask + 1);
 			e->split = e->prefix + e->ntokens;
-			e->edges = e->split + 2 * e->ntokens;
-			e->trie2 = e->edges + 2 * (e->edge_mask + 1);
-			e->trie3 = e->trie2 + 65536;
-			e->filter = e->trie3 + 65536;
-			e->bytes = (const unsigned char *)(e->filter +
+			e->filter = e->split + 2 * e->ntokens;
+			e->prefixes =
+			    e->filter + ((size_t)1 << (e->filter_bits - 5));
+			e->bytes = (const unsigned char *)(e->prefixes +
 			    ((size_t)1 << (e->filter_bits - 5)));
 		}
 		return e;
@@ -120,22 +117,29 @@ same_tail(const unsigned char *a, const unsigned char *b, size_t n)
 	return memcmp(a + 8, b + 8, n - 8) == 0;
 }
 
+/* Whether key h may be in filter: whether its two bits are set. */
+static inline int
+in_filter(const struct bpe *e, const uint32_t *filter, uint64_t h)
+{
+	uint32_t bits = bpe_filter_bits(h);
+
+	return (filter[bpe_filter_word(h, e->filter_bits)] & bits) == bits;
+}
+
 /*
- * Finds the key p[0 .. n), n > 2, of hash h in the table; returns its
- * rank.  The filter turns most keys that are no token away first.  A key
- * of up to eight bytes is told by its slot alone; a longer one by its
- * first eight bytes and 32 bits of hash, then the rest of its bytes.
+ * Finds the key p[0 .. n), n > 2, of hash h in the hash slots; returns
+ * its rank.  A key of up to eight bytes is told by its slot alone; a
+ * longer one by its first eight bytes and 32 bits of hash, then the rest
+ * of its bytes.
  */
 static inline uint32_t
-probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
+probe_slots(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 {
 	uint64_t k8 = bpe_key8(p, n);
-	uint32_t bits = bpe_filter_bits(h), v, r;
 	const uint32_t *sl;
+	uint32_t v, r;
 	size_t i;
 
-	if ((e->filter[bpe_filter_word(h, e->filter_bits)] & bits) != bits)
-		return BPE_NONE;
 	for (i = h & e->mask; (v = (sl = e->slots + 4 * i)[2]) != 0;
 	     i = (i + 1) & e->mask) {
 		if ((sl[0] | (uint64_t)sl[1] << 32) != k8 || v >> 24 != n)
@@ -148,6 +152,13 @@ probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 			return r;
 	}
 	return BPE_NONE;
+}
+
+/* probe_slots, for a key the filter has not turned away first. */
+static inline uint32_t
+probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
+{
+	return in_filter(e, e->filter, h) ? probe_slots(e, p, n, h) : BPE_NONE;
 }
 
 /* Returns the rank of the token whose bytes are p[0 .. n), or BPE_NONE. */
@@ -271,51 +282,41 @@ token_len(const struct bpe *e, uint32_t r)
 	return e->off[r + 1] - e->off[r];
 }
 
-/* Returns the child of trie node t by byte c, with BPE_EDGE_MORE, or 0. */
-static inline uint32_t
-trie_child(const struct bpe *e, uint32_t t, unsigned char c)
-{
-	uint32_t key = t << 8 | c, v;
-	size_t i;
-
-	for (i = bpe_edge_slot(key, e->edge_bits);
-	     (v = e->edges[2 * i + 1]) != 0; i = (i + 1) & e->edge_mask)
-		if (e->edges[2 * i] == key)
-			return v;
-	return 0;
-}
-
 /*
  * Returns the rank of the longest token that p[0 .. n), n > 0, begins
- * with.  The first two bytes, or the three of a character of the Basic
- * Multilingual Plane past U+0800 (the text is valid UTF-8), take one
- * direct lookup; the trie's edges take the rest.
+ * with.  The prefixes of three bytes or more are hashed one by one, up to
+ * the first that the filter of prefixes says no token begins with; the
+ * filter of tokens names the lengths that may be a token, and the hash
+ * slots are looked at for those alone, the longest first.  So the search
+ * reads the two filters, which stay in the CPU's cache, and mostly one
+ * hash slot, where a walk of a trie misses the cache at every byte.
  */
 static uint32_t
 longest_token(const struct bpe *e, const unsigned char *p, size_t n)
 {
-	uint32_t best = e->byte_rank[p[0]], v, t;
-	size_t i = 2;
+	uint64_t hash[BPE_MAX_TOKEN_LEN + 1], h;
+	unsigned char len[BPE_MAX_TOKEN_LEN + 1];
+	uint32_t best = e->byte_rank[p[0]], t;
+	size_t k, c = 0;
 
 	if (n == 1)
 		return best;
 	if ((t = e->pair_rank[p[0] << 8 | p[1]]) != BPE_NONE)
 		best = t;
-	if (n >= 3 && (p[0] & 0xf0) == 0xe0) {
-		v = e->trie3[(p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 |
-		    (p[2] & 0x3fu)];
-		if ((t = v & ~BPE_EDGE_MORE) != 0 && t < e->ntokens)
-			best = t;
-		i = 3;
-	} else {
-		v = e->trie2[p[0] << 8 | p[1]];
-	}
-	for (; (v & BPE_EDGE_MORE) && i < n; i++) {
-		if ((v = trie_child(e, v & ~BPE_EDGE_MORE, p[i])) == 0)
+	if (n > BPE_MAX_TOKEN_LEN)
+		n = BPE_MAX_TOKEN_LEN;
+	for (k = 3; k <= n; k++) {
+		h = bpe_hash(p, k);
+		if (!in_filter(e, e->prefixes, h))
 			break;
-		if ((t = v & ~BPE_EDGE_MORE) < e->ntokens)
-			best = t;
+		if (in_filter(e, e->filter, h)) {
+			hash[c] = h;
+			len[c++] = (unsigned char)k;
+		}
 	}
+	while (c-- > 0)
+		if ((t = probe_slots(e, p, len[c], hash[c])) != BPE_NONE)
+			return t;
 	return best;
 }
 

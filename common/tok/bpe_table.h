@@ -15,9 +15,7 @@
  *	word 1		n, the number of tokens (ranks 0 .. n-1, no gaps)
  *	word 2		log2 of the number of hash slots
  *	word 3		the length of the token bytes
- *	word 4		log2 of the number of trie edge slots
- *	word 5		the number of trie nodes
- *	word 6		log2 of the number of bits of the filter
+ *	word 4		log2 of the number of bits of the filters
  *	256 words	the rank of each single byte
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
@@ -33,28 +31,17 @@
  *			bytes joins (r, r for a byte), each as rank | length
  *			<< BPE_ID_BITS, the first with BPE_SPLIT_SORTED when
  *			that run ends in r and merges in the order of rank
- *	2 words a slot	the trie of every token's prefixes, as an
- *			open-addressing table of edges: node << 8 | byte, then
- *			the child | BPE_EDGE_MORE if it has children (0: empty)
- *	65536 words	the same edge value for the node after bytes a, b, at
- *			a << 8 | b
- *	65536 words	and after the three bytes of a character from U+0800
- *			to U+FFFF, at its code point
  *	bits / 32 words	the filter of the tokens of three bytes or more
  *			(bpe_filter_word, bpe_filter_bits)
+ *	bits / 32 words	the filter of their prefixes of three bytes or
+ *			more, the tokens themselves too
  *	bytes		every token's bytes, in rank order
- *
- * A trie node is a prefix of some token.  The node of token r is r, so a
- * walk learns the rank of each token it passes without a lookup; prefixes
- * that are no token are numbered from n.  The root is not a node: the node
- * after one byte is that byte's token.
  */
 #define BPE_MAGIC 0x33455042u /* "BPE3" */
-#define BPE_HEADER_WORDS 7
+#define BPE_HEADER_WORDS 5
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
 #define BPE_NONE 0xffffffffu
-#define BPE_EDGE_MORE 0x80000000u
 #define BPE_SPLIT_SORTED 0x80000000u
 #define BPE_ID_MASK ((1u << BPE_ID_BITS) - 1)
 
@@ -146,12 +133,12 @@ bpe_tag(const unsigned char *p, size_t n, uint64_t h)
 }
 
 /*
- * The filter is a Bloom filter: each token sets two bits of one word,
- * chosen by bits of its hash that pick neither its slot nor its tag.  A
- * key whose two bits are not both set is no token.  Most lookups that BPE
- * makes while it merges are of keys that are no token, and the filter,
- * four bits a hash slot (128 KB for cl100k_base), stays in the CPU's
- * cache where the hash slots (4 MB) do not.
+ * The filters are Bloom filters: each key sets two bits of one word, as
+ * bits of its hash other than the ones of its slot choose.  A key whose
+ * two bits are not both set is not in the filter.  Most lookups that BPE
+ * makes while it merges are of keys that are no token, and a filter, four
+ * bits a hash slot (128 KB for cl100k_base), stays in the CPU's cache
+ * where the hash slots (4 MB) do not.
  */
 static inline size_t
 bpe_filter_word(uint64_t h, unsigned bits)
@@ -163,13 +150,6 @@ static inline uint32_t
 bpe_filter_bits(uint64_t h)
 {
 	return 1u << (h >> 49 & 31) | 1u << (h >> 54 & 31);
-}
-
-/* The home slot of trie edge key (node << 8 | byte) in 2^bits slots. */
-static inline size_t
-bpe_edge_slot(uint32_t key, unsigned bits)
-{
-	return (size_t)(((uint64_t)key * 0x9e3779b97f4a7c15u) >> (64 - bits));
 }
 
 #endif
