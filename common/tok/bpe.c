@@ -1013,63 +1013,75 @@ find_special(const struct bpe *e, const unsigned char *s, size_t len,
 	return len;
 }
 
-/* Whether the n continuation bytes after s[i] are there and are such. */
-static inline int
-continued(const unsigned char *s, size_t len, size_t i, size_t n)
-{
-	size_t k;
+/*
+ * UTF-8 is checked by a DFA whose transitions on one byte are one word:
+ * the next state of each state, at the state's own bit offset, so that a
+ * step is a load that does not wait for the state, and a shift (Per
+ * Vognsen's shift-based DFA).  Text in other scripts than Latin is mostly
+ * characters of two and three bytes, where a branch a byte costs more.
+ */
+enum {
+	U_OK = 0,    /* between characters */
+	U_NEED1 = 6, /* one more continuation byte */
+	U_NEED2 = 12,
+	U_NEED3 = 18,
+	U_E0 = 24, /* after E0: A0-BF, else the character is overlong */
+	U_ED = 30, /* after ED: 80-9F, else a surrogate */
+	U_F0 = 36, /* after F0: 90-BF, else overlong */
+	U_F4 = 42, /* after F4: 80-8F, else past U+10FFFF */
+	U_BAD = 48
+};
 
-	if (len - i <= n)
-		return 0;
-	for (k = 1; k <= n; k++)
-		if ((s[i + k] & 0xc0) != 0x80)
-			return 0;
-	return 1;
+static uint64_t utf8_steps[256];
+
+/* The next state of each state on byte b, as utf8_steps holds it. */
+static uint64_t
+utf8_step(unsigned b)
+{
+	int lo = b >= 0x80 && b <= 0x8f, mid = b >= 0x90 && b <= 0x9f;
+	int hi = b >= 0xa0 && b <= 0xbf, cont = lo || mid || hi;
+	uint64_t lead = U_BAD;
+
+	if (b < 0x80)
+		lead = U_OK;
+	else if (b >= 0xc2 && b <= 0xdf)
+		lead = U_NEED1;
+	else if (b == 0xe0 || b == 0xed)
+		lead = b == 0xe0 ? U_E0 : U_ED;
+	else if (b >= 0xe1 && b <= 0xef)
+		lead = U_NEED2;
+	else if (b == 0xf0 || b == 0xf4)
+		lead = b == 0xf0 ? U_F0 : U_F4;
+	else if (b >= 0xf1 && b <= 0xf3)
+		lead = U_NEED3;
+	return lead << U_OK | (uint64_t)(cont ? U_OK : U_BAD) << U_NEED1 |
+	    (uint64_t)(cont ? U_NEED1 : U_BAD) << U_NEED2 |
+	    (uint64_t)(cont ? U_NEED2 : U_BAD) << U_NEED3 |
+	    (uint64_t)(hi ? U_NEED1 : U_BAD) << U_E0 |
+	    (uint64_t)(lo || mid ? U_NEED1 : U_BAD) << U_ED |
+	    (uint64_t)(mid || hi ? U_NEED2 : U_BAD) << U_F0 |
+	    (uint64_t)(lo ? U_NEED2 : U_BAD) << U_F4 | (uint64_t)U_BAD << U_BAD;
 }
 
-/*
- * Returns whether s is valid UTF-8: utf8_valid_prefix's answer, sooner.
- * Text in other scripts than Latin is mostly characters of two and three
- * bytes, and a call a character costs more than checking it here.
- */
+/* Returns whether s is valid UTF-8: utf8_valid_prefix's answer, sooner. */
 static int
 valid_utf8(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
-	uint32_t c, cp;
+	uint64_t state = U_OK;
+	size_t i, k;
 
-	while (i < len) {
-		if (len - i >= 8 && (bpe_load64(s + i) & HIGHS) == 0) {
-			i += 8;
+	if (utf8_steps[0x80] == 0)
+		for (i = 0; i < 256; i++)
+			utf8_steps[i] = utf8_step((unsigned)i);
+	for (i = 0; i + 8 <= len; i += 8) {
+		if (state == U_OK && (bpe_load64(s + i) & HIGHS) == 0)
 			continue;
-		}
-		if ((c = s[i]) < 0x80) {
-			i++;
-		} else if (c < 0xc2) {
-			return 0;
-		} else if (c < 0xe0) {
-			if (!continued(s, len, i, 1))
-				return 0;
-			i += 2;
-		} else if (c < 0xf0) {
-			if (!continued(s, len, i, 2))
-				return 0;
-			cp = (c & 0x0fu) << 12 | (s[i + 1] & 0x3fu) << 6;
-			if (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))
-				return 0;
-			i += 3;
-		} else if (c < 0xf5) {
-			if (!continued(s, len, i, 3))
-				return 0;
-			cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3fu) << 12;
-			if (cp < 0x10000 || cp > 0x10ffff)
-				return 0;
-			i += 4;
-		} else {
-			return 0;
-		}
+		for (k = i; k < i + 8; k++)
+			state = utf8_steps[s[k]] >> state & 63;
 	}
-	return 1;
+	for (; i < len; i++)
+		state = utf8_steps[s[i]] >> state & 63;
+	return state == U_OK;
 }
 
 size_t
