@@ -1,4 +1,6 @@
 /* bpe: exact tiktoken byte-pair encoding with built-in vocabularies. */
+#include <sys/mman.h>
+
 #include <err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,9 @@ extern const uint32_t bpe_blob_o200k_base[];
  */
 #define SMALL_PIECE 8
 #define LONG_ON_STACK 4096
+
+/* The size of a huge page, that the caches' mapping is a multiple of. */
+#define CACHE_ALIGN ((size_t)2 << 20)
 
 enum pattern { PAT_CL100K, PAT_O200K };
 
@@ -390,20 +395,85 @@ pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b)
 }
 
 /*
+ * Two caches, process-wide (llmpipe is single-threaded), whose entries
+ * keep their whole keys, so that what they hold never changes a result:
+ *
  * Which pairs of tokens hold, as pair_holds_slow found: the same pairs
- * come back again and again in a long piece.  An entry keeps its whole key
- * (encoding, a, b), so what the memo holds never changes a result.
+ * come back again and again in a long piece.  The key is the encoding,
+ * a and b.
+ *
+ * The pieces BPE had to merge, by their bytes.  Natural text repeats its
+ * words, and a repeated word then costs one look in a table small enough
+ * to stay in the CPU's cache, where merging it again costs a dozen probes
+ * of the vocabulary's hash table, which does not.
  */
 #define PAIR_MEMO 65536
+#define CACHE_SLOTS 32768
+#define CACHE_KEY 38
+#define CACHE_IDS 14
 
-static uint64_t pair_memo[PAIR_MEMO];
+struct cached_piece {
+	const struct bpe *enc;
+	unsigned char len, nids;
+	unsigned char key[CACHE_KEY];
+	uint32_t ids[CACHE_IDS];
+};
+
+struct caches {
+	uint64_t pairs[PAIR_MEMO];
+	struct cached_piece pieces[CACHE_SLOTS];
+};
+
+/*
+ * The caches are 4 MB that a large input fills and a small one hardly
+ * touches.  As static arrays, each of their pages cost two faults, when it
+ * was first read and when first written: 1,900 for a megabyte of text, a
+ * tenth of its time.  So they are mapped when first needed, and given huge
+ * pages, where the system has them, once an input of HUGE_INPUT bytes or
+ * more comes: a huge page costs a small input more to clear than the few
+ * pages it touches.
+ */
+#define HUGE_INPUT ((size_t)256 << 10)
+#define CACHES_SIZE \
+	((sizeof(struct caches) + CACHE_ALIGN - 1) & ~(CACHE_ALIGN - 1))
+
+static struct caches *cache_map;
+
+static struct caches *
+caches(void)
+{
+	void *p;
+
+	if (cache_map == NULL) {
+		p = mmap(NULL, CACHES_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			err(1, "bpe: caches");
+		cache_map = p;
+	}
+	return cache_map;
+}
+
+/* Asks for huge pages for the caches when an input of len bytes merits. */
+static void
+caches_for(size_t len)
+{
+	static int huge;
+
+	if (huge || len < HUGE_INPUT)
+		return;
+	huge = 1;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(caches(), CACHES_SIZE, MADV_HUGEPAGE);
+#endif
+}
 
 static int
 pair_holds(const struct bpe *e, uint32_t a, uint32_t b)
 {
 	uint64_t key = ((uint64_t)(e - encodings) << 36 | (uint64_t)a << 18 | b)
 	    << 2;
-	uint64_t *slot = &pair_memo[(key * 0x9e3779b97f4a7c15u) >> 48];
+	uint64_t *slot = &caches()->pairs[(key * 0x9e3779b97f4a7c15u) >> 48];
 	int holds;
 
 	if ((*slot & ~(uint64_t)3) == key && (*slot & 1))
@@ -486,27 +556,6 @@ merge_long(
 	return st->n - base;
 }
 
-/*
- * A cache of the pieces BPE had to merge, by their bytes.  Natural text
- * repeats its words, and a repeated word then costs one look in a table
- * small enough to stay in the CPU's cache, where merging it again costs a
- * dozen probes of the vocabulary's hash table, which does not.  An entry
- * is used only when its bytes match exactly, so what the cache holds
- * never changes a result.  It is process-wide: llmpipe is single-threaded.
- */
-#define CACHE_SLOTS 32768
-#define CACHE_KEY 38
-#define CACHE_IDS 14
-
-struct cached_piece {
-	const struct bpe *enc;
-	unsigned char len, nids;
-	unsigned char key[CACHE_KEY];
-	uint32_t ids[CACHE_IDS];
-};
-
-static struct cached_piece piece_cache[CACHE_SLOTS];
-
 /* Makes room for n more ids in ids. */
 static void
 ids_room(struct bpe_ids *ids, size_t n)
@@ -539,7 +588,7 @@ encode_piece(
 		return 1;
 	}
 	if (n > 2 && n <= CACHE_KEY) {
-		c = &piece_cache[h & (CACHE_SLOTS - 1)];
+		c = &caches()->pieces[h & (CACHE_SLOTS - 1)];
 		if (c->enc == e && c->len == n && memcmp(c->key, p, n) == 0) {
 			ids_room(st, c->nids);
 			memcpy(
@@ -1093,6 +1142,7 @@ bpe_encode(const struct bpe *e, const char *text, size_t len, int flags,
 	const unsigned char *s = (const unsigned char *)text;
 	size_t total = 0, at;
 
+	caches_for(len);
 	if (!valid_utf8(s, len)) {
 		utf8_sanitize(text, len, &fixed);
 		s = (const unsigned char *)fixed.s;
