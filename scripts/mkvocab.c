@@ -309,11 +309,46 @@ filter_build(const struct token *tok, size_t n, unsigned bits, int prefixes)
 	return words;
 }
 
+/*
+ * For the three bytes of each character from U+0800 to U+FFFF, at its
+ * code point: the longest token they begin with, and BPE_LONGER when a
+ * token of more bytes begins with them.
+ */
+static uint32_t *
+three_bytes(const struct table *t, const struct token *tok, size_t n,
+    const uint32_t *byte_rank, const uint32_t *pair_rank)
+{
+	uint32_t *three = xcalloc(65536, sizeof(*three)), cp, r;
+	unsigned char b[3];
+	size_t i;
+
+	for (cp = 0x800; cp < 0x10000; cp++) {
+		b[0] = (unsigned char)(0xe0 | cp >> 12);
+		b[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		if ((r = table_find(t, tok, b, 3)) == BPE_NONE &&
+		    (r = pair_rank[b[0] << 8 | b[1]]) == BPE_NONE)
+			r = byte_rank[b[0]];
+		three[cp] = r;
+	}
+	for (i = 0; i < n; i++) {
+		if (tok[i].len < 4 || (tok[i].bytes[0] & 0xf0) != 0xe0 ||
+		    (tok[i].bytes[1] & 0xc0) != 0x80 ||
+		    (tok[i].bytes[2] & 0xc0) != 0x80)
+			continue;
+		cp = (tok[i].bytes[0] & 0x0fu) << 12 |
+		    (tok[i].bytes[1] & 0x3fu) << 6 | (tok[i].bytes[2] & 0x3fu);
+		if (cp >= 0x800)
+			three[cp] |= BPE_LONGER;
+	}
+	return three;
+}
+
 static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
 	uint32_t byte_rank[256], *pair_rank, *prev, off = 0;
-	uint32_t *split, *filter, *prefixes;
+	uint32_t *split, *filter, *prefixes, *three;
 	unsigned filter_bits;
 	struct table t;
 	size_t i, total = 0;
@@ -338,6 +373,7 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	prev = prefix_tokens(&t, tok, n);
 	split = token_splits(&t, tok, n);
 	filter_bits = t.bits + 2;
+	three = three_bytes(&t, tok, n, byte_rank, pair_rank);
 	filter = filter_build(tok, n, filter_bits, 0);
 	prefixes = filter_build(tok, n, filter_bits, 1);
 
@@ -348,6 +384,7 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put32(filter_bits, out);
 	put_words(byte_rank, 256, out);
 	put_words(pair_rank, 65536, out);
+	put_words(three, 65536, out);
 	for (i = 0; i < n; i++) {
 		put32(off, out);
 		off += (uint32_t)tok[i].len;
@@ -361,6 +398,7 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(three);
 	free(prefixes);
 	free(filter);
 	free(split);

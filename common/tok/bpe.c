@@ -42,7 +42,8 @@ struct bpe {
 	uint32_t ntokens;
 	size_t mask;
 	unsigned filter_bits;
-	const uint32_t *byte_rank, *pair_rank, *off, *slots, *prefix, *split;
+	const uint32_t *byte_rank, *pair_rank, *three, *off, *slots, *prefix;
+	const uint32_t *split;
 	const uint32_t *filter, *prefixes;
 	const unsigned char *bytes;
 };
@@ -92,7 +93,8 @@ bpe_find(const char *name)
 			e->filter_bits = e->blob[4];
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
-			e->off = e->pair_rank + 65536;
+			e->three = e->pair_rank + 65536;
+			e->off = e->three + 65536;
 			e->slots = e->off + e->ntokens + 1;
 			e->prefix = e->slots + 4 * (e->mask + 1);
 			e->split = e->prefix + e->ntokens;
@@ -289,12 +291,14 @@ token_len(const struct bpe *e, uint32_t r)
 
 /*
  * Returns the rank of the longest token that p[0 .. n), n > 0, begins
- * with.  The prefixes of three bytes or more are hashed one by one, up to
- * the first that the filter of prefixes says no token begins with; the
- * filter of tokens names the lengths that may be a token, and the hash
- * slots are looked at for those alone, the longest first.  So the search
- * reads the two filters, which stay in the CPU's cache, and mostly one
- * hash slot, where a walk of a trie misses the cache at every byte.
+ * with.  The first two bytes, or the three of a character from U+0800 to
+ * U+FFFF (the text is valid UTF-8), take one direct lookup; the longer
+ * prefixes are hashed one by one, up to the first that the filter of
+ * prefixes says no token begins with.  The filter of tokens names the
+ * lengths that may be a token, and the hash slots are looked at for
+ * those alone, the longest first.  So the search reads the two filters,
+ * which stay in the CPU's cache, and mostly one hash slot, where a walk
+ * of a trie misses the cache at every byte.
  */
 static uint32_t
 longest_token(const struct bpe *e, const unsigned char *p, size_t n)
@@ -302,15 +306,23 @@ longest_token(const struct bpe *e, const unsigned char *p, size_t n)
 	uint64_t hash[BPE_MAX_TOKEN_LEN + 1], h;
 	unsigned char len[BPE_MAX_TOKEN_LEN + 1];
 	uint32_t best = e->byte_rank[p[0]], t;
-	size_t k, c = 0;
+	size_t k = 3, c = 0;
 
 	if (n == 1)
 		return best;
-	if ((t = e->pair_rank[p[0] << 8 | p[1]]) != BPE_NONE)
+	if (n >= 3 && (p[0] & 0xf0) == 0xe0) {
+		t = e->three[(p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 |
+		    (p[2] & 0x3fu)];
+		if (!(t & BPE_LONGER))
+			return t;
+		best = t & ~BPE_LONGER;
+		k = 4;
+	} else if ((t = e->pair_rank[p[0] << 8 | p[1]]) != BPE_NONE) {
 		best = t;
+	}
 	if (n > BPE_MAX_TOKEN_LEN)
 		n = BPE_MAX_TOKEN_LEN;
-	for (k = 3; k <= n; k++) {
+	for (; k <= n; k++) {
 		h = bpe_hash(p, k);
 		if (!in_filter(e, e->prefixes, h))
 			break;

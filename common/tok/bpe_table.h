@@ -19,6 +19,9 @@
  *	256 words	the rank of each single byte
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
+ *	65536 words	for the three bytes of each character from U+0800
+ *			to U+FFFF, at its code point: the longest token they
+ *			begin with, | BPE_LONGER if a longer one begins so
  *	n + 1 words	offsets: token r is bytes[off[r] .. off[r + 1])
  *	4 words a slot	open-addressing hash table by bpe_hash: the key's
  *			first eight bytes (bpe_key8), rank | length << 24
@@ -43,6 +46,7 @@
 #define BPE_MAX_TOKEN_LEN 255
 #define BPE_NONE 0xffffffffu
 #define BPE_SPLIT_SORTED 0x80000000u
+#define BPE_LONGER 0x80000000u
 #define BPE_ID_MASK ((1u << BPE_ID_BITS) - 1)
 
 static inline uint64_t
