@@ -17,10 +17,15 @@ extern const uint32_t bpe_blob_o200k_base[];
 
 /*
  * Pieces up to SMALL_PIECE bytes are merged by merge_small, in quadratic
- * time but with no search for tokens; longer ones by merge_long, which keeps its
- * marks on the stack up to LONG_ON_STACK bytes.
+ * time but with no search for tokens: most of its lookups are of what is
+ * no token, which the filter turns away in the CPU's cache, where each
+ * token merge_long finds costs misses of its own (its length, the pair
+ * memo, the hash slot).  Measured with callgrind's cache model, 24 bytes
+ * rather than 8 took a third fewer misses on English and Latin-script
+ * text.  Longer pieces go to merge_long, which keeps its marks on the
+ * stack up to LONG_ON_STACK bytes.
  */
-#define SMALL_PIECE 8
+#define SMALL_PIECE 24
 #define LONG_ON_STACK 4096
 
 /* The size of a huge page, that the caches' mapping is a multiple of. */
