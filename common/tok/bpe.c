@@ -426,19 +426,21 @@ pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b)
  */
 #define PAIR_MEMO 65536
 #define CACHE_SLOTS 32768
-#define CACHE_KEY 38
-#define CACHE_IDS 14
+#define CACHE_KEY 37
+#define CACHE_IDS 10 /* of BPE_ID_BITS each, in three words */
 
+/* A line of the CPU's cache: one look reads one line. */
 struct cached_piece {
-	const struct bpe *enc;
+	unsigned char enc; /* the encoding's index + 1; 0: empty */
 	unsigned char len, nids;
 	unsigned char key[CACHE_KEY];
-	uint32_t ids[CACHE_IDS];
+	uint64_t ids[3];
 };
 
+/* The pieces fill one huge page; the pairs, which fewer texts need, next. */
 struct caches {
-	uint64_t pairs[PAIR_MEMO];
 	struct cached_piece pieces[CACHE_SLOTS];
+	uint64_t pairs[PAIR_MEMO];
 };
 
 /*
@@ -583,11 +585,52 @@ ids_room(struct bpe_ids *ids, size_t n)
 	}
 }
 
+/* Whether a[0 .. n) and b[0 .. n) are the same: a call of memcmp, sooner. */
+static inline int
+same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	for (; n >= 8; n -= 8, a += 8, b += 8)
+		if (bpe_load64(a) != bpe_load64(b))
+			return 0;
+	return bpe_key8(a, n) == bpe_key8(b, n);
+}
+
+/* Packs ids[0 .. n), n <= CACHE_IDS, into a cached piece. */
+static void
+pack_ids(struct cached_piece *c, const uint32_t *ids, size_t n)
+{
+	size_t i, bit;
+
+	memset(c->ids, 0, sizeof(c->ids));
+	for (i = 0; i < n; i++) {
+		bit = i * BPE_ID_BITS;
+		c->ids[bit >> 6] |= (uint64_t)ids[i] << (bit & 63);
+		if ((bit & 63) > 64 - BPE_ID_BITS)
+			c->ids[(bit >> 6) + 1] |= ids[i] >> (64 - (bit & 63));
+	}
+}
+
+static void
+unpack_ids(const struct cached_piece *c, uint32_t *ids)
+{
+	size_t i, bit;
+	uint64_t v;
+
+	for (i = 0; i < c->nids; i++) {
+		bit = i * BPE_ID_BITS;
+		v = c->ids[bit >> 6] >> (bit & 63);
+		if ((bit & 63) > 64 - BPE_ID_BITS)
+			v |= c->ids[(bit >> 6) + 1] << (64 - (bit & 63));
+		ids[i] = (uint32_t)v & BPE_ID_MASK;
+	}
+}
+
 /* Appends the ids of one pre-tokenized piece to st; returns their number. */
 static size_t
 encode_piece(
     const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *st)
 {
+	unsigned char which = (unsigned char)(e - encodings + 1);
 	struct cached_piece *c = NULL;
 	uint64_t h = 0;
 	uint32_t r;
@@ -606,10 +649,10 @@ encode_piece(
 	}
 	if (n > 2 && n <= CACHE_KEY) {
 		c = &caches()->pieces[h & (CACHE_SLOTS - 1)];
-		if (c->enc == e && c->len == n && memcmp(c->key, p, n) == 0) {
+		if (c->enc == which && c->len == n &&
+		    same_bytes(c->key, p, n)) {
 			ids_room(st, c->nids);
-			memcpy(
-			    st->v + st->n, c->ids, c->nids * sizeof(*c->ids));
+			unpack_ids(c, st->v + st->n);
 			st->n += c->nids;
 			return c->nids;
 		}
@@ -622,11 +665,11 @@ encode_piece(
 		m = merge_long(e, p, n, st);
 	}
 	if (c != NULL && m <= CACHE_IDS) {
-		c->enc = e;
+		c->enc = which;
 		c->len = (unsigned char)n;
 		c->nids = (unsigned char)m;
 		memcpy(c->key, p, n);
-		memcpy(c->ids, st->v + st->n - m, m * sizeof(*c->ids));
+		pack_ids(c, st->v + st->n - m, m);
 	}
 	return m;
 }
