@@ -308,10 +308,9 @@ token_len(const struct bpe *e, uint32_t r)
 static uint32_t
 longest_token(const struct bpe *e, const unsigned char *p, size_t n)
 {
-	uint64_t hash[BPE_MAX_TOKEN_LEN + 1], h;
-	unsigned char len[BPE_MAX_TOKEN_LEN + 1];
+	uint64_t hash[BPE_MAX_TOKEN_LEN + 1], blocks = BPE_HASH_SEED;
 	uint32_t best = e->byte_rank[p[0]], t;
-	size_t k = 3, c = 0;
+	size_t k = 3, from, done = 0;
 
 	if (n == 1)
 		return best;
@@ -327,17 +326,19 @@ longest_token(const struct bpe *e, const unsigned char *p, size_t n)
 	}
 	if (n > BPE_MAX_TOKEN_LEN)
 		n = BPE_MAX_TOKEN_LEN;
-	for (; k <= n; k++) {
-		h = bpe_hash(p, k);
-		if (!in_filter(e, e->prefixes, h))
-			break;
-		if (in_filter(e, e->filter, h)) {
-			hash[c] = h;
-			len[c++] = (unsigned char)k;
+	for (from = k; k <= n; k++) {
+		/* blocks hashes p[0 .. done), done the most below k of 8s */
+		if (k - done > 8) {
+			blocks = bpe_hash_block(blocks, p + done);
+			done += 8;
 		}
+		hash[k] = bpe_hash_end(blocks, p + done, k - done, k);
+		if (!in_filter(e, e->prefixes, hash[k]))
+			break;
 	}
-	while (c-- > 0)
-		if ((t = probe_slots(e, p, len[c], hash[c])) != BPE_NONE)
+	while (k-- > from)
+		if (in_filter(e, e->filter, hash[k]) &&
+		    (t = probe_slots(e, p, k, hash[k])) != BPE_NONE)
 			return t;
 	return best;
 }

@@ -69,29 +69,46 @@ bpe_load32(const unsigned char *p)
 
 /*
  * Hashes a token candidate.  Most candidates are under 8 bytes, so short
- * keys take two overlapping loads and one multiply; the length is mixed
- * in because the loads overlap.
+ * keys take two overlapping loads and one multiply.  Eight-byte blocks
+ * are taken while more than eight bytes are left, and the length is mixed
+ * in at the end (the loads of the tail overlap): so the hashes of all the
+ * prefixes of a text share their blocks, and longest_token finds each
+ * next one in a few steps (bpe_hash_block, bpe_hash_end).
  */
-static inline uint64_t
-bpe_hash(const unsigned char *p, size_t n)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15u;
-	uint64_t h = n * 0xff51afd7ed558ccdu;
+#define BPE_HASH_SEED 0x2545f4914f6cdd1du
 
-	while (n > 8) {
-		h = (h ^ bpe_load64(p)) * k;
-		h ^= h >> 31;
-		p += 8;
-		n -= 8;
-	}
-	if (n >= 4)
-		h ^= (uint64_t)bpe_load32(p) << 32 | bpe_load32(p + n - 4);
-	else if (n > 0)
-		h ^= (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
-	h *= k;
+static inline uint64_t
+bpe_hash_block(uint64_t h, const unsigned char *p)
+{
+	h = (h ^ bpe_load64(p)) * 0x9e3779b97f4a7c15u;
+	return h ^ (h >> 31);
+}
+
+/* Ends the hash of n bytes whose last tail bytes, 1 to 8, are at p. */
+static inline uint64_t
+bpe_hash_end(uint64_t h, const unsigned char *p, size_t tail, size_t n)
+{
+	h ^= n * 0xff51afd7ed558ccdu;
+	if (tail >= 4)
+		h ^= (uint64_t)bpe_load32(p) << 32 | bpe_load32(p + tail - 4);
+	else if (tail > 0)
+		h ^= (uint64_t)p[0] << 16 | (uint64_t)p[tail >> 1] << 8 |
+		    p[tail - 1];
+	h *= 0x9e3779b97f4a7c15u;
 	h ^= h >> 29;
 	h *= 0xc4ceb9fe1a85ec53u;
 	return h ^ (h >> 32);
+}
+
+static inline uint64_t
+bpe_hash(const unsigned char *p, size_t n)
+{
+	uint64_t h = BPE_HASH_SEED;
+	size_t tail = n;
+
+	for (; tail > 8; tail -= 8, p += 8)
+		h = bpe_hash_block(h, p);
+	return bpe_hash_end(h, p, tail, n);
 }
 
 /*
