@@ -28,6 +28,13 @@ extern const uint32_t bpe_blob_o200k_base[];
 #define SMALL_PIECE 24
 #define LONG_ON_STACK 4096
 
+/*
+ * The lookups that merge_small's loop makes: gcc stops inlining them there
+ * once bpe_hash has grown its two parts, and the calls cost 5-8% of the
+ * time on Cyrillic and Latin-script text.
+ */
+#define HOT_INLINE inline __attribute__((always_inline))
+
 /* The size of a huge page, that the caches' mapping is a multiple of. */
 #define CACHE_ALIGN ((size_t)2 << 20)
 
@@ -174,7 +181,7 @@ probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 }
 
 /* Returns the rank of the token whose bytes are p[0 .. n), or BPE_NONE. */
-static inline uint32_t
+static HOT_INLINE uint32_t
 rank_of(const struct bpe *e, const unsigned char *p, size_t n)
 {
 	if (n == 2)
@@ -231,7 +238,7 @@ parts_next(const struct parts *ps)
 }
 
 /* Merges part a of p with the next one and ranks the pairs that changed. */
-static inline void
+static HOT_INLINE void
 parts_merge(
     const struct bpe *e, struct parts *ps, const unsigned char *p, size_t a)
 {
