@@ -303,7 +303,8 @@ filter_build(const struct token *tok, size_t n, unsigned bits, int prefixes)
 		for (len = prefixes ? 3 : tok[i].len; len <= tok[i].len;
 		     len++) {
 			h = bpe_hash(tok[i].bytes, len);
-			words[bpe_filter_word(h, bits)] |= bpe_filter_bits(h);
+			words[bpe_filter_word(h, bits)] |=
+			    bpe_filter_bits(bpe_filter_key(h));
 		}
 	}
 	return words;

@@ -86,6 +86,22 @@ static struct bpe encodings[] = {
 	.specials = o200k_specials},
 };
 
+/*
+ * bpe_filter_bits of each value of the ten bits of hash it reads: one load
+ * from 4 KB, where two shifts by a variable count cost more instructions
+ * on x86-64 without BMI2 (7% of them for Thai text with o200k_base).
+ */
+static uint32_t filter_masks[BPE_FILTER_KEYS];
+
+static void
+filter_masks_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < BPE_FILTER_KEYS; i++)
+		filter_masks[i] = bpe_filter_bits((unsigned)i);
+}
+
 const struct bpe *
 bpe_find(const char *name)
 {
@@ -103,6 +119,7 @@ bpe_find(const char *name)
 			e->ntokens = e->blob[1];
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->filter_bits = e->blob[4];
+			filter_masks_init();
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->three = e->pair_rank + 65536;
@@ -140,7 +157,7 @@ same_tail(const unsigned char *a, const unsigned char *b, size_t n)
 static inline int
 in_filter(const struct bpe *e, const uint32_t *filter, uint64_t h)
 {
-	uint32_t bits = bpe_filter_bits(h);
+	uint32_t bits = filter_masks[bpe_filter_key(h)];
 
 	return (filter[bpe_filter_word(h, e->filter_bits)] & bits) == bits;
 }

@@ -167,10 +167,19 @@ bpe_filter_word(uint64_t h, unsigned bits)
 	return (size_t)(h >> 22) & (((size_t)1 << (bits - 5)) - 1);
 }
 
-static inline uint32_t
-bpe_filter_bits(uint64_t h)
+/* The ten bits of hash that choose a key's two bits in its word. */
+#define BPE_FILTER_KEYS 1024
+
+static inline unsigned
+bpe_filter_key(uint64_t h)
 {
-	return 1u << (h >> 49 & 31) | 1u << (h >> 54 & 31);
+	return (unsigned)(h >> 49) & (BPE_FILTER_KEYS - 1);
+}
+
+static inline uint32_t
+bpe_filter_bits(unsigned key)
+{
+	return 1u << (key & 31) | 1u << (key >> 5);
 }
 
 #endif
