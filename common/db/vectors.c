@@ -637,7 +637,7 @@ docs_of(
 	    "SELECT d.id FROM embeddings e JOIN docs d ON d.hash = e.hash"
 	    " WHERE e.id = ? ORDER BY d.id");
 	size_t i, n = 0;
-	int rc, rv = 0;
+	int rc = SQLITE_DONE, rv = 0;
 
 	if (st == NULL)
 		return -1;
