@@ -151,7 +151,8 @@ table_build(struct table *t, const struct token *tok, size_t n)
 		     s = (s + 1) & t->mask)
 			;
 		t->slots[2 * s] = bpe_tag(tok[i].bytes, tok[i].len, h);
-		t->slots[2 * s + 1] = (uint32_t)i | (uint32_t)tok[i].len << 24;
+		t->slots[2 * s + 1] =
+		    (uint32_t)i | (uint32_t)tok[i].len << BPE_LEN_SHIFT;
 	}
 }
 
@@ -166,7 +167,7 @@ table_find(const struct table *t, const struct token *tok,
 
 	for (s = h & t->mask; (v = t->slots[2 * s + 1]) != 0;
 	     s = (s + 1) & t->mask) {
-		r = v & 0xffffff;
+		r = v & BPE_RANK_MASK;
 		if (t->slots[2 * s] == tag && tok[r].len == len &&
 		    memcmp(tok[r].bytes, p, len) == 0)
 			return r;
@@ -276,7 +277,7 @@ put_slots(const struct table *t, const struct token *tok, FILE *out)
 	for (s = 0; s <= t->mask; s++) {
 		k8 = 0;
 		v = t->slots[2 * s + 1];
-		r = v & 0xffffff;
+		r = v & BPE_RANK_MASK;
 		if (v != 0)
 			k8 = bpe_key8(tok[r].bytes, tok[r].len);
 		put32((uint32_t)k8, out);
@@ -312,8 +313,9 @@ filter_build(const struct token *tok, size_t n, unsigned bits, int prefixes)
 
 /*
  * For the three bytes of each character from U+0800 to U+FFFF, at its
- * code point: the longest token they begin with, and BPE_LONGER when a
- * token of more bytes begins with them.
+ * code point: the longest token they begin with, as rank | length <<
+ * BPE_LEN_SHIFT, and BPE_LONGER when a token of more bytes begins with
+ * them.
  */
 static uint32_t *
 three_bytes(const struct table *t, const struct token *tok, size_t n,
@@ -327,10 +329,12 @@ three_bytes(const struct table *t, const struct token *tok, size_t n,
 		b[0] = (unsigned char)(0xe0 | cp >> 12);
 		b[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
 		b[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		if ((r = table_find(t, tok, b, 3)) == BPE_NONE &&
-		    (r = pair_rank[b[0] << 8 | b[1]]) == BPE_NONE)
-			r = byte_rank[b[0]];
-		three[cp] = r;
+		if ((r = table_find(t, tok, b, 3)) != BPE_NONE)
+			three[cp] = r | 3u << BPE_LEN_SHIFT;
+		else if ((r = pair_rank[b[0] << 8 | b[1]]) != BPE_NONE)
+			three[cp] = r | 2u << BPE_LEN_SHIFT;
+		else
+			three[cp] = byte_rank[b[0]] | 1u << BPE_LEN_SHIFT;
 	}
 	for (i = 0; i < n; i++) {
 		if (tok[i].len < 4 || (tok[i].bytes[0] & 0xf0) != 0xe0 ||

@@ -52,6 +52,7 @@ struct bpe {
 	const struct special *specials;
 	/* Views into the blob, set by bpe_find. */
 	uint32_t ntokens;
+	unsigned index; /* in encodings[]: the caches' keys hold it */
 	size_t mask;
 	unsigned filter_bits;
 	const uint32_t *byte_rank, *pair_rank, *three, *off, *slots, *prefix;
@@ -117,6 +118,7 @@ bpe_find(const char *name)
 				errx(1, "built-in vocabulary '%s' is damaged",
 				    name);
 			e->ntokens = e->blob[1];
+			e->index = (unsigned)i;
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->filter_bits = e->blob[4];
 			filter_masks_init();
@@ -178,9 +180,10 @@ probe_slots(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 
 	for (i = h & e->mask; (v = (sl = e->slots + 4 * i)[2]) != 0;
 	     i = (i + 1) & e->mask) {
-		if ((sl[0] | (uint64_t)sl[1] << 32) != k8 || v >> 24 != n)
+		if ((sl[0] | (uint64_t)sl[1] << 32) != k8 ||
+		    v >> BPE_LEN_SHIFT != n)
 			continue;
-		r = v & 0xffffff;
+		r = v & BPE_RANK_MASK;
 		if (n <= 8)
 			return r;
 		if (sl[3] == (uint32_t)(h >> 32) &&
@@ -210,18 +213,43 @@ rank_of(const struct bpe *e, const unsigned char *p, size_t n)
 
 /*
  * The state of a merge, by the byte each part starts at: the rank of the
- * pair the part begins and its start in one word, so that the least word
- * is the leftmost pair of the lowest rank, the one BPE merges next (a part
- * merged into the one before it keeps UINT64_MAX); the part's rank; the
- * next part and the one before.  Nothing moves when two parts merge, and
- * the least word is found without a branch that depends on the data.
+ * pair the part begins and its start in one word, its key, so that the
+ * least key is the leftmost pair of the lowest rank, the one BPE merges
+ * next (a part merged into the one before it keeps KEY_MAX); the part's
+ * rank; the next part and the one before.  Nothing moves when two parts
+ * merge, and the least key is found four at a time, without a branch that
+ * depends on the data: that search is most of the work of merging a word
+ * of Cyrillic or Greek.  A key is kept with its top bit flipped, so that
+ * keys compare as signed numbers, which SSE2 compares in one instruction,
+ * in the order of the unsigned ones.  The keys are padded with KEY_MAX to
+ * a multiple of four.
  */
+#define PART_BITS 9 /* parts start below 2 * BPE_MAX_TOKEN_LEN + 2 */
+#define PART_MASK ((1u << PART_BITS) - 1)
+#define KEY_MAX INT32_MAX
+#define PADDED(n) (((n) + 3) & ~(size_t)3)
+
+typedef int32_t keys4 __attribute__((vector_size(16)));
+
 struct parts {
-	uint64_t *v;
+	int32_t *key;
 	uint32_t *rank;
 	uint16_t *next, *prev;
 	size_t n;
 };
+
+/* The key of the part at i whose pair has rank r (BPE_NONE: no pair). */
+static inline int32_t
+part_key(uint32_t r, size_t i)
+{
+	return (int32_t)((r << PART_BITS | (uint32_t)i) ^ 0x80000000u);
+}
+
+static inline uint32_t
+key_rank(int32_t key)
+{
+	return ((uint32_t)key ^ 0x80000000u) >> PART_BITS;
+}
 
 static void
 parts_init(
@@ -233,10 +261,12 @@ parts_init(
 	for (i = 0; i < n; i++) {
 		ps->rank[i] = e->byte_rank[p[i]];
 		r = i + 1 < n ? e->pair_rank[p[i] << 8 | p[i + 1]] : BPE_NONE;
-		ps->v[i] = (uint64_t)r << 32 | i;
+		ps->key[i] = part_key(r, i);
 		ps->next[i] = (uint16_t)(i + 1);
 		ps->prev[i] = (uint16_t)(i - 1);
 	}
+	for (; i < PADDED(n); i++)
+		ps->key[i] = KEY_MAX;
 	ps->n = n;
 }
 
@@ -244,14 +274,22 @@ parts_init(
 static inline size_t
 parts_next(const struct parts *ps)
 {
-	uint64_t best = ps->v[0], x;
+	keys4 least, x, less;
+	int32_t best;
 	size_t i;
 
-	for (i = 1; i < ps->n; i++) {
-		x = ps->v[i];
-		best = x < best ? x : best;
+	memcpy(&least, ps->key, sizeof(least));
+	for (i = 4; i < ps->n; i += 4) {
+		memcpy(&x, ps->key + i, sizeof(x));
+		less = x < least;
+		least = (x & less) | (least & ~less);
 	}
-	return best >> 32 == BPE_NONE ? ps->n : (uint32_t)best;
+	best = least[0];
+	for (i = 1; i < 4; i++)
+		best = least[i] < best ? least[i] : best;
+	return key_rank(best) == BPE_NONE >> PART_BITS
+	    ? ps->n
+	    : (uint32_t)best & PART_MASK;
 }
 
 /* Merges part a of p with the next one and ranks the pairs that changed. */
@@ -262,19 +300,19 @@ parts_merge(
 	size_t b = ps->next[a], c = ps->next[b], z;
 	uint32_t r;
 
-	ps->rank[a] = (uint32_t)(ps->v[a] >> 32);
-	ps->v[b] = UINT64_MAX;
+	ps->rank[a] = key_rank(ps->key[a]);
+	ps->key[b] = KEY_MAX;
 	ps->next[a] = (uint16_t)c;
 	r = BPE_NONE;
 	if (c < ps->n) {
 		ps->prev[c] = (uint16_t)a;
 		r = rank_of(e, p + a, ps->next[c] - a);
 	}
-	ps->v[a] = (uint64_t)r << 32 | a;
+	ps->key[a] = part_key(r, a);
 	if (a > 0) {
 		z = ps->prev[a];
 		r = rank_of(e, p + z, c - z);
-		ps->v[z] = (uint64_t)r << 32 | z;
+		ps->key[z] = part_key(r, z);
 	}
 }
 
@@ -287,10 +325,10 @@ static size_t
 merge_small(
     const struct bpe *e, const unsigned char *p, size_t n, uint32_t *out)
 {
-	uint64_t v[SMALL_PIECE];
+	int32_t key[PADDED(SMALL_PIECE)];
 	uint32_t rank[SMALL_PIECE];
 	uint16_t next[SMALL_PIECE], prev[SMALL_PIECE];
-	struct parts ps = {v, rank, next, prev, 0};
+	struct parts ps = {key, rank, next, prev, 0};
 	size_t k, m = 0;
 
 	parts_init(e, &ps, p, n);
@@ -318,35 +356,36 @@ token_len(const struct bpe *e, uint32_t r)
 	return e->off[r + 1] - e->off[r];
 }
 
+/* The code point of the character of three bytes at p: its index in three. */
+static inline size_t
+three_index(const unsigned char *p)
+{
+	return (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+}
+
 /*
- * Returns the rank of the longest token that p[0 .. n), n > 0, begins
- * with.  The first two bytes, or the three of a character from U+0800 to
- * U+FFFF (the text is valid UTF-8), take one direct lookup; the longer
- * prefixes are hashed one by one, up to the first that the filter of
- * prefixes says no token begins with.  The filter of tokens names the
- * lengths that may be a token, and the hash slots are looked at for
- * those alone, the longest first.  So the search reads the two filters,
- * which stay in the CPU's cache, and mostly one hash slot, where a walk
- * of a trie misses the cache at every byte.
+ * Returns the longest token that p[0 .. n), n > 1, begins with, as rank |
+ * length << BPE_LEN_SHIFT, for a text that longest_token's table does not
+ * answer.  The first two bytes, or the three of a character from U+0800,
+ * take one direct lookup; the longer prefixes are hashed one by one, up
+ * to the first that the filter of prefixes says no token begins with.
+ * The filter of tokens names the lengths that may be a token, and the
+ * hash slots are looked at for those alone, the longest first.  So the
+ * search reads the two filters, which stay in the CPU's cache, and mostly
+ * one hash slot, where a walk of a trie misses the cache at every byte.
  */
 static uint32_t
-longest_token(const struct bpe *e, const unsigned char *p, size_t n)
+longest_search(const struct bpe *e, const unsigned char *p, size_t n)
 {
 	uint64_t hash[BPE_MAX_TOKEN_LEN + 1], blocks = BPE_HASH_SEED;
-	uint32_t best = e->byte_rank[p[0]], t;
+	uint32_t best = e->byte_rank[p[0]] | 1u << BPE_LEN_SHIFT, t;
 	size_t k = 3, from, done = 0;
 
-	if (n == 1)
-		return best;
 	if (n >= 3 && (p[0] & 0xf0) == 0xe0) {
-		t = e->three[(p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 |
-		    (p[2] & 0x3fu)];
-		if (!(t & BPE_LONGER))
-			return t;
-		best = t & ~BPE_LONGER;
+		best = e->three[three_index(p)] & ~BPE_LONGER;
 		k = 4;
 	} else if ((t = e->pair_rank[p[0] << 8 | p[1]]) != BPE_NONE) {
-		best = t;
+		best = t | 2u << BPE_LEN_SHIFT;
 	}
 	if (n > BPE_MAX_TOKEN_LEN)
 		n = BPE_MAX_TOKEN_LEN;
@@ -363,8 +402,29 @@ longest_token(const struct bpe *e, const unsigned char *p, size_t n)
 	while (k-- > from)
 		if (in_filter(e, e->filter, hash[k]) &&
 		    (t = probe_slots(e, p, k, hash[k])) != BPE_NONE)
-			return t;
+			return t | (uint32_t)k << BPE_LEN_SHIFT;
 	return best;
+}
+
+/*
+ * Returns the longest token that p[0 .. n), n > 0, begins with, as rank |
+ * length << BPE_LEN_SHIFT.  Most characters of CJK and Thai text begin
+ * no longer token than the one their three bytes give, and for those the
+ * answer is one look at that table, without a call.
+ */
+static inline uint32_t
+longest_token(const struct bpe *e, const unsigned char *p, size_t n)
+{
+	uint32_t t;
+
+	if (n == 1)
+		return e->byte_rank[p[0]] | 1u << BPE_LEN_SHIFT;
+	if (n >= 3 && (p[0] & 0xf0) == 0xe0) {
+		t = e->three[three_index(p)];
+		if (!(t & BPE_LONGER))
+			return t;
+	}
+	return longest_search(e, p, n);
 }
 
 /*
@@ -377,10 +437,10 @@ static int
 pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b)
 {
 	unsigned char p[2 * BPE_MAX_TOKEN_LEN];
-	uint64_t v[2 * BPE_MAX_TOKEN_LEN];
+	int32_t key[PADDED(2 * BPE_MAX_TOKEN_LEN)];
 	uint32_t rank[2 * BPE_MAX_TOKEN_LEN];
 	uint16_t next[2 * BPE_MAX_TOKEN_LEN], prev[2 * BPE_MAX_TOKEN_LEN];
-	struct parts ps = {v, rank, next, prev, 0};
+	struct parts ps = {key, rank, next, prev, 0};
 	size_t la = token_len(e, a), n = la + token_len(e, b), k;
 
 	memcpy(p, e->bytes + e->off[a], la);
@@ -513,22 +573,33 @@ caches_for(size_t len)
 #endif
 }
 
+/* Finds whether a b holds, for pair_holds, and keeps the answer in slot. */
 static int
-pair_holds(const struct bpe *e, uint32_t a, uint32_t b)
+pair_holds_memo(
+    const struct bpe *e, uint32_t a, uint32_t b, uint64_t *slot, uint64_t key)
 {
-	uint64_t key = ((uint64_t)(e - encodings) << 36 | (uint64_t)a << 18 | b)
-	    << 2;
-	uint64_t *slot = &caches()->pairs[(key * 0x9e3779b97f4a7c15u) >> 48];
 	int holds;
 
-	if ((*slot & ~(uint64_t)3) == key && (*slot & 1))
-		return (int)(*slot >> 1 & 1);
 	if (e->split[2 * a] & e->split[2 * b] & BPE_SPLIT_SORTED)
 		holds = pair_holds_fast(e, a, b);
 	else
 		holds = pair_holds_slow(e, a, b);
 	*slot = key | (uint64_t)holds << 1 | 1;
 	return holds;
+}
+
+/* Whether tokens a b hold (pair_holds_slow), from the memo when it knows. */
+static inline int
+pair_holds(const struct bpe *e, uint32_t a, uint32_t b)
+{
+	uint64_t ab = (uint64_t)e->index << 2 * BPE_ID_BITS |
+	    (uint64_t)a << BPE_ID_BITS | b;
+	uint64_t key = ab << 2; /* the two bits: known, holds */
+	uint64_t *slot = &caches()->pairs[(key * 0x9e3779b97f4a7c15u) >> 48];
+
+	if ((*slot | 2) == (key | 3))
+		return (int)(*slot >> 1 & 1);
+	return pair_holds_memo(e, a, b, slot, key);
 }
 
 static inline int
@@ -570,28 +641,32 @@ merge_long(
 {
 	uint64_t near[LONG_ON_STACK / 64 + 1], *dead = near;
 	size_t base = st->n, pos = 0, end, words = (n >> 6) + 1;
-	uint32_t t = longest_token(e, p, n), last = BPE_NONE;
+	uint32_t t = longest_token(e, p, n), last = BPE_NONE, r;
 
 	if (n > LONG_ON_STACK)
 		dead = xreallocarray(NULL, words, sizeof(*dead));
 	memset(dead, 0, words * sizeof(*dead));
 	while (pos < n) {
-		end = pos + token_len(e, t);
+		/* t is the token tried at pos, as longest_token gives it */
+		end = pos + (t >> BPE_LEN_SHIFT);
+		r = t & BPE_RANK_MASK;
 		if (!bit_get(dead, end) &&
-		    (last == BPE_NONE || pair_holds(e, last, t))) {
-			push_id(st, t);
-			last = t;
+		    (last == BPE_NONE || pair_holds(e, last, r))) {
+			push_id(st, r);
+			last = r;
 			if ((pos = end) < n)
 				t = longest_token(e, p + pos, n - pos);
 			continue;
 		}
-		if ((t = e->prefix[t]) != BPE_NONE)
+		if ((r = e->prefix[r]) != BPE_NONE) {
+			t = r | (uint32_t)token_len(e, r) << BPE_LEN_SHIFT;
 			continue;
+		}
 		/* Nothing goes on from pos: the last token cannot end there. */
 		if (st->n == base)
 			errx(1, "bpe: no encoding of a piece");
 		dead[pos >> 6] |= (uint64_t)1 << (pos & 63);
-		t = last;
+		t = last | (uint32_t)token_len(e, last) << BPE_LEN_SHIFT;
 		pos -= token_len(e, last);
 		st->n--;
 		last = st->n > base ? st->v[st->n - 1] : BPE_NONE;
@@ -656,7 +731,7 @@ static size_t
 encode_piece(
     const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *st)
 {
-	unsigned char which = (unsigned char)(e - encodings + 1);
+	unsigned char which = (unsigned char)(e->index + 1);
 	struct cached_piece *c = NULL;
 	uint64_t h = 0;
 	uint32_t r;
@@ -1198,22 +1273,33 @@ utf8_step(unsigned b)
 	    (uint64_t)(lo ? U_NEED2 : U_BAD) << U_F4 | (uint64_t)U_BAD << U_BAD;
 }
 
+/* The state after the eight bytes at p, from state: the steps unrolled. */
+static inline uint64_t
+utf8_eight(uint64_t state, const unsigned char *p)
+{
+	state = utf8_steps[p[0]] >> state & 63;
+	state = utf8_steps[p[1]] >> state & 63;
+	state = utf8_steps[p[2]] >> state & 63;
+	state = utf8_steps[p[3]] >> state & 63;
+	state = utf8_steps[p[4]] >> state & 63;
+	state = utf8_steps[p[5]] >> state & 63;
+	state = utf8_steps[p[6]] >> state & 63;
+	return utf8_steps[p[7]] >> state & 63;
+}
+
 /* Returns whether s is valid UTF-8: utf8_valid_prefix's answer, sooner. */
 static int
 valid_utf8(const unsigned char *s, size_t len)
 {
 	uint64_t state = U_OK;
-	size_t i, k;
+	size_t i;
 
 	if (utf8_steps[0x80] == 0)
 		for (i = 0; i < 256; i++)
 			utf8_steps[i] = utf8_step((unsigned)i);
-	for (i = 0; i + 8 <= len; i += 8) {
-		if (state == U_OK && (bpe_load64(s + i) & HIGHS) == 0)
-			continue;
-		for (k = i; k < i + 8; k++)
-			state = utf8_steps[s[k]] >> state & 63;
-	}
+	for (i = 0; i + 8 <= len; i += 8)
+		if (state != U_OK || (bpe_load64(s + i) & HIGHS) != 0)
+			state = utf8_eight(state, s + i);
 	for (; i < len; i++)
 		state = utf8_steps[s[i]] >> state & 63;
 	return state == U_OK;

@@ -21,10 +21,12 @@
  *			or BPE_NONE: pairs are most of what BPE looks up
  *	65536 words	for the three bytes of each character from U+0800
  *			to U+FFFF, at its code point: the longest token they
- *			begin with, | BPE_LONGER if a longer one begins so
+ *			begin with, as rank | length << BPE_LEN_SHIFT, and
+ *			| BPE_LONGER if a longer one begins so
  *	n + 1 words	offsets: token r is bytes[off[r] .. off[r + 1])
  *	4 words a slot	open-addressing hash table by bpe_hash: the key's
- *			first eight bytes (bpe_key8), rank | length << 24
+ *			first eight bytes (bpe_key8), rank | length <<
+ *			BPE_LEN_SHIFT
  *			(0: empty slot), and for a key of more than eight
  *			bytes 32 bits of its hash, so that most lookups read
  *			no token bytes
@@ -40,7 +42,7 @@
  *			more, the tokens themselves too
  *	bytes		every token's bytes, in rank order
  */
-#define BPE_MAGIC 0x33455042u /* "BPE3" */
+#define BPE_MAGIC 0x34455042u /* "BPE4" */
 #define BPE_HEADER_WORDS 5
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
@@ -48,6 +50,8 @@
 #define BPE_SPLIT_SORTED 0x80000000u
 #define BPE_LONGER 0x80000000u
 #define BPE_ID_MASK ((1u << BPE_ID_BITS) - 1)
+#define BPE_LEN_SHIFT 24 /* of a token as rank | length << BPE_LEN_SHIFT */
+#define BPE_RANK_MASK ((1u << BPE_LEN_SHIFT) - 1)
 
 static inline uint64_t
 bpe_load64(const unsigned char *p)
