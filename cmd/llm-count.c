@@ -1,4 +1,7 @@
 /* llm-count: count, encode, decode and truncate tokens, exactly. */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -7,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/context.h"
@@ -23,6 +27,8 @@
 #define EXIT_OVER_BUDGET 3
 /* Text mode reads this much at a time and encodes whole pieces of it. */
 #define CHUNK (1u << 20)
+/* It maps this much of a regular file at a time. */
+#define WINDOW ((size_t)4 << 20)
 /* The separators --decode --text accepts between ids. */
 #define ID_SEPARATORS " \t\r\n,[]"
 
@@ -222,6 +228,62 @@ text_input_file(struct text_state *st, FILE *fp, struct buf *in)
 	}
 }
 
+/*
+ * Encodes a regular file from where its offset is, mapped a window at a
+ * time rather than read: reading copied each megabyte into pages that
+ * first had to be faulted in and cleared, a tenth of the time of counting
+ * it.  Each window ends where bpe_split_point cuts, and the next begins
+ * there.  Returns 0, or -1 if the file cannot be mapped (nothing is
+ * encoded then, and it is read instead).  A file cut short while it is
+ * mapped raises SIGBUS, as the man page says.
+ */
+static int
+text_input_mapped(struct text_state *st, int fd, off_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), window = WINDOW;
+	size_t skip, span, cut;
+	off_t start = lseek(fd, 0, SEEK_CUR), at = start, base;
+	char *map;
+
+	if (at < 0 || at >= size)
+		return at == size ? 0 : -1;
+	while (at < size && !st->done) {
+		base = at - at % (off_t)page;
+		skip = (size_t)(at - base);
+		span = size - base < (off_t)window ? (size_t)(size - base)
+						   : window;
+		map = mmap(NULL, span, PROT_READ, MAP_PRIVATE, fd, base);
+		if (map == MAP_FAILED) {
+			if (at == start)
+				return -1;
+			err(1, "%s", inputs.name ? inputs.name : "stdin");
+		}
+		cut = span - skip;
+		if (base + (off_t)span < size &&
+		    (cut = bpe_split_point(map + skip, span - skip)) == 0)
+			window *= 2; /* no cut in the window: a larger one */
+		else
+			text_chunk(st, map + skip, cut);
+		munmap(map, span);
+		at += (off_t)cut;
+	}
+	(void)lseek(fd, at, SEEK_SET);
+	return 0;
+}
+
+/* Encodes one input: mapped when it is a regular file, else read. */
+static void
+text_one_input(struct text_state *st, FILE *fp, struct buf *in)
+{
+	struct stat sb;
+
+	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size > 0 &&
+	    text_input_mapped(st, fileno(fp), sb.st_size) == 0)
+		return;
+	text_input_file(st, fp, in);
+}
+
 static int
 run_text(void)
 {
@@ -232,7 +294,7 @@ run_text(void)
 	int status = 0;
 
 	while (!st.done && (fp = inputs_next(&inputs)) != NULL)
-		text_input_file(&st, fp, &in);
+		text_one_input(&st, fp, &in);
 	tokens = counter_tokens(&counter, st.units);
 	if (inputs.failed && mode != ENCODE && mode != TRUNCATE) {
 		warnx("an input could not be read: %s",

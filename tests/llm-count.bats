@@ -277,6 +277,26 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	[ "$n2" = "{\"tokens\":$((n1 + 1)),\"messages\":0}" ]
 }
 
+@test "a regular file is mapped, and counts as the same text piped" {
+	# Lines, then a run with no split point longer than the 4 MiB window
+	# (so the window must grow), then lines: counted and encoded from the
+	# file itself and from a pipe; and a file whose offset is not 0.
+	cd "$BATS_TEST_TMPDIR"
+	{ yes 'hello world' | head -c 1499999; yes ab | tr -d '\n' |
+		head -c 4500000; head -c 500000 "$GOLDEN/corpus.jsonl"; } >big.txt
+	for e in cl100k_base o200k_base; do
+		n=$(llm-count -t -e $e <big.txt)
+		[ "$n" = "$(cat big.txt | llm-count -t -e $e)" ]
+		[ "$n" = "$(llm-count -t -e $e big.txt)" ]
+	done
+	[ "$(llm-count -t --encode big.txt | cksum)" = \
+		"$(cat big.txt | llm-count -t --encode | cksum)" ]
+	head -c 100000 "$GOLDEN/corpus.jsonl" >small.txt
+	run -0 bash -c '{ dd bs=7 count=1 of=/dev/null status=none;
+		llm-count -t --encode; } <small.txt'
+	[ "$output" = "$(tail -c +8 small.txt | llm-count -t --encode)" ]
+}
+
 @test "--truncate 0 and empty input in every mode" {
 	run llm-count --truncate 0 <<<'{"content":"hello"}'
 	[ "$output" = '{"content":"","tokens":0,"truncated":true}' ]
