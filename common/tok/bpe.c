@@ -364,32 +364,27 @@ three_index(const unsigned char *p)
 }
 
 /*
- * Returns the longest token that p[0 .. n), n > 1, begins with, as rank |
- * length << BPE_LEN_SHIFT, for a text that longest_token's table does not
- * answer.  The first two bytes, or the three of a character from U+0800,
- * take one direct lookup; the longer prefixes are hashed one by one, up
- * to the first that the filter of prefixes says no token begins with.
- * The filter of tokens names the lengths that may be a token, and the
- * hash slots are looked at for those alone, the longest first.  So the
- * search reads the two filters, which stay in the CPU's cache, and mostly
- * one hash slot, where a walk of a trie misses the cache at every byte.
+ * Returns the longest token that p[0 .. n) begins with, as rank | length
+ * << BPE_LEN_SHIFT, when best is the longest of fewer than from bytes
+ * and a longer one may begin there.  The prefixes from from bytes on are
+ * hashed one by one, up to the first that the filter of prefixes says no
+ * token begins with.  The filter of tokens names the lengths that may be
+ * a token, and the hash slots are looked at for those alone, the longest
+ * first.  So the search reads the two filters, which stay in the CPU's
+ * cache, and mostly one hash slot, where a walk of a trie misses the
+ * cache at every byte.
  */
 static uint32_t
-longest_search(const struct bpe *e, const unsigned char *p, size_t n)
+longest_search(const struct bpe *e, const unsigned char *p, size_t n,
+    uint32_t best, size_t from)
 {
 	uint64_t hash[BPE_MAX_TOKEN_LEN + 1], blocks = BPE_HASH_SEED;
-	uint32_t best = e->byte_rank[p[0]] | 1u << BPE_LEN_SHIFT, t;
-	size_t k = 3, from, done = 0;
+	size_t k, done = 0;
+	uint32_t t;
 
-	if (n >= 3 && (p[0] & 0xf0) == 0xe0) {
-		best = e->three[three_index(p)] & ~BPE_LONGER;
-		k = 4;
-	} else if ((t = e->pair_rank[p[0] << 8 | p[1]]) != BPE_NONE) {
-		best = t | 2u << BPE_LEN_SHIFT;
-	}
 	if (n > BPE_MAX_TOKEN_LEN)
 		n = BPE_MAX_TOKEN_LEN;
-	for (from = k; k <= n; k++) {
+	for (k = from; k <= n; k++) {
 		/* blocks hashes p[0 .. done), done the most below k of 8s */
 		if (k - done > 8) {
 			blocks = bpe_hash_block(blocks, p + done);
@@ -408,9 +403,11 @@ longest_search(const struct bpe *e, const unsigned char *p, size_t n)
 
 /*
  * Returns the longest token that p[0 .. n), n > 0, begins with, as rank |
- * length << BPE_LEN_SHIFT.  Most characters of CJK and Thai text begin
- * no longer token than the one their three bytes give, and for those the
- * answer is one look at that table, without a call.
+ * length << BPE_LEN_SHIFT.  The first two bytes, or the three of a
+ * character from U+0800 to U+FFFF (the text is valid UTF-8), take one
+ * direct lookup.  Most characters of CJK and Thai text begin no longer
+ * token than the one their three bytes give, and for those that lookup is
+ * the answer, without a call.
  */
 static inline uint32_t
 longest_token(const struct bpe *e, const unsigned char *p, size_t n)
@@ -421,10 +418,21 @@ longest_token(const struct bpe *e, const unsigned char *p, size_t n)
 		return e->byte_rank[p[0]] | 1u << BPE_LEN_SHIFT;
 	if (n >= 3 && (p[0] & 0xf0) == 0xe0) {
 		t = e->three[three_index(p)];
-		if (!(t & BPE_LONGER))
-			return t;
+		return t & BPE_LONGER
+		    ? longest_search(e, p, n, t & ~BPE_LONGER, 4)
+		    : t;
 	}
-	return longest_search(e, p, n);
+	t = e->pair_rank[p[0] << 8 | p[1]];
+	t = t != BPE_NONE ? t | 2u << BPE_LEN_SHIFT
+			  : e->byte_rank[p[0]] | 1u << BPE_LEN_SHIFT;
+	return longest_search(e, p, n, t, 3);
+}
+
+/* Token r as longest_token gives one: rank | length << BPE_LEN_SHIFT. */
+static inline uint32_t
+with_len(const struct bpe *e, uint32_t r)
+{
+	return r | (uint32_t)token_len(e, r) << BPE_LEN_SHIFT;
 }
 
 /*
@@ -659,14 +667,14 @@ merge_long(
 			continue;
 		}
 		if ((r = e->prefix[r]) != BPE_NONE) {
-			t = r | (uint32_t)token_len(e, r) << BPE_LEN_SHIFT;
+			t = with_len(e, r);
 			continue;
 		}
 		/* Nothing goes on from pos: the last token cannot end there. */
 		if (st->n == base)
 			errx(1, "bpe: no encoding of a piece");
 		dead[pos >> 6] |= (uint64_t)1 << (pos & 63);
-		t = last | (uint32_t)token_len(e, last) << BPE_LEN_SHIFT;
+		t = with_len(e, last);
 		pos -= token_len(e, last);
 		st->n--;
 		last = st->n > base ? st->v[st->n - 1] : BPE_NONE;
