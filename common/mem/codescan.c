@@ -1423,7 +1423,8 @@ file_header(const char *p, const char *e, const char *next, const char *end)
 static int
 same_span(const struct code_span *a, const struct code_span *b)
 {
-	return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+	return a->len == b->len &&
+	    (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
 }
 
 static void
