@@ -287,25 +287,46 @@ put_slots(const struct table *t, const struct token *tok, FILE *out)
 	}
 }
 
-/*
- * The filters of bpe_table.h: of the tokens of three bytes or more, or
- * with prefixes, of every prefix of three bytes or more of a token.
- */
+/* The filter of bpe_table.h of the tokens of three bytes or more. */
 static uint32_t *
-filter_build(const struct token *tok, size_t n, unsigned bits, int prefixes)
+filter_build(const struct token *tok, size_t n, unsigned bits)
 {
 	uint32_t *words = xcalloc((size_t)1 << (bits - 5), sizeof(*words));
 	uint64_t h;
-	size_t i, len;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (tok[i].len < 3)
 			continue;
-		for (len = prefixes ? 3 : tok[i].len; len <= tok[i].len;
-		     len++) {
-			h = bpe_hash(tok[i].bytes, len);
-			words[bpe_filter_word(h, bits)] |=
-			    bpe_filter_bits(bpe_filter_key(h));
+		h = bpe_hash(tok[i].bytes, tok[i].len);
+		words[bpe_filter_word(h, bits)] |=
+		    bpe_filter_bits(bpe_filter_key(h));
+	}
+	return words;
+}
+
+/*
+ * The walk filter of bpe_table.h: every prefix of three bytes or more of
+ * a token in the first word of a pair, the token in the second.
+ */
+static uint32_t *
+walk_build(const struct token *tok, size_t n, unsigned bits)
+{
+	uint32_t *words = xcalloc((size_t)2 << (bits - 5), sizeof(*words));
+	uint64_t h;
+	size_t i, len, w;
+
+	for (i = 0; i < n; i++) {
+		h = BPE_WALK_SEED;
+		for (len = 1; len <= tok[i].len; len++) {
+			h = bpe_walk(h, tok[i].bytes[len - 1]);
+			if (len < 3)
+				continue;
+			w = 2 * bpe_walk_word(h, bits);
+			words[w] |= bpe_filter_bits(bpe_walk_prefix_key(h));
+			if (len == tok[i].len)
+				words[w + 1] |=
+				    bpe_filter_bits(bpe_walk_token_key(h));
 		}
 	}
 	return words;
@@ -353,7 +374,7 @@ static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
 	uint32_t byte_rank[256], *pair_rank, *prev, off = 0;
-	uint32_t *split, *filter, *prefixes, *three;
+	uint32_t *split, *filter, *walk, *three;
 	unsigned filter_bits;
 	struct table t;
 	size_t i, total = 0;
@@ -379,8 +400,8 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	split = token_splits(&t, tok, n);
 	filter_bits = t.bits + 2;
 	three = three_bytes(&t, tok, n, byte_rank, pair_rank);
-	filter = filter_build(tok, n, filter_bits, 0);
-	prefixes = filter_build(tok, n, filter_bits, 1);
+	filter = filter_build(tok, n, filter_bits);
+	walk = walk_build(tok, n, filter_bits);
 
 	put32(BPE_MAGIC, out);
 	put32((uint32_t)n, out);
@@ -399,12 +420,12 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put_words(prev, n, out);
 	put_words(split, 2 * n, out);
 	put_words(filter, (size_t)1 << (filter_bits - 5), out);
-	put_words(prefixes, (size_t)1 << (filter_bits - 5), out);
+	put_words(walk, (size_t)2 << (filter_bits - 5), out);
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
 	free(three);
-	free(prefixes);
+	free(walk);
 	free(filter);
 	free(split);
 	free(prev);

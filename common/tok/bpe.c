@@ -64,7 +64,7 @@ struct bpe {
 	unsigned filter_bits;
 	const uint32_t *byte_rank, *pair_rank, *three, *off, *slots, *prefix;
 	const uint32_t *split;
-	const uint32_t *filter, *prefixes;
+	const uint32_t *filter, *walk;
 	const unsigned char *bytes;
 };
 
@@ -137,10 +137,10 @@ bpe_find(const char *name)
 			e->prefix = e->slots + 4 * (e->mask + 1);
 			e->split = e->prefix + e->ntokens;
 			e->filter = e->split + 2 * e->ntokens;
-			e->prefixes =
+			e->walk =
 			    e->filter + ((size_t)1 << (e->filter_bits - 5));
-			e->bytes = (const unsigned char *)(e->prefixes +
-			    ((size_t)1 << (e->filter_bits - 5)));
+			e->bytes = (const unsigned char *)(e->walk +
+			    ((size_t)2 << (e->filter_bits - 5)));
 		}
 		return e;
 	}
@@ -374,37 +374,45 @@ three_index(const unsigned char *p)
  * Returns the longest token that p[0 .. n) begins with, as rank | length
  * << BPE_LEN_SHIFT, when best is the longest of fewer than from bytes
  * and a longer one may begin there.  The prefixes from from bytes on are
- * hashed one by one, up to the first that the filter of prefixes says no
- * token begins with.  The filter of tokens names the lengths that may be
- * a token, and the hash slots are looked at for those alone, the longest
- * first.  So the search reads the two filters, which stay in the CPU's
- * cache, and mostly one hash slot, where a walk of a trie misses the
- * cache at every byte.
+ * walked one by one, up to the first that the walk filter says no token
+ * begins with, and the filter names the lengths at which a token may
+ * end.  The hash slots are looked at for those alone, the longest first.
+ * So the search reads the walk filter, which stays in the CPU's cache,
+ * and mostly one hash slot, where a walk of a trie misses the cache at
+ * every byte; and it hashes each byte once, with bpe_walk, and only the
+ * lengths it looks up with bpe_hash.
  */
 static uint32_t
 longest_search(const struct bpe *e, const unsigned char *p, size_t n,
     uint32_t best, size_t from)
 {
-	uint64_t hash[BPE_MAX_TOKEN_LEN + 1], blocks = BPE_HASH_SEED;
-	size_t k, done = 0;
-	uint32_t t;
+	unsigned char ends[BPE_MAX_TOKEN_LEN];
+	uint64_t h = BPE_WALK_SEED, hk;
+	uint32_t bits, t;
+	size_t k, nends = 0;
+	const uint32_t *pair;
 
 	if (n > BPE_MAX_TOKEN_LEN)
 		n = BPE_MAX_TOKEN_LEN;
+	for (k = 0; k + 1 < from; k++)
+		h = bpe_walk(h, p[k]);
 	for (k = from; k <= n; k++) {
-		/* blocks hashes p[0 .. done), done the most below k of 8s */
-		if (k - done > 8) {
-			blocks = bpe_hash_block(blocks, p + done);
-			done += 8;
-		}
-		hash[k] = bpe_hash_end(blocks, p + done, k - done, k);
-		if (!in_filter(e, e->prefixes, hash[k]))
+		h = bpe_walk(h, p[k - 1]);
+		pair = e->walk + 2 * bpe_walk_word(h, e->filter_bits);
+		bits = filter_masks[bpe_walk_prefix_key(h)];
+		if ((pair[0] & bits) != bits)
 			break;
+		bits = filter_masks[bpe_walk_token_key(h)];
+		if ((pair[1] & bits) == bits)
+			ends[nends++] = (unsigned char)k;
 	}
-	while (k-- > from)
-		if (in_filter(e, e->filter, hash[k]) &&
-		    (t = probe_slots(e, p, k, hash[k])) != BPE_NONE)
+	while (nends > 0) {
+		/* cppcheck-suppress uninitvar ; the loop above wrote ends */
+		k = ends[--nends];
+		hk = bpe_hash(p, k);
+		if ((t = probe_slots(e, p, k, hk)) != BPE_NONE)
 			return t | (uint32_t)k << BPE_LEN_SHIFT;
+	}
 	return best;
 }
 

@@ -38,11 +38,14 @@
  *			that run ends in r and merges in the order of rank
  *	bits / 32 words	the filter of the tokens of three bytes or more
  *			(bpe_filter_word, bpe_filter_bits)
- *	bits / 32 words	the filter of their prefixes of three bytes or
- *			more, the tokens themselves too
+ *	bits / 16 words	the walk filter, by bpe_walk: for each of its
+ *			bits / 32 pairs of words, the first a filter of the
+ *			prefixes of three bytes or more of the tokens, the
+ *			tokens themselves too, the second of the tokens of
+ *			three bytes or more
  *	bytes		every token's bytes, in rank order
  */
-#define BPE_MAGIC 0x34455042u /* "BPE4" */
+#define BPE_MAGIC 0x35455042u /* "BPE5" */
 #define BPE_HEADER_WORDS 5
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
@@ -75,9 +78,7 @@ bpe_load32(const unsigned char *p)
  * Hashes a token candidate.  Most candidates are under 8 bytes, so short
  * keys take two overlapping loads and one multiply.  Eight-byte blocks
  * are taken while more than eight bytes are left, and the length is mixed
- * in at the end (the loads of the tail overlap): so the hashes of all the
- * prefixes of a text share their blocks, and longest_token finds each
- * next one in a few steps (bpe_hash_block, bpe_hash_end).
+ * in at the end (the loads of the tail overlap).
  */
 #define BPE_HASH_SEED 0x2545f4914f6cdd1du
 
@@ -184,6 +185,40 @@ static inline uint32_t
 bpe_filter_bits(unsigned key)
 {
 	return 1u << (key & 31) | 1u << (key >> 5);
+}
+
+/*
+ * The walk hash, for longest_token: the hash of each prefix of a text
+ * from the one before, in two instructions a byte, where bpe_hash ends
+ * each prefix with a dozen.  The multiply carries every byte into the top
+ * bits, which are the ones the walk filter takes.
+ */
+#define BPE_WALK_SEED 0x6a09e667f3bcc909u
+
+static inline uint64_t
+bpe_walk(uint64_t h, unsigned char b)
+{
+	return (h ^ b) * 0x9e3779b97f4a7c15u;
+}
+
+/* The pair of words of the walk filter, of 2^bits bits each, for h. */
+static inline size_t
+bpe_walk_word(uint64_t h, unsigned bits)
+{
+	return (size_t)(h >> (64 - (bits - 5)));
+}
+
+/* The filter keys of h in the filter of prefixes and in that of tokens. */
+static inline unsigned
+bpe_walk_prefix_key(uint64_t h)
+{
+	return (unsigned)(h >> 20) & (BPE_FILTER_KEYS - 1);
+}
+
+static inline unsigned
+bpe_walk_token_key(uint64_t h)
+{
+	return (unsigned)(h >> 30) & (BPE_FILTER_KEYS - 1);
 }
 
 #endif
