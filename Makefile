@@ -111,7 +111,8 @@ $(BUILD)/tok/vocab.o: common/tok/vocab.S $(BLOBS)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) -c -o $@ common/tok/vocab.S
 
 $(BIN)/llm-count: $(BUILD)/cmd/llm-count.o $(CORE_O) $(TOK_O) | $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -pthread -o $@ $^ \
+		$(CJSON_LIBS) -lm
 
 $(BIN)/llm-ask: $(BUILD)/cmd/llm-ask.o $(CORE_O) $(TOK_O) $(NET_O) $(ROUTE_O) \
 		| $(BIN)

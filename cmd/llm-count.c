@@ -5,6 +5,8 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +31,10 @@
 #define CHUNK (1u << 20)
 /* It maps this much of a regular file at a time. */
 #define WINDOW ((size_t)4 << 20)
+/* -T: the most threads, the parts they take, how far back a cut is sought. */
+#define MAX_THREADS 64
+#define THREAD_PART ((off_t)1 << 20)
+#define SPLIT_SEARCH ((off_t)64 << 10)
 /* The separators --decode --text accepts between ids. */
 #define ID_SEPARATORS " \t\r\n,[]"
 
@@ -42,9 +48,10 @@ static size_t limit; /* of --truncate or --budget */
 static const char *budget_arg;
 static struct config cfg;
 static struct inputs inputs;
+static long threads = 1; /* -T */
 
 #define SYNOPSIS \
-	"usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]\n" \
+	"usage: llm-count [-t] [-T threads] [-e encoding] [-m model] [--allow-special]\n" \
 	"                 [--total | --encode | --decode | --truncate n | --budget n|auto]\n" \
 	"                 [file ...]\n"
 
@@ -66,6 +73,8 @@ help(void)
 	    "  -e, --encoding ENC  count with cl100k_base or o200k_base\n"
 	    "  -m, --model MODEL   count as MODEL does (default gpt-4o)\n"
 	    "  -t, --text          the input is plain text, not records\n"
+	    "  -T, --threads N     count a regular file of 2 MB or more with N\n"
+	    "                      threads (0: as many as there are CPUs)\n"
 	    "      --total         one record: the tokens of the request, as\n"
 	    "                      llm-ask would send it, chat overhead included\n"
 	    "      --encode        token ids (\"ids\", or a line of numbers)\n"
@@ -229,37 +238,35 @@ text_input_file(struct text_state *st, FILE *fp, struct buf *in)
 }
 
 /*
- * Encodes a regular file from where its offset is, mapped a window at a
- * time rather than read: reading copied each megabyte into pages that
- * first had to be faulted in and cleared, a tenth of the time of counting
- * it.  Each window ends where bpe_split_point cuts, and the next begins
- * there.  Returns 0, or -1 if the file cannot be mapped (nothing is
- * encoded then, and it is read instead).  A file cut short while it is
- * mapped raises SIGBUS, as the man page says.
+ * Encodes bytes from .. to of a regular file, where to is its end or a
+ * cut, mapped a window at a time rather than read: reading copied each
+ * megabyte into pages that first had to be faulted in and cleared, a
+ * tenth of the time of counting it.  Each window ends where
+ * bpe_split_point cuts, and the next begins there.  Returns where it
+ * stopped, to unless st is done, or -1 if the file cannot be mapped
+ * (nothing is encoded then).  A file cut short while it is mapped raises
+ * SIGBUS, as the man page says.
  */
-static int
-text_input_mapped(struct text_state *st, int fd, off_t size)
+static off_t
+text_region(struct text_state *st, int fd, off_t from, off_t to)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), window = WINDOW;
 	size_t skip, span, cut;
-	off_t start = lseek(fd, 0, SEEK_CUR), at = start, base;
+	off_t at = from, base;
 	char *map;
 
-	if (at < 0 || at >= size)
-		return at == size ? 0 : -1;
-	while (at < size && !st->done) {
+	while (at < to && !st->done) {
 		base = at - at % (off_t)page;
 		skip = (size_t)(at - base);
-		span = size - base < (off_t)window ? (size_t)(size - base)
-						   : window;
+		span = to - base < (off_t)window ? (size_t)(to - base) : window;
 		map = mmap(NULL, span, PROT_READ, MAP_PRIVATE, fd, base);
 		if (map == MAP_FAILED) {
-			if (at == start)
+			if (at == from)
 				return -1;
 			err(1, "%s", inputs.name ? inputs.name : "stdin");
 		}
 		cut = span - skip;
-		if (base + (off_t)span < size &&
+		if (base + (off_t)span < to &&
 		    (cut = bpe_split_point(map + skip, span - skip)) == 0)
 			window *= 2; /* no cut in the window: a larger one */
 		else
@@ -267,7 +274,160 @@ text_input_mapped(struct text_state *st, int fd, off_t size)
 		munmap(map, span);
 		at += (off_t)cut;
 	}
-	(void)lseek(fd, at, SEEK_SET);
+	return at;
+}
+
+/*
+ * Stores in *cut the last place before byte at of the file, and after
+ * from, where bpe_split_point cuts, or from if it finds none in the
+ * SPLIT_SEARCH bytes before at.  Returns -1 if the file cannot be mapped.
+ */
+static int
+cut_before(int fd, off_t from, off_t at, off_t *cut)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), skip, span, c;
+	off_t lo = at - from > SPLIT_SEARCH ? at - SPLIT_SEARCH : from;
+	off_t base = lo - lo % (off_t)page;
+	char *map;
+
+	skip = (size_t)(lo - base);
+	span = (size_t)(at - base);
+	if ((map = mmap(NULL, span, PROT_READ, MAP_PRIVATE, fd, base)) ==
+	    MAP_FAILED)
+		return -1;
+	c = bpe_split_point(map + skip, span - skip);
+	munmap(map, span);
+	*cut = c != 0 ? lo + (off_t)c : from;
+	return 0;
+}
+
+/*
+ * -T: the threads take a file a part at a time, each part THREAD_PART
+ * bytes or more, up to where bpe_split_point cuts, so that the parts
+ * count what the whole does.  Parts rather than a half each: text of one
+ * kind counts faster than another, and a thread that ends early takes the
+ * next part.
+ */
+struct shared_file {
+	pthread_mutex_t lock;
+	int fd;
+	off_t at, end; /* the next part begins at at */
+};
+
+struct worker {
+	struct shared_file *file;
+	struct text_state st;
+	pthread_t thread;
+	int started;
+};
+
+/*
+ * Takes the next part of the file: stores its bounds and returns 1, or
+ * returns 0 when none is left, or -1 if the file cannot be mapped.
+ */
+static int
+next_part(struct shared_file *f, off_t *from, off_t *to)
+{
+	off_t want = THREAD_PART, cut;
+	int ret = 1;
+
+	pthread_mutex_lock(&f->lock);
+	*from = cut = f->at;
+	/* no cut near: a part twice as long, up to the end */
+	while (ret == 1 && cut == *from &&
+	    *from + want + THREAD_PART / 2 < f->end) {
+		if (cut_before(f->fd, *from, *from + want, &cut) != 0)
+			ret = -1;
+		want *= 2;
+	}
+	if (ret == 1) {
+		*to = f->at = cut == *from ? f->end : cut;
+		if (*from == f->end)
+			ret = 0;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return ret;
+}
+
+/* Counts parts of the file into st while parts are left. */
+static void
+count_parts(struct shared_file *f, struct text_state *st)
+{
+	off_t from, to;
+	int got;
+
+	while ((got = next_part(f, &from, &to)) != 0)
+		if (got < 0 || text_region(st, f->fd, from, to) < 0)
+			err(1, "%s", inputs.name ? inputs.name : "stdin");
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	count_parts(w->file, &w->st);
+	bpe_thread_release();
+	return NULL;
+}
+
+/*
+ * -T: counts from .. to of a regular file with this thread and up to
+ * threads - 1 more.  Returns -1 if the file cannot be mapped (nothing is
+ * counted then).
+ */
+static int
+count_threaded(struct text_state *st, int fd, off_t from, off_t to)
+{
+	struct shared_file f = {PTHREAD_MUTEX_INITIALIZER, fd, from, to};
+	struct worker workers[MAX_THREADS];
+	off_t first_from, first_to;
+	long n = threads, i;
+	int got;
+
+	if (n > (to - from) / THREAD_PART)
+		n = (long)((to - from) / THREAD_PART);
+	/* The first part here: a file that cannot be mapped is read. */
+	if ((got = next_part(&f, &first_from, &first_to)) < 0)
+		return -1;
+	for (i = 1; i < n; i++) {
+		memset(&workers[i], 0, sizeof(workers[i]));
+		workers[i].file = &f;
+		workers[i].started = pthread_create(&workers[i].thread, NULL,
+					 worker_run, &workers[i]) == 0;
+	}
+	if (got > 0 && text_region(st, fd, first_from, first_to) < 0)
+		err(1, "%s", inputs.name ? inputs.name : "stdin");
+	count_parts(&f, st);
+	for (i = 1; i < n; i++) {
+		if (workers[i].started &&
+		    (errno = pthread_join(workers[i].thread, NULL)) != 0)
+			err(1, "pthread_join");
+		st->units += workers[i].st.units;
+	}
+	return 0;
+}
+
+/*
+ * Encodes a regular file from where its offset is, and leaves the offset
+ * past what was encoded; with -T, counts it in threads.  Returns 0, or -1
+ * if the file cannot be mapped (nothing is encoded then, and it is read
+ * instead).
+ */
+static int
+text_input_mapped(struct text_state *st, int fd, off_t size)
+{
+	off_t start = lseek(fd, 0, SEEK_CUR), end = size;
+
+	if (start < 0 || start >= size)
+		return start == size ? 0 : -1;
+	if (mode == COUNT && threads > 1 && size - start >= 2 * THREAD_PART) {
+		if (count_threaded(st, fd, start, size) != 0)
+			return -1;
+	} else if ((end = text_region(st, fd, start, size)) < 0) {
+		return -1;
+	}
+	(void)lseek(fd, end, SEEK_SET);
 	return 0;
 }
 
@@ -673,6 +833,19 @@ run_records(void)
  * Picks the model (-m, else the default) and the counter: -e, else the
  * model's.  Exits with a usage error for an unknown name.
  */
+/* The CPUs this process may run on, for -T 0. */
+static long
+cpus_available(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0 ||
+	    (n = CPU_COUNT(&set)) < 1)
+		return 1;
+	return n < MAX_THREADS ? n : MAX_THREADS;
+}
+
 static void
 setup_counter(const char *encoding, const char *model_name, int flags)
 {
@@ -745,6 +918,7 @@ main(int argc, char *argv[])
 	    {"help", no_argument, NULL, 'h'},
 	    {"model", required_argument, NULL, 'm'},
 	    {"text", no_argument, NULL, 't'},
+	    {"threads", required_argument, NULL, 'T'},
 	    {"total", no_argument, NULL, OPT_TOTAL},
 	    {"truncate", required_argument, NULL, OPT_TRUNCATE},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -753,7 +927,8 @@ main(int argc, char *argv[])
 	const char *encoding = NULL, *model_name = NULL;
 	int ch, flags = 0, status;
 
-	while ((ch = getopt_long(argc, argv, "e:hm:t", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "e:hm:tT:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
 			encoding = optarg;
@@ -766,6 +941,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			text_input = 1;
+			break;
+		case 'T':
+			threads = option_number("-T", optarg, 0, MAX_THREADS);
 			break;
 		case OPT_ALLOW_SPECIAL:
 			flags |= BPE_SPECIAL;
@@ -796,6 +974,8 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (threads == 0)
+		threads = cpus_available();
 	if (models_load(&cfg) != 0)
 		exit(1);
 	setup_counter(encoding, model_name, flags);

@@ -248,7 +248,7 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 
 @test "--help and --version" {
 	run -0 llm-count --help
-	[ "${lines[0]}" = 'usage: llm-count [-t] [-e encoding] [-m model] [--allow-special]' ]
+	[ "${lines[0]}" = 'usage: llm-count [-t] [-T threads] [-e encoding] [-m model] [--allow-special]' ]
 	run -0 llm-count --version
 	[[ "$output" =~ ^llm-count\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
@@ -288,6 +288,7 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 		n=$(llm-count -t -e $e <big.txt)
 		[ "$n" = "$(cat big.txt | llm-count -t -e $e)" ]
 		[ "$n" = "$(llm-count -t -e $e big.txt)" ]
+		[ "$n" = "$(llm-count -t -T 3 -e $e big.txt)" ]
 	done
 	[ "$(llm-count -t --encode big.txt | cksum)" = \
 		"$(cat big.txt | llm-count -t --encode | cksum)" ]
@@ -295,6 +296,30 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	run -0 bash -c '{ dd bs=7 count=1 of=/dev/null status=none;
 		llm-count -t --encode; } <small.txt'
 	[ "$output" = "$(tail -c +8 small.txt | llm-count -t --encode)" ]
+}
+
+@test "-T counts a file in threads, and each count is one thread's" {
+	# A cut where a token may span would change the count: several
+	# numbers of threads put the cuts at many places.
+	cd "$BATS_TEST_TMPDIR"
+	cat "$GOLDEN/corpus.jsonl" "$GOLDEN/corpus.jsonl" >big.txt
+	for e in cl100k_base o200k_base; do
+		n=$(llm-count -t -e $e big.txt)
+		for t in 2 3 5 0; do
+			[ "$(llm-count -t -T $t -e $e big.txt)" = "$n" ]
+		done
+	done
+	# An estimate sums its units; the offset is left past the text.
+	n=$(llm-count -t -m claude-sonnet big.txt)
+	[ "$(llm-count -t -T 4 -m claude-sonnet <big.txt)" = "$n" ]
+	run -0 bash -c '{ llm-count -t -T 2 >/dev/null; wc -c; } <big.txt'
+	[ "$output" = 0 ]
+	# Piped, or too small to share, it is counted by one thread.
+	[ "$(cat big.txt | llm-count -t -T 2)" = "$(llm-count -t big.txt)" ]
+	head -c 100000 big.txt >small.txt
+	[ "$(llm-count -t -T 8 small.txt)" = "$(llm-count -t small.txt)" ]
+	run -2 llm-count -t -T 65 small.txt
+	[[ "$output" == *"-T: expected a whole number from 0 to 64"* ]]
 }
 
 @test "--truncate 0 and empty input in every mode" {

@@ -97,9 +97,13 @@ static struct bpe encodings[] = {
 /*
  * bpe_filter_bits of every filter key: one load from 4 KB, where two
  * shifts by a variable count cost more instructions on x86-64 without
- * BMI2 (7% of them for Thai text with o200k_base).
+ * BMI2 (7% of them for Thai text with o200k_base).  It and the steps of
+ * the UTF-8 check are filled by bpe_find, before any thread can encode,
+ * and only read after.
  */
 static uint32_t filter_masks[BPE_FILTER_KEYS];
+
+static void utf8_steps_init(void);
 
 static void
 filter_masks_init(void)
@@ -129,6 +133,7 @@ bpe_find(const char *name)
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->filter_bits = e->blob[4];
 			filter_masks_init();
+			utf8_steps_init();
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->three = e->pair_rank + 65536;
@@ -520,8 +525,8 @@ pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b)
 }
 
 /*
- * Two caches, process-wide (llmpipe is single-threaded), whose entries
- * keep their whole keys, so that what they hold never changes a result:
+ * Two caches, a set for each thread that encodes, whose entries keep
+ * their whole keys, so that what they hold never changes a result:
  *
  * Which pairs of tokens hold, as pair_holds_slow found: the same pairs
  * come back again and again in a long piece.  The key is the encoding,
@@ -590,7 +595,9 @@ struct caches {
 #define CACHES_SIZE \
 	((sizeof(struct caches) + CACHE_ALIGN - 1) & ~(CACHE_ALIGN - 1))
 
-static struct caches *cache_map;
+/* Each thread that encodes has caches of its own, without locks. */
+static _Thread_local struct caches *cache_map;
+static _Thread_local int caches_huge;
 
 static struct caches *
 caches(void)
@@ -611,14 +618,21 @@ caches(void)
 static void
 caches_for(size_t len)
 {
-	static int huge;
-
-	if (huge || len < HUGE_INPUT)
+	if (caches_huge || len < HUGE_INPUT)
 		return;
-	huge = 1;
+	caches_huge = 1;
 #ifdef MADV_HUGEPAGE
 	(void)madvise(caches(), CACHES_SIZE, MADV_HUGEPAGE);
 #endif
+}
+
+void
+bpe_thread_release(void)
+{
+	if (cache_map != NULL)
+		munmap(cache_map, CACHES_SIZE);
+	cache_map = NULL;
+	caches_huge = 0;
 }
 
 /* Finds whether a b holds, for pair_holds, and keeps the answer in slot. */
@@ -1405,6 +1419,15 @@ utf8_step(unsigned b)
 	    (uint64_t)(lo ? U_NEED2 : U_BAD) << U_F4 | (uint64_t)U_BAD << U_BAD;
 }
 
+static void
+utf8_steps_init(void)
+{
+	unsigned b;
+
+	for (b = 0; b < 256; b++)
+		utf8_steps[b] = utf8_step(b);
+}
+
 /* The state after the eight bytes at p, from state: the steps unrolled. */
 static inline uint64_t
 utf8_eight(uint64_t state, const unsigned char *p)
@@ -1426,9 +1449,6 @@ valid_utf8(const unsigned char *s, size_t len)
 	uint64_t state = U_OK;
 	size_t i;
 
-	if (utf8_steps[0x80] == 0)
-		for (i = 0; i < 256; i++)
-			utf8_steps[i] = utf8_step((unsigned)i);
 	for (i = 0; i + 8 <= len; i += 8)
 		if (state != U_OK || (bpe_load64(s + i) & HIGHS) != 0)
 			state = utf8_eight(state, s + i);

@@ -36,6 +36,14 @@ size_t bpe_encode(const struct bpe *enc, const char *text, size_t len,
     int flags, struct bpe_ids *out);
 
 /*
+ * Threads may encode at once: each has caches of its own, mapped when it
+ * first encodes (4 MB of address space, as much of it touched as its text
+ * needs).  A thread that has encoded calls this before it ends, to unmap
+ * them; the next encoding maps them again.
+ */
+void bpe_thread_release(void);
+
+/*
  * Returns the bytes of token id and stores their length in *len, or
  * returns NULL when the encoding has no such id.  The bytes are not
  * NUL-terminated and belong to the program image.
