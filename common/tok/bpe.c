@@ -362,6 +362,16 @@ push_id(struct bpe_ids *ids, uint32_t id)
 	ids->v[ids->n++] = id;
 }
 
+/* Makes room for n more ids in ids. */
+static void
+ids_room(struct bpe_ids *ids, size_t n)
+{
+	if (ids->cap - ids->n < n) {
+		ids->cap = ids->n + n + ids->cap;
+		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
+	}
+}
+
 static inline size_t
 token_len(const struct bpe *e, uint32_t r)
 {
@@ -702,9 +712,12 @@ merge_long(
     const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *st)
 {
 	uint64_t near[LONG_ON_STACK / 64 + 1], *dead = near;
-	size_t base = st->n, pos = 0, end, words = (n >> 6) + 1;
-	uint32_t t = longest_token(e, p, n), last = BPE_NONE, r;
+	size_t m = 0, pos = 0, end, words = (n >> 6) + 1;
+	uint32_t t = longest_token(e, p, n), last = BPE_NONE, r, *ids;
 
+	/* a token a byte at most: the ids need no check of room */
+	ids_room(st, n);
+	ids = st->v + st->n;
 	if (n > LONG_ON_STACK)
 		dead = xreallocarray(NULL, words, sizeof(*dead));
 	memset(dead, 0, words * sizeof(*dead));
@@ -714,8 +727,7 @@ merge_long(
 		r = t & BPE_RANK_MASK;
 		if (!bit_get(dead, end) &&
 		    (last == BPE_NONE || pair_holds(e, last, r))) {
-			push_id(st, r);
-			last = r;
+			ids[m++] = last = r;
 			if ((pos = end) < n)
 				t = longest_token(e, p + pos, n - pos);
 			continue;
@@ -725,27 +737,18 @@ merge_long(
 			continue;
 		}
 		/* Nothing goes on from pos: the last token cannot end there. */
-		if (st->n == base)
+		if (m == 0)
 			errx(1, "bpe: no encoding of a piece");
 		dead[pos >> 6] |= (uint64_t)1 << (pos & 63);
 		t = with_len(e, last);
 		pos -= token_len(e, last);
-		st->n--;
-		last = st->n > base ? st->v[st->n - 1] : BPE_NONE;
+		m--;
+		last = m > 0 ? ids[m - 1] : BPE_NONE;
 	}
 	if (dead != near)
 		free(dead);
-	return st->n - base;
-}
-
-/* Makes room for n more ids in ids. */
-static void
-ids_room(struct bpe_ids *ids, size_t n)
-{
-	if (ids->cap - ids->n < n) {
-		ids->cap = ids->n + n + ids->cap;
-		ids->v = xreallocarray(ids->v, ids->cap, sizeof(*ids->v));
-	}
+	st->n += m;
+	return m;
 }
 
 /* Whether a[0 .. n) and b[0 .. n) are the same: a call of memcmp, sooner. */
