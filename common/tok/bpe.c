@@ -104,6 +104,7 @@ static struct bpe encodings[] = {
 static uint32_t filter_masks[BPE_FILTER_KEYS];
 
 static void utf8_steps_init(void);
+static void byte_kinds_init(void);
 
 static void
 filter_masks_init(void)
@@ -134,6 +135,7 @@ bpe_find(const char *name)
 			e->filter_bits = e->blob[4];
 			filter_masks_init();
 			utf8_steps_init();
+			byte_kinds_init();
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->three = e->pair_rank + 65536;
@@ -1157,17 +1159,47 @@ o200k_piece(const unsigned char *s, size_t len, size_t i)
  * above could change it (a letter, digit, mark or space of another
  * script), and the general code takes over.
  */
-static inline int
-is_alpha(unsigned c)
+enum {
+	K_LETTER = 1, /* [A-Za-z] */
+	K_DIGIT = 2,
+	K_PUNCT = 4,   /* [^\s\p{L}\p{N}] below 0x80 */
+	K_SPACE = 8,   /* \s below 0x80 */
+	K_PREFIX = 16, /* [^\r\n\p{L}\p{N}] below 0x80 */
+	K_HIGH = 32    /* 0x80 and above: what only the general code knows */
+};
+
+/* The kinds of each byte, from the Unicode classes, filled by bpe_find. */
+static unsigned char byte_kind[256];
+
+static void
+byte_kinds_init(void)
 {
-	return (c | 0x20u) - 'a' < 26;
+	unsigned b, c, k;
+
+	for (b = 0; b < 0x80; b++) {
+		c = uc_stage2[0][b];
+		k = 0;
+		if (c == UC_LU || c == UC_LL)
+			k |= K_LETTER;
+		if (c == UC_N)
+			k |= K_DIGIT;
+		if (c == UC_OTHER)
+			k |= K_PUNCT;
+		if (c == UC_WS)
+			k |= K_SPACE;
+		if ((c == UC_OTHER || c == UC_WS) && !is_crlf((unsigned char)b))
+			k |= K_PREFIX;
+		byte_kind[b] = (unsigned char)k;
+	}
+	for (; b < 256; b++)
+		byte_kind[b] = K_HIGH;
 }
 
 /* [^\s\p{L}\p{N}] below 0x80. */
 static inline int
 is_punct(unsigned c)
 {
-	return c < 0x80 && uc_stage2[0][c] == UC_OTHER;
+	return byte_kind[c] & K_PUNCT;
 }
 
 /* The end of the ASCII run of one class from i, or 0 if a high byte ends it. */
@@ -1227,7 +1259,7 @@ ascii_space(const unsigned char *s, size_t len, size_t i)
 {
 	size_t k = i, last = i, nl_end = 0;
 
-	while (k < len && s[k] < 0x80 && uc_stage2[0][s[k]] == UC_WS) {
+	while (k < len && byte_kind[s[k]] & K_SPACE) {
 		if (is_crlf(s[k]))
 			nl_end = k + 1;
 		last = k++;
@@ -1251,36 +1283,43 @@ ascii_punct(const unsigned char *s, size_t len, size_t i, int slash)
 	return k;
 }
 
-/* Whether the character at i may be the prefix [^\r\n\p{L}\p{N}]. */
-static inline int
-ascii_prefix(const unsigned char *s, size_t i)
-{
-	int c = uc_stage2[0][s[i]];
+/*
+ * Where a word that may start at i with the prefix [^\r\n\p{L}\p{N}]
+ * starts: the byte after a prefix decides, and a high one sends the piece
+ * to the general code (HIGH_BYTE).
+ */
+#define HIGH_BYTE SIZE_MAX
 
-	return (c == UC_OTHER || c == UC_WS) && !is_crlf(s[i]);
+static inline size_t
+ascii_word_start(const unsigned char *s, size_t len, size_t i)
+{
+	unsigned next;
+
+	if (!(byte_kind[s[i]] & K_PREFIX) || i + 1 >= len)
+		return i;
+	next = byte_kind[s[i + 1]];
+	if (next & K_HIGH)
+		return HIGH_BYTE;
+	return next & K_LETTER ? i + 1 : i;
 }
 
 static size_t
 cl100k_ascii(const unsigned char *s, size_t len, size_t i)
 {
-	size_t j = i, m;
-	int c = uc_stage2[0][s[i]];
+	size_t j, m;
+	unsigned k = byte_kind[s[i]];
 
 	if (s[i] == '\'' && (m = contraction_at(s, len, i + 1)) != 0)
 		return i + 1 + m;
-	if (c != UC_LU && c != UC_LL && i + 1 < len && ascii_prefix(s, i)) {
-		if (s[i + 1] >= 0x80)
-			return 0;
-		if (is_alpha(s[i + 1]))
-			j = i + 1;
-	}
-	if (is_alpha(s[j])) {
+	if ((j = ascii_word_start(s, len, i)) == HIGH_BYTE)
+		return 0;
+	if (byte_kind[s[j]] & K_LETTER) {
 		j = ascii_run(s, len, j, 0x20, 'a', 'z');
 		return j < len && s[j] >= 0x80 ? 0 : j;
 	}
-	if (c == UC_N)
+	if (k & K_DIGIT)
 		return ascii_digits(s, len, i);
-	if (c == UC_OTHER || (s[i] == ' ' && i + 1 < len && is_punct(s[i + 1])))
+	if (k & K_PUNCT || (s[i] == ' ' && i + 1 < len && is_punct(s[i + 1])))
 		return ascii_punct(s, len, i, 0);
 	return ascii_space(s, len, i);
 }
@@ -1288,16 +1327,12 @@ cl100k_ascii(const unsigned char *s, size_t len, size_t i)
 static size_t
 o200k_ascii(const unsigned char *s, size_t len, size_t i)
 {
-	size_t j = i, k;
-	int c = uc_stage2[0][s[i]];
+	size_t j, k;
+	unsigned kind = byte_kind[s[i]];
 
-	if (c != UC_LU && c != UC_LL && i + 1 < len && ascii_prefix(s, i)) {
-		if (s[i + 1] >= 0x80)
-			return 0;
-		if (is_alpha(s[i + 1]))
-			j = i + 1;
-	}
-	if (is_alpha(s[j])) {
+	if ((j = ascii_word_start(s, len, i)) == HIGH_BYTE)
+		return 0;
+	if (byte_kind[s[j]] & K_LETTER) {
 		/* [upper]*[lower]+, else [upper]+: ASCII is in one or other. */
 		j = ascii_run(s, len, j, 0, 'A', 'Z');
 		k = ascii_run(s, len, j, 0, 'a', 'z');
@@ -1305,9 +1340,10 @@ o200k_ascii(const unsigned char *s, size_t len, size_t i)
 			return 0;
 		return with_contraction(s, len, k);
 	}
-	if (c == UC_N)
+	if (kind & K_DIGIT)
 		return ascii_digits(s, len, i);
-	if (c == UC_OTHER || (s[i] == ' ' && i + 1 < len && is_punct(s[i + 1])))
+	if (kind & K_PUNCT ||
+	    (s[i] == ' ' && i + 1 < len && is_punct(s[i + 1])))
 		return ascii_punct(s, len, i, 1);
 	return ascii_space(s, len, i);
 }
