@@ -612,18 +612,22 @@ static _Thread_local struct caches *cache_map;
 static _Thread_local int caches_huge;
 
 static struct caches *
-caches(void)
+caches_map(void)
 {
 	void *p;
 
-	if (cache_map == NULL) {
-		p = mmap(NULL, CACHES_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			err(1, "bpe: caches");
-		cache_map = p;
-	}
-	return cache_map;
+	p = mmap(NULL, CACHES_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		err(1, "bpe: caches");
+	return cache_map = p;
+}
+
+/* This thread's caches: asked for every piece, so no call but the first. */
+static inline struct caches *
+caches(void)
+{
+	return cache_map != NULL ? cache_map : caches_map();
 }
 
 /* Asks for huge pages for the caches when an input of len bytes merits. */
