@@ -97,14 +97,12 @@ static struct bpe encodings[] = {
 /*
  * bpe_filter_bits of every filter key: one load from 4 KB, where two
  * shifts by a variable count cost more instructions on x86-64 without
- * BMI2 (7% of them for Thai text with o200k_base).  It and the steps of
- * the UTF-8 check are filled by bpe_find, before any thread can encode,
- * and only read after.
+ * BMI2 (7% of them for Thai text with o200k_base).  It and the other
+ * tables computed from constants are filled before main (tables_init, at
+ * the end), so that any thread, and bpe_split_point without an encoding,
+ * finds them whole.
  */
 static uint32_t filter_masks[BPE_FILTER_KEYS];
-
-static void utf8_steps_init(void);
-static void byte_kinds_init(void);
 
 static void
 filter_masks_init(void)
@@ -133,9 +131,6 @@ bpe_find(const char *name)
 			e->index = (unsigned)i;
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
 			e->filter_bits = e->blob[4];
-			filter_masks_init();
-			utf8_steps_init();
-			byte_kinds_init();
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->three = e->pair_rank + 65536;
@@ -954,6 +949,23 @@ encode_piece(
 #define S_PUNCT (SET(UC_OTHER) | SET(UC_M))               /* [^\s\p{L}\p{N}] */
 #define S_PREFIX (SET(UC_OTHER) | SET(UC_M) | SET(UC_WS)) /* but \r \n */
 
+/*
+ * The classes of the characters of two bytes, U+0080 to U+07FF (Latin with
+ * diacritics, Greek, Cyrillic, Hebrew, Arabic), by their 11 bits: one
+ * load where the stages take two.  (A table for all of U+0800 to U+FFFF
+ * took 1-2% off CJK and Thai and cost 64 KB to fill at every start.)
+ */
+static unsigned char two_byte_class[0x800];
+
+static void
+two_byte_classes_init(void)
+{
+	uint32_t cp;
+
+	for (cp = 0; cp < 0x800; cp++)
+		two_byte_class[cp] = uc_stage2[uc_stage1[cp >> 8]][cp & 0xff];
+}
+
 /* Returns the class of the character at s[i] and sets *next past it. */
 static inline int
 class_at(const unsigned char *s, size_t i, size_t *next)
@@ -966,9 +978,10 @@ class_at(const unsigned char *s, size_t i, size_t *next)
 		return uc_stage2[0][c];
 	}
 	if (c < 0xe0) {
-		cp = (c & 0x1fu) << 6 | (s[i + 1] & 0x3fu);
 		*next = i + 2;
-	} else if (c < 0xf0) {
+		return two_byte_class[(c & 0x1fu) << 6 | (s[i + 1] & 0x3fu)];
+	}
+	if (c < 0xf0) {
 		cp = (c & 0x0fu) << 12 | (s[i + 1] & 0x3fu) << 6 |
 		    (s[i + 2] & 0x3fu);
 		*next = i + 3;
@@ -1172,7 +1185,7 @@ enum {
 	K_HIGH = 32    /* 0x80 and above: what only the general code knows */
 };
 
-/* The kinds of each byte, from the Unicode classes, filled by bpe_find. */
+/* The kinds of each byte, from the Unicode classes. */
 static unsigned char byte_kind[256];
 
 static void
@@ -1600,4 +1613,13 @@ bpe_ids_release(struct bpe_ids *ids)
 	free(ids->v);
 	ids->v = NULL;
 	ids->n = ids->cap = 0;
+}
+
+/* Fills the tables of constants before main, before any thread runs. */
+static void __attribute__((constructor)) tables_init(void)
+{
+	filter_masks_init();
+	utf8_steps_init();
+	byte_kinds_init();
+	two_byte_classes_init();
 }
