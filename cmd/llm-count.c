@@ -62,6 +62,12 @@ usage(void)
 	exit(2);
 }
 
+/* A read or a map of the input being counted failed: errno says why. */
+static void __attribute__((noreturn)) input_failed(void)
+{
+	err(1, "%s", inputs.name ? inputs.name : "stdin");
+}
+
 static void
 help(void)
 {
@@ -219,8 +225,7 @@ text_input_file(struct text_state *st, FILE *fp, struct buf *in)
 		in->len += got;
 		if (got < CHUNK) {
 			if (ferror(fp))
-				err(1, "%s",
-				    inputs.name ? inputs.name : "read error");
+				input_failed();
 			eof = feof(fp);
 		}
 		if (eof) {
@@ -263,7 +268,7 @@ text_region(struct text_state *st, int fd, off_t from, off_t to)
 		if (map == MAP_FAILED) {
 			if (at == from)
 				return -1;
-			err(1, "%s", inputs.name ? inputs.name : "stdin");
+			input_failed();
 		}
 		cut = span - skip;
 		if (base + (off_t)span < to &&
@@ -358,7 +363,7 @@ count_parts(struct shared_file *f, struct text_state *st)
 
 	while ((got = next_part(f, &from, &to)) != 0)
 		if (got < 0 || text_region(st, f->fd, from, to) < 0)
-			err(1, "%s", inputs.name ? inputs.name : "stdin");
+			input_failed();
 }
 
 static void *
@@ -397,7 +402,7 @@ count_threaded(struct text_state *st, int fd, off_t from, off_t to)
 					 worker_run, &workers[i]) == 0;
 	}
 	if (got > 0 && text_region(st, fd, first_from, first_to) < 0)
-		err(1, "%s", inputs.name ? inputs.name : "stdin");
+		input_failed();
 	count_parts(&f, st);
 	for (i = 1; i < n; i++) {
 		if (workers[i].started &&
@@ -527,7 +532,7 @@ run_decode_text(void)
 
 	while ((fp = inputs_next(&inputs)) != NULL) {
 		if (buf_read(&in, fp) < 0)
-			err(1, "%s", inputs.name ? inputs.name : "read error");
+			input_failed();
 		buf_add(&in, " ", 1); /* ids do not run across files */
 	}
 	if (inputs.failed)
@@ -829,10 +834,6 @@ run_records(void)
 	return status;
 }
 
-/*
- * Picks the model (-m, else the default) and the counter: -e, else the
- * model's.  Exits with a usage error for an unknown name.
- */
 /* The CPUs this process may run on, for -T 0. */
 static long
 cpus_available(void)
@@ -846,6 +847,10 @@ cpus_available(void)
 	return n < MAX_THREADS ? n : MAX_THREADS;
 }
 
+/*
+ * Picks the model (-m, else the default) and the counter: -e, else the
+ * model's.  Exits with a usage error for an unknown name.
+ */
 static void
 setup_counter(const char *encoding, const char *model_name, int flags)
 {
