@@ -619,7 +619,7 @@ read_lines(FILE *fp, const char *name, const char *prefix, size_t len,
 	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		cut_lines(&l, chunk, got);
 	if (ferror(fp)) {
-		warn("%s", name != NULL ? name : "read error");
+		warn("%s", name != NULL ? name : "stdin");
 		rv = -1;
 	} else if (l.line.len > 0) {
 		fn(arg, l.line.s, l.line.len);

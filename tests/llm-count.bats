@@ -36,6 +36,20 @@ load helper
 	[ "$stderr" = "" ]
 }
 
+@test "an input that cannot be read is named, stdin too, and nothing is counted" {
+	# A directory opens, and reading it fails (EISDIR).
+	for mode in "" -t; do
+		run --separate-stderr llm-count $mode <"$BATS_TEST_TMPDIR"
+		[ "$status" -eq 1 ]
+		[ "$output" = "" ]
+		[ "$stderr" = "llm-count: stdin: Is a directory" ]
+		run --separate-stderr llm-count $mode "$BATS_TEST_TMPDIR"
+		[ "$status" -eq 1 ]
+		[ "$output" = "" ]
+		[ "$stderr" = "llm-count: $BATS_TEST_TMPDIR: Is a directory" ]
+	done
+}
+
 @test "skips blank lines, accepts CRLF and a last line without newline" {
 	run llm-count -e cl100k_base < <(printf '\n  \n{"content":"hello"}\r\n\r\n{"content":"one"}')
 	[ "$status" -eq 0 ]

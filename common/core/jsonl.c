@@ -92,7 +92,7 @@ read_line(struct jsonl *r)
 				if (ferror(r->fp))
 					err(1, "%s",
 					    r->name != NULL ? r->name
-							    : "read error");
+							    : "stdin");
 				r->eof = 1;
 				continue;
 			}
