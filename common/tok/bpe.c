@@ -1425,94 +1425,6 @@ find_special(const struct bpe *e, const unsigned char *s, size_t len,
 	return len;
 }
 
-/*
- * UTF-8 is checked by a DFA whose transitions on one byte are one word:
- * the next state of each state, at the state's own bit offset, so that a
- * step is a load that does not wait for the state, and a shift (Per
- * Vognsen's shift-based DFA).  Text in other scripts than Latin is mostly
- * characters of two and three bytes, where a branch a byte costs more.
- */
-enum {
-	U_OK = 0,    /* between characters */
-	U_NEED1 = 6, /* one more continuation byte */
-	U_NEED2 = 12,
-	U_NEED3 = 18,
-	U_E0 = 24, /* after E0: A0-BF, else the character is overlong */
-	U_ED = 30, /* after ED: 80-9F, else a surrogate */
-	U_F0 = 36, /* after F0: 90-BF, else overlong */
-	U_F4 = 42, /* after F4: 80-8F, else past U+10FFFF */
-	U_BAD = 48
-};
-
-static uint64_t utf8_steps[256];
-
-/* The next state of each state on byte b, as utf8_steps holds it. */
-static uint64_t
-utf8_step(unsigned b)
-{
-	int lo = b >= 0x80 && b <= 0x8f, mid = b >= 0x90 && b <= 0x9f;
-	int hi = b >= 0xa0 && b <= 0xbf, cont = lo || mid || hi;
-	uint64_t lead = U_BAD;
-
-	if (b < 0x80)
-		lead = U_OK;
-	else if (b >= 0xc2 && b <= 0xdf)
-		lead = U_NEED1;
-	else if (b == 0xe0 || b == 0xed)
-		lead = b == 0xe0 ? U_E0 : U_ED;
-	else if (b >= 0xe1 && b <= 0xef)
-		lead = U_NEED2;
-	else if (b == 0xf0 || b == 0xf4)
-		lead = b == 0xf0 ? U_F0 : U_F4;
-	else if (b >= 0xf1 && b <= 0xf3)
-		lead = U_NEED3;
-	return lead << U_OK | (uint64_t)(cont ? U_OK : U_BAD) << U_NEED1 |
-	    (uint64_t)(cont ? U_NEED1 : U_BAD) << U_NEED2 |
-	    (uint64_t)(cont ? U_NEED2 : U_BAD) << U_NEED3 |
-	    (uint64_t)(hi ? U_NEED1 : U_BAD) << U_E0 |
-	    (uint64_t)(lo || mid ? U_NEED1 : U_BAD) << U_ED |
-	    (uint64_t)(mid || hi ? U_NEED2 : U_BAD) << U_F0 |
-	    (uint64_t)(lo ? U_NEED2 : U_BAD) << U_F4 | (uint64_t)U_BAD << U_BAD;
-}
-
-static void
-utf8_steps_init(void)
-{
-	unsigned b;
-
-	for (b = 0; b < 256; b++)
-		utf8_steps[b] = utf8_step(b);
-}
-
-/* The state after the eight bytes at p, from state: the steps unrolled. */
-static inline uint64_t
-utf8_eight(uint64_t state, const unsigned char *p)
-{
-	state = utf8_steps[p[0]] >> state & 63;
-	state = utf8_steps[p[1]] >> state & 63;
-	state = utf8_steps[p[2]] >> state & 63;
-	state = utf8_steps[p[3]] >> state & 63;
-	state = utf8_steps[p[4]] >> state & 63;
-	state = utf8_steps[p[5]] >> state & 63;
-	state = utf8_steps[p[6]] >> state & 63;
-	return utf8_steps[p[7]] >> state & 63;
-}
-
-/* Returns whether s is valid UTF-8: utf8_valid_prefix's answer, sooner. */
-static int
-valid_utf8(const unsigned char *s, size_t len)
-{
-	uint64_t state = U_OK;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8)
-		if (state != U_OK || (bpe_load64(s + i) & HIGHS) != 0)
-			state = utf8_eight(state, s + i);
-	for (; i < len; i++)
-		state = utf8_steps[s[i]] >> state & 63;
-	return state == U_OK;
-}
-
 size_t
 bpe_encode(const struct bpe *e, const char *text, size_t len, int flags,
     struct bpe_ids *out)
@@ -1523,7 +1435,7 @@ bpe_encode(const struct bpe *e, const char *text, size_t len, int flags,
 	size_t total = 0, at;
 
 	caches_for(len);
-	if (!valid_utf8(s, len)) {
+	if (!utf8_valid(text, len)) {
 		utf8_sanitize(text, len, &fixed);
 		s = (const unsigned char *)fixed.s;
 		len = fixed.len;
@@ -1619,7 +1531,6 @@ bpe_ids_release(struct bpe_ids *ids)
 static void __attribute__((constructor)) tables_init(void)
 {
 	filter_masks_init();
-	utf8_steps_init();
 	byte_kinds_init();
 	two_byte_classes_init();
 }

@@ -10,10 +10,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
- * Checks what must hold for any input: the count equals the number of
- * ids, with special tokens or without; the ids decode to the input (after
- * invalid UTF-8 is replaced); encoding a prefix split where
- * bpe_split_point says gives the same ids.
+ * Checks what must hold for any input: utf8_valid agrees with
+ * utf8_valid_prefix; the count equals the number of ids, with special
+ * tokens or without; the ids decode to the input (after invalid UTF-8 is
+ * replaced); encoding a prefix split where bpe_split_point says gives the
+ * same ids.
  */
 static void
 check(const struct bpe *enc, const char *text, size_t len)
@@ -23,6 +24,8 @@ check(const struct bpe *enc, const char *text, size_t len)
 	const char *tok;
 	size_t n, i, tlen, cut;
 
+	if (utf8_valid(text, len) != (utf8_valid_prefix(text, len) == len))
+		abort();
 	n = bpe_encode(enc, text, len, BPE_SPECIAL, &ids);
 	if (n != ids.n || n != bpe_encode(enc, text, len, BPE_SPECIAL, NULL))
 		abort();

@@ -79,6 +79,58 @@ test_utf8(void)
 	buf_release(&out);
 }
 
+/*
+ * utf8_valid against utf8_valid_prefix, for sequences that are each way
+ * UTF-8 breaks, and some that do not, at every position of the blocks it
+ * checks at once, after ASCII and after characters of two and three bytes.
+ */
+static void
+test_utf8_valid(void)
+{
+	static const char *seqs[] = {"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80",
+	    "\xed\x9f\xbf", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+	    "\xf1\x80\x80\x80", "\xf4\x8f\xbf\xbf", "\xc0\x80", "\xc1\xbf",
+	    "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x8f\xbf\xbf",
+	    "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80", "\xc2",
+	    "\xe1\x80", "\xf1\x80\x80", "\xc2\x80\x80", "\xe1\xc2\x80"};
+	static const char *fillers[] = {"a", "\xd0\xb4", "\xe4\xb8\xad"};
+	struct buf text = BUF_INIT, name = BUF_INIT;
+	size_t i, f, j, k, wrong, invalid = 0;
+	const char *c;
+
+	for (i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		wrong = 0;
+		for (f = 0; f < 3; f++) {
+			for (j = 0; j < 70; j++) {
+				buf_reset(&text);
+				for (k = 0; k < j; k++)
+					buf_addstr(&text, fillers[f]);
+				buf_addstr(&text, seqs[i]);
+				/* then at the end of the text, then inside it */
+				for (k = 0; k < 2; k++) {
+					if (utf8_valid(text.s, text.len) !=
+					    (utf8_valid_prefix(
+						 text.s, text.len) == text.len))
+						wrong++;
+					invalid +=
+					    !utf8_valid(text.s, text.len);
+					while (text.len < 100 + j)
+						buf_addstr(&text, fillers[f]);
+				}
+			}
+		}
+		buf_reset(&name);
+		buf_addstr(&name, "utf8_valid");
+		for (c = seqs[i]; *c != '\0'; c++)
+			buf_printf(&name, " %02x", (unsigned char)*c);
+		expect_num(name.s, (long)wrong, 0);
+	}
+	/* 14 of the sequences are invalid in all 420 texts they make */
+	expect_num("utf8_valid: invalid texts", (long)invalid, 14 * 420);
+	buf_release(&name);
+	buf_release(&text);
+}
+
 static void
 test_split_point(void)
 {
@@ -701,6 +753,7 @@ int
 main(void)
 {
 	test_utf8();
+	test_utf8_valid();
 	test_split_point();
 	test_special();
 	test_models();
