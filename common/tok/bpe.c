@@ -823,7 +823,8 @@ unpack_ids(const uint64_t *words, size_t n, struct bpe_ids *st)
  * Appends the ids of piece p[0 .. n) of hash h, 2 < n <= CACHE_KEY, to st
  * when the caches hold them; returns their number, or 0.  A line names the
  * wide piece where its piece has more than CACHE_IDS ids, so that a piece
- * that is not cached costs one look, not two.
+ * that is not cached costs one look, not two.  Without st, the piece is
+ * only counted, and the line's count of ids is the answer.
  */
 static HOT_INLINE size_t
 cached_ids(const struct caches *cs, uint64_t h, unsigned char which,
@@ -834,6 +835,8 @@ cached_ids(const struct caches *cs, uint64_t h, unsigned char which,
 
 	if (!key_is(&c->key, which, p, n))
 		return 0;
+	if (st == NULL)
+		return c->key.nids;
 	if (c->key.nids <= CACHE_IDS) {
 		unpack_ids(c->ids, c->key.nids, st);
 		return c->key.nids;
@@ -895,10 +898,13 @@ merge_piece(const struct bpe *e, const unsigned char *p, size_t n,
 	return m;
 }
 
-/* Appends the ids of one pre-tokenized piece to st; returns their number. */
+/*
+ * Appends the ids of one pre-tokenized piece to out; returns their number.
+ * Without out, the piece is counted, and merged in scratch if it must be.
+ */
 static size_t
-encode_piece(
-    const struct bpe *e, const unsigned char *p, size_t n, struct bpe_ids *st)
+encode_piece(const struct bpe *e, const unsigned char *p, size_t n,
+    struct bpe_ids *out, struct bpe_ids *scratch)
 {
 	unsigned char which = (unsigned char)(e->index + 1);
 	struct caches *cs = NULL;
@@ -914,15 +920,16 @@ encode_piece(
 	else
 		r = BPE_NONE;
 	if (r != BPE_NONE) {
-		push_id(st, r);
+		if (out != NULL)
+			push_id(out, r);
 		return 1;
 	}
 	if (n > 2 && n <= CACHE_KEY) {
 		cs = caches();
-		if ((m = cached_ids(cs, h, which, p, n, st)) != 0)
+		if ((m = cached_ids(cs, h, which, p, n, out)) != 0)
 			return m;
 	}
-	return merge_piece(e, p, n, st, cs, h);
+	return merge_piece(e, p, n, out != NULL ? out : scratch, cs, h);
 }
 
 /*
@@ -1383,22 +1390,23 @@ piece_end(const struct bpe *e, const unsigned char *s, size_t len, size_t i)
 
 /*
  * Encodes text that holds no special token; valid UTF-8.  Without out,
- * each piece's ids go to a scratch array that is emptied after it.
+ * it is counted: the pieces that must be merged are merged in a scratch
+ * array that is emptied after each.
  */
 static size_t
 encode_ordinary(const struct bpe *e, const unsigned char *s, size_t len,
     struct bpe_ids *out)
 {
-	struct bpe_ids own = {NULL, 0, 0}, *st = out != NULL ? out : &own;
+	struct bpe_ids scratch = {NULL, 0, 0};
 	size_t i = 0, end, total = 0;
 
 	while (i < len) {
 		end = piece_end(e, s, len, i);
-		total += encode_piece(e, s + i, end - i, st);
-		own.n = 0;
+		total += encode_piece(e, s + i, end - i, out, &scratch);
+		scratch.n = 0;
 		i = end;
 	}
-	bpe_ids_release(&own);
+	bpe_ids_release(&scratch);
 	return total;
 }
 
