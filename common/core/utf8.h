@@ -13,9 +13,6 @@
  */
 size_t utf8_valid_prefix(const char *s, size_t len);
 
-/* Returns whether all of s is valid UTF-8: the same answer, sooner. */
-int utf8_valid(const char *s, size_t len);
-
 /*
  * Appends s to out with each maximal invalid subpart replaced by U+FFFD,
  * the substitution the Unicode standard recommends and that Python's

@@ -1443,7 +1443,7 @@ bpe_encode(const struct bpe *e, const char *text, size_t len, int flags,
 	size_t total = 0, at;
 
 	caches_for(len);
-	if (!utf8_valid(text, len)) {
+	if (utf8_valid_prefix(text, len) != len) {
 		utf8_sanitize(text, len, &fixed);
 		s = (const unsigned char *)fixed.s;
 		len = fixed.len;

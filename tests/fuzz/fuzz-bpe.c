@@ -10,11 +10,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
- * Checks what must hold for any input: utf8_valid agrees with
- * utf8_valid_prefix; the count equals the number of ids, with special
- * tokens or without; the ids decode to the input (after invalid UTF-8 is
- * replaced); encoding a prefix split where bpe_split_point says gives the
- * same ids.
+ * Checks what must hold for any input: utf8_valid_prefix, which checks
+ * blocks first, ends where utf8_sanitize, which goes a character at a
+ * time, makes its first change; the count equals the number of ids, with
+ * special tokens or without; the ids decode to the input (after invalid
+ * UTF-8 is replaced); encoding a prefix split where bpe_split_point says
+ * gives the same ids.
  */
 static void
 check(const struct bpe *enc, const char *text, size_t len)
@@ -22,10 +23,8 @@ check(const struct bpe *enc, const char *text, size_t len)
 	struct bpe_ids ids = {NULL, 0, 0}, head = {NULL, 0, 0};
 	struct buf fixed = BUF_INIT, out = BUF_INIT;
 	const char *tok;
-	size_t n, i, tlen, cut;
+	size_t n, i, tlen, cut, ok;
 
-	if (utf8_valid(text, len) != (utf8_valid_prefix(text, len) == len))
-		abort();
 	n = bpe_encode(enc, text, len, BPE_SPECIAL, &ids);
 	if (n != ids.n || n != bpe_encode(enc, text, len, BPE_SPECIAL, NULL))
 		abort();
@@ -39,6 +38,13 @@ check(const struct bpe *enc, const char *text, size_t len)
 		buf_add(&out, tok, tlen);
 	}
 	utf8_sanitize(text, len, &fixed);
+	ok = utf8_valid_prefix(text, len);
+	if (ok > 0 && (fixed.len < ok || memcmp(fixed.s, text, ok) != 0))
+		abort();
+	if (ok == len ? fixed.len != len
+		      : fixed.len < ok + 3 ||
+		    memcmp(fixed.s + ok, "\xef\xbf\xbd", 3) != 0)
+		abort();
 	if (out.len != fixed.len ||
 	    (out.len > 0 && memcmp(out.s, fixed.s, out.len) != 0))
 		abort();
