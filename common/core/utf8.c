@@ -74,15 +74,15 @@ prefix_by_chars(const unsigned char *s, size_t len)
 }
 
 /*
- * valid_by_blocks checks sixteen bytes at a time, each against the three before
- * it, for the six ways UTF-8 breaks: a continuation byte where no lead
- * byte wants one or none where one does; C0, C1 and F5 to FF, which never
- * occur; and the second bytes that make an overlong form, a surrogate or
- * a code point past U+10FFFF.  Where these hold at every byte, the text is
- * valid.  Vectors of GCC and Clang, so the compiler picks the target's own
- * instructions (SSE2, NEON).  A character at a time takes 4 to 13 times as
- * long over text of other scripts than Latin, where most bytes are not
- * ASCII, and the tokenizer checks all it counts.
+ * valid_by_blocks checks sixteen bytes at a time, each against the three
+ * before it, for the six ways UTF-8 breaks: a continuation byte where no
+ * lead byte wants one or none where one does; C0, C1 and F5 to FF, which
+ * never occur; and the second bytes that make an overlong form, a
+ * surrogate or a code point past U+10FFFF.  Where these hold at every
+ * byte, the text is valid.  Vectors of GCC and Clang, so the compiler
+ * picks the target's own instructions (SSE2, NEON).  A character at a
+ * time takes 4 to 13 times as long over text of other scripts than Latin,
+ * where most bytes are not ASCII, and the tokenizer checks all it counts.
  */
 typedef unsigned char bytes16 __attribute__((vector_size(16)));
 
