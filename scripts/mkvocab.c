@@ -118,6 +118,28 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/*
+ * The tag a slot of the table being built keeps to tell keys apart: a
+ * key of up to four bytes is its own tag, so that a match of tag and
+ * length needs no comparison of bytes; longer keys keep 32 bits of their
+ * hash and are compared when they match.
+ */
+static uint32_t
+slot_tag(const unsigned char *p, size_t n, uint64_t h)
+{
+	uint32_t lo;
+
+	if (n > 4)
+		return (uint32_t)(h >> 32);
+	if (n == 1)
+		return p[0];
+	lo = p[0] | (uint32_t)p[1] << 8;
+	/* The two pairs overlap when n is 3, and or gives the same byte. */
+	return n == 2
+	    ? lo
+	    : lo | (p[n - 2] | (uint32_t)p[n - 1] << 8) << (8 * (n - 2));
+}
+
 /* The hash table of tokens, as the blob stores it. */
 struct table {
 	uint32_t *slots;
@@ -150,7 +172,7 @@ table_build(struct table *t, const struct token *tok, size_t n)
 		for (s = h & t->mask; t->slots[2 * s + 1] != 0;
 		     s = (s + 1) & t->mask)
 			;
-		t->slots[2 * s] = bpe_tag(tok[i].bytes, tok[i].len, h);
+		t->slots[2 * s] = slot_tag(tok[i].bytes, tok[i].len, h);
 		t->slots[2 * s + 1] =
 		    (uint32_t)i | (uint32_t)tok[i].len << BPE_LEN_SHIFT;
 	}
@@ -162,7 +184,7 @@ table_find(const struct table *t, const struct token *tok,
     const unsigned char *p, size_t len)
 {
 	uint64_t h = bpe_hash(p, len);
-	uint32_t tag = bpe_tag(p, len, h), v, r;
+	uint32_t tag = slot_tag(p, len, h), v, r;
 	size_t s;
 
 	for (s = h & t->mask; (v = t->slots[2 * s + 1]) != 0;
@@ -266,9 +288,13 @@ token_splits(const struct table *t, const struct token *tok, size_t n)
 	return split;
 }
 
-/* Writes the hash table as the blob has it: the same slots, wider. */
+/*
+ * Writes the hash table as the blob has it: the same slots, wider, with
+ * the offset of a long token's bytes (off, by rank) in place of its tag.
+ */
 static void
-put_slots(const struct table *t, const struct token *tok, FILE *out)
+put_slots(const struct table *t, const struct token *tok, const uint32_t *off,
+    FILE *out)
 {
 	uint64_t k8;
 	uint32_t v, r;
@@ -283,7 +309,7 @@ put_slots(const struct table *t, const struct token *tok, FILE *out)
 		put32((uint32_t)k8, out);
 		put32((uint32_t)(k8 >> 32), out);
 		put32(v, out);
-		put32(v != 0 && tok[r].len > 8 ? t->slots[2 * s] : 0, out);
+		put32(v != 0 && tok[r].len > 8 ? off[r] : 0, out);
 	}
 }
 
@@ -373,16 +399,18 @@ three_bytes(const struct table *t, const struct token *tok, size_t n,
 static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
-	uint32_t byte_rank[256], *pair_rank, *prev, off = 0;
+	uint32_t byte_rank[256], *pair_rank, *prev, *off;
 	uint32_t *split, *filter, *walk, *three;
 	unsigned filter_bits;
 	struct table t;
 	size_t i, total = 0;
 
 	pair_rank = xcalloc(65536, sizeof(*pair_rank));
+	off = xcalloc(n + 1, sizeof(*off));
 	memset(byte_rank, 0xff, sizeof(byte_rank));
 	memset(pair_rank, 0xff, 65536 * sizeof(*pair_rank));
 	for (i = 0; i < n; i++) {
+		off[i] = (uint32_t)total;
 		total += tok[i].len;
 		if (tok[i].len == 1)
 			byte_rank[tok[i].bytes[0]] = (uint32_t)i;
@@ -411,12 +439,9 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put_words(byte_rank, 256, out);
 	put_words(pair_rank, 65536, out);
 	put_words(three, 65536, out);
-	for (i = 0; i < n; i++) {
-		put32(off, out);
-		off += (uint32_t)tok[i].len;
-	}
-	put32(off, out);
-	put_slots(&t, tok, out);
+	off[n] = (uint32_t)total;
+	put_words(off, n + 1, out);
+	put_slots(&t, tok, off, out);
 	put_words(prev, n, out);
 	put_words(split, 2 * n, out);
 	put_words(filter, (size_t)1 << (filter_bits - 5), out);
@@ -425,6 +450,7 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
 	free(three);
+	free(off);
 	free(walk);
 	free(filter);
 	free(split);

@@ -28,8 +28,7 @@
  *			first eight bytes (bpe_key8), rank | length <<
  *			BPE_LEN_SHIFT
  *			(0: empty slot), and for a key of more than eight
- *			bytes 32 bits of its hash, so that most lookups read
- *			no token bytes
+ *			bytes the offset of its bytes in bytes
  *	n words		the longest token that is a proper prefix of token r,
  *			or BPE_NONE
  *	2n words	the two tokens the last merge of BPE on token r's
@@ -45,7 +44,7 @@
  *			three bytes or more
  *	bytes		every token's bytes, in rank order
  */
-#define BPE_MAGIC 0x35455042u /* "BPE5" */
+#define BPE_MAGIC 0x36455042u /* "BPE6" */
 #define BPE_HEADER_WORDS 5
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
@@ -134,28 +133,6 @@ bpe_key8(const unsigned char *p, size_t n)
 		return n == 1 ? p[0] : 0;
 	lo = p[0] | (uint64_t)p[1] << 8;
 	return n == 3 ? lo | (uint64_t)p[2] << 16 : lo;
-}
-
-/*
- * The tag a hash slot keeps to tell keys apart: a key of up to four bytes
- * is its own tag, so that a match of tag and length needs no comparison
- * of bytes (and no trip to the token bytes, which are cold in cache);
- * longer keys keep 32 bits of their hash and are compared when they match.
- */
-static inline uint32_t
-bpe_tag(const unsigned char *p, size_t n, uint64_t h)
-{
-	uint32_t lo;
-
-	if (n > 4)
-		return (uint32_t)(h >> 32);
-	if (n == 1)
-		return p[0];
-	lo = p[0] | (uint32_t)p[1] << 8;
-	/* The two pairs overlap when n is 3, and or gives the same byte. */
-	return n == 2
-	    ? lo
-	    : lo | (p[n - 2] | (uint32_t)p[n - 1] << 8) << (8 * (n - 2));
 }
 
 /*
