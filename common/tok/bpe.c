@@ -174,17 +174,18 @@ in_filter(const struct bpe *e, const uint32_t *filter, uint64_t h)
 }
 
 /*
- * Finds the key p[0 .. n), n > 2, of hash h in the hash slots; returns
- * its rank.  A key of up to eight bytes is told by its slot alone; a
- * longer one by its first eight bytes, then the rest of its bytes, which
- * the slot points to: a long token's lookup waited for three loads that
- * missed the CPU's cache in turn (the slot, the token's offset and its
- * bytes); the offset's was 4% of the samples of counting English prose.
+ * Finds the key p[0 .. n), n > 2, of hash h and bpe_key8 k8 in the hash
+ * slots; returns its rank.  A key of up to eight bytes is told by its
+ * slot alone; a longer one by its first eight bytes, then the rest of its
+ * bytes, which the slot points to: a long token's lookup waited for three
+ * loads that missed the CPU's cache in turn (the slot, the token's offset
+ * and its bytes); the offset's was 4% of the samples of counting English
+ * prose.
  */
 static inline uint32_t
-probe_slots(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
+probe_slots(const struct bpe *e, const unsigned char *p, size_t n, uint64_t k8,
+    uint64_t h)
 {
-	uint64_t k8 = bpe_key8(p, n);
 	const uint32_t *sl;
 	uint32_t v, r;
 	size_t i;
@@ -203,22 +204,40 @@ probe_slots(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
 	return BPE_NONE;
 }
 
-/* probe_slots, for a key the filter has not turned away first. */
-static inline uint32_t
-probe(const struct bpe *e, const unsigned char *p, size_t n, uint64_t h)
+/* The hash of key p[0 .. n) whose bpe_key8 is k8. */
+static inline uint64_t
+key_hash(const unsigned char *p, size_t n, uint64_t k8)
 {
-	return in_filter(e, e->filter, h) ? probe_slots(e, p, n, h) : BPE_NONE;
+	return n <= 8 ? bpe_hash_short(k8, n) : bpe_hash_long(p, n);
+}
+
+/*
+ * Returns the rank of the key p[0 .. n), 2 < n <= BPE_MAX_TOKEN_LEN, or
+ * BPE_NONE, and leaves its hash in *h: the filter turns most keys away
+ * before the hash slots are read.
+ */
+static HOT_INLINE uint32_t
+lookup(const struct bpe *e, const unsigned char *p, size_t n, uint64_t *h)
+{
+	uint64_t k8 = bpe_key8(p, n);
+
+	*h = key_hash(p, n, k8);
+	if (!in_filter(e, e->filter, *h))
+		return BPE_NONE;
+	return probe_slots(e, p, n, k8, *h);
 }
 
 /* Returns the rank of the token whose bytes are p[0 .. n), or BPE_NONE. */
 static HOT_INLINE uint32_t
 rank_of(const struct bpe *e, const unsigned char *p, size_t n)
 {
+	uint64_t h;
+
 	if (n == 2)
 		return e->pair_rank[p[0] << 8 | p[1]];
 	if (n > BPE_MAX_TOKEN_LEN)
 		return BPE_NONE;
-	return probe(e, p, n, bpe_hash(p, n));
+	return lookup(e, p, n, &h);
 }
 
 /*
@@ -400,7 +419,7 @@ longest_search(const struct bpe *e, const unsigned char *p, size_t n,
     uint32_t best, size_t from)
 {
 	unsigned char ends[BPE_MAX_TOKEN_LEN];
-	uint64_t h = BPE_WALK_SEED, hk;
+	uint64_t h = BPE_WALK_SEED, k8;
 	uint32_t bits, t;
 	size_t k, nends = 0;
 	const uint32_t *pair;
@@ -422,8 +441,9 @@ longest_search(const struct bpe *e, const unsigned char *p, size_t n,
 	while (nends > 0) {
 		/* cppcheck-suppress uninitvar ; the loop above wrote ends */
 		k = ends[--nends];
-		hk = bpe_hash(p, k);
-		if ((t = probe_slots(e, p, k, hk)) != BPE_NONE)
+		k8 = bpe_key8(p, k);
+		t = probe_slots(e, p, k, k8, key_hash(p, k, k8));
+		if (t != BPE_NONE)
 			return t | (uint32_t)k << BPE_LEN_SHIFT;
 	}
 	return best;
@@ -917,7 +937,7 @@ encode_piece(const struct bpe *e, const unsigned char *p, size_t n,
 		r = n == 1 ? e->byte_rank[p[0]]
 			   : e->pair_rank[p[0] << 8 | p[1]];
 	else if (n <= BPE_MAX_TOKEN_LEN)
-		r = probe(e, p, n, h = bpe_hash(p, n));
+		r = lookup(e, p, n, &h);
 	else
 		r = BPE_NONE;
 	if (r != BPE_NONE) {

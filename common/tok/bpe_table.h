@@ -44,7 +44,7 @@
  *			three bytes or more
  *	bytes		every token's bytes, in rank order
  */
-#define BPE_MAGIC 0x36455042u /* "BPE6" */
+#define BPE_MAGIC 0x37455042u /* "BPE7" */
 #define BPE_HEADER_WORDS 5
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
@@ -74,48 +74,6 @@ bpe_load32(const unsigned char *p)
 }
 
 /*
- * Hashes a token candidate.  Most candidates are under 8 bytes, so short
- * keys take two overlapping loads and one multiply.  Eight-byte blocks
- * are taken while more than eight bytes are left, and the length is mixed
- * in at the end (the loads of the tail overlap).
- */
-#define BPE_HASH_SEED 0x2545f4914f6cdd1du
-
-static inline uint64_t
-bpe_hash_block(uint64_t h, const unsigned char *p)
-{
-	h = (h ^ bpe_load64(p)) * 0x9e3779b97f4a7c15u;
-	return h ^ (h >> 31);
-}
-
-/* Ends the hash of n bytes whose last tail bytes, 1 to 8, are at p. */
-static inline uint64_t
-bpe_hash_end(uint64_t h, const unsigned char *p, size_t tail, size_t n)
-{
-	h ^= n * 0xff51afd7ed558ccdu;
-	if (tail >= 4)
-		h ^= (uint64_t)bpe_load32(p) << 32 | bpe_load32(p + tail - 4);
-	else if (tail > 0)
-		h ^= (uint64_t)p[0] << 16 | (uint64_t)p[tail >> 1] << 8 |
-		    p[tail - 1];
-	h *= 0x9e3779b97f4a7c15u;
-	h ^= h >> 29;
-	h *= 0xc4ceb9fe1a85ec53u;
-	return h ^ (h >> 32);
-}
-
-static inline uint64_t
-bpe_hash(const unsigned char *p, size_t n)
-{
-	uint64_t h = BPE_HASH_SEED;
-	size_t tail = n;
-
-	for (; tail > 8; tail -= 8, p += 8)
-		h = bpe_hash_block(h, p);
-	return bpe_hash_end(h, p, tail, n);
-}
-
-/*
  * The first eight bytes of a key, zero-padded, read without reading past
  * it: keys of up to eight bytes, most words, are then compared in one go.
  */
@@ -133,6 +91,57 @@ bpe_key8(const unsigned char *p, size_t n)
 		return n == 1 ? p[0] : 0;
 	lo = p[0] | (uint64_t)p[1] << 8;
 	return n == 3 ? lo | (uint64_t)p[2] << 16 : lo;
+}
+
+/*
+ * Hashes a token candidate.  Most candidates are of eight bytes or
+ * fewer: their hash is a mix of their bpe_key8 and length, which the
+ * lookup compares with the slot's anyway, so the bytes are read once.
+ * Longer keys take eight-byte blocks while more than eight bytes are
+ * left, then their last eight bytes and their length.
+ */
+#define BPE_HASH_SEED 0x2545f4914f6cdd1du
+
+static inline uint64_t
+bpe_mix(uint64_t h)
+{
+	h *= 0x9e3779b97f4a7c15u;
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53u;
+	return h ^ (h >> 32);
+}
+
+/* The hash of a key of n bytes, n <= 8, whose bpe_key8 is k8. */
+static inline uint64_t
+bpe_hash_short(uint64_t k8, size_t n)
+{
+	return bpe_mix(k8 ^ n * 0xff51afd7ed558ccdu);
+}
+
+static inline uint64_t
+bpe_hash_block(uint64_t h, const unsigned char *p)
+{
+	h = (h ^ bpe_load64(p)) * 0x9e3779b97f4a7c15u;
+	return h ^ (h >> 31);
+}
+
+/* The hash of a key of n bytes, n > 8. */
+static inline uint64_t
+bpe_hash_long(const unsigned char *p, size_t n)
+{
+	uint64_t h = BPE_HASH_SEED;
+	size_t tail = n;
+
+	for (; tail > 8; tail -= 8, p += 8)
+		h = bpe_hash_block(h, p);
+	/* the last eight bytes, which may overlap the last block */
+	return bpe_mix(h ^ bpe_load64(p + tail - 8) ^ n * 0xff51afd7ed558ccdu);
+}
+
+static inline uint64_t
+bpe_hash(const unsigned char *p, size_t n)
+{
+	return n <= 8 ? bpe_hash_short(bpe_key8(p, n), n) : bpe_hash_long(p, n);
 }
 
 /*
