@@ -74,69 +74,91 @@ prefix_by_chars(const unsigned char *s, size_t len)
 }
 
 /*
- * valid_by_blocks checks sixteen bytes at a time, each against the three
+ * valid_by_blocks checks 32 bytes at a time, each against the three
  * before it, for the six ways UTF-8 breaks: a continuation byte where no
  * lead byte wants one or none where one does; C0, C1 and F5 to FF, which
  * never occur; and the second bytes that make an overlong form, a
  * surrogate or a code point past U+10FFFF.  Where these hold at every
  * byte, the text is valid.  Vectors of GCC and Clang, so the compiler
- * picks the target's own instructions (SSE2, NEON).  A character at a
- * time takes 4 to 13 times as long over text of other scripts than Latin,
- * where most bytes are not ASCII, and the tokenizer checks all it counts.
+ * picks the target's own instructions (SSE2, NEON), and on x86-64 makes
+ * a second copy for AVX2, which the loader picks where the CPU has it:
+ * with SSE2 alone the check was 6% of the time of counting Thai.  A
+ * character at a time takes 4 to 13 times as long over text of other
+ * scripts than Latin, where most bytes are not ASCII, and the tokenizer
+ * checks all it counts.
  */
-typedef unsigned char bytes16 __attribute__((vector_size(16)));
+#define BLOCK 32
+typedef unsigned char block __attribute__((vector_size(BLOCK)));
 
-static inline bytes16
-load16(const unsigned char *p)
+#if defined(__x86_64__) && defined(__ELF__) && \
+    (defined(__clang__) || __GNUC__ >= 6)
+#define ALSO_AVX2 __attribute__((target_clones("avx2", "default")))
+#else
+#define ALSO_AVX2
+#endif
+
+/*
+ * The helpers take vectors by address: passed by value, a vector of 32
+ * bytes would be passed differently in the copy for AVX2 and in the other.
+ */
+static inline void
+load_block(block *v, const unsigned char *p)
 {
-	bytes16 v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
+	memcpy(v, p, sizeof(*v));
 }
 
-/* Nonzero in each lane of the 16 bytes at p that breaks UTF-8. */
-static inline bytes16
-breaks16(const unsigned char *p)
+/* Sets in *broken each lane of the BLOCK bytes at p that breaks UTF-8. */
+static inline void
+add_breaks(block *broken, const unsigned char *p)
 {
-	bytes16 b = load16(p), p1 = load16(p - 1), p2 = load16(p - 2),
-		p3 = load16(p - 3);
-	bytes16 cont = (bytes16)((b & 0xc0) == 0x80);
-	bytes16 want = (bytes16)((p1 >= 0xc0) | (p2 >= 0xe0) | (p3 >= 0xf0));
-	bytes16 never = (bytes16)(((b & 0xfe) == 0xc0) | (b >= 0xf5));
-	bytes16 second = (bytes16)(((p1 == 0xe0) & (b < 0xa0)) |
-	    ((p1 == 0xed) & (b > 0x9f)) | ((p1 == 0xf0) & (b < 0x90)) |
-	    ((p1 == 0xf4) & (b > 0x8f)));
+	block b, p1, p2, p3, cont, want, never, second;
 
-	return (cont ^ want) | never | second;
+	load_block(&b, p);
+	load_block(&p1, p - 1);
+	load_block(&p2, p - 2);
+	load_block(&p3, p - 3);
+	cont = (block)((b & 0xc0) == 0x80);
+	want = (block)((p1 >= 0xc0) | (p2 >= 0xe0) | (p3 >= 0xf0));
+	never = (block)(((b & 0xfe) == 0xc0) | (b >= 0xf5));
+	second =
+	    (block)(((p1 == 0xe0) & (b < 0xa0)) | ((p1 == 0xed) & (b > 0x9f)) |
+		((p1 == 0xf0) & (b < 0x90)) | ((p1 == 0xf4) & (b > 0x8f)));
+	*broken |= (cont ^ want) | never | second;
 }
 
 static inline int
-any_set(bytes16 v, unsigned char bits)
+any_set(const block *v, unsigned char bits)
 {
-	uint64_t w[2];
+	uint64_t w[BLOCK / 8], any = 0;
+	block masked = *v & bits;
+	size_t i;
 
-	v &= bits;
-	memcpy(w, &v, sizeof(w));
-	return (w[0] | w[1]) != 0;
+	memcpy(w, &masked, sizeof(w));
+	for (i = 0; i < BLOCK / 8; i++)
+		any |= w[i];
+	return any != 0;
 }
 
 /* Whether all of s is valid UTF-8. */
-static int
+static ALSO_AVX2 int
 valid_by_blocks(const unsigned char *s, size_t len)
 {
-	unsigned char head[3 + 16] = {0};
-	bytes16 broken;
+	unsigned char head[3 + BLOCK] = {0};
+	block broken = {0}, here, before;
 	size_t i;
 
-	if (len < 64)
+	if (len < 2 * BLOCK)
 		return prefix_by_chars(s, len) == len;
-	memcpy(head + 3, s, 16);
-	broken = breaks16(head + 3);
-	for (i = 16; i + 16 <= len; i += 16)
-		if (any_set(load16(s + i - 3) | load16(s + i), 0x80))
-			broken |= breaks16(s + i);
-	if (any_set(broken, 0xff))
+	memcpy(head + 3, s, BLOCK);
+	add_breaks(&broken, head + 3);
+	for (i = BLOCK; i + BLOCK <= len; i += BLOCK) {
+		load_block(&here, s + i);
+		load_block(&before, s + i - 3);
+		here |= before;
+		if (any_set(&here, 0x80))
+			add_breaks(&broken, s + i);
+	}
+	if (any_set(&broken, 0xff))
 		return 0;
 	/*
 	 * Every byte before i is right about the three before it, so the

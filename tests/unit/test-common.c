@@ -80,7 +80,7 @@ test_utf8(void)
 }
 
 /*
- * utf8_valid_prefix, which checks text sixteen bytes at a time until it
+ * utf8_valid_prefix, which checks text 32 bytes at a time until it
  * must find where it breaks: each way UTF-8 breaks, and valid characters
  * of each length, at every place in those blocks, after ASCII and after
  * characters of two and three bytes, at the end of the text and inside.
