@@ -218,13 +218,6 @@ key8_at(const unsigned char *p, size_t n, size_t room)
 	return bpe_load64(p) & (~(uint64_t)0 >> (64 - 8 * (n < 8 ? n : 8)));
 }
 
-/* The hash of key p[0 .. n) whose bpe_key8 is k8. */
-static inline uint64_t
-key_hash(const unsigned char *p, size_t n, uint64_t k8)
-{
-	return n <= 8 ? bpe_hash_short(k8, n) : bpe_hash_long(p, n);
-}
-
 /*
  * Returns the rank of the key p[0 .. n), 2 < n <= BPE_MAX_TOKEN_LEN, or
  * BPE_NONE, and leaves its hash in *h: the filter turns most keys away
@@ -237,7 +230,7 @@ lookup(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 {
 	uint64_t k8 = key8_at(p, n, room);
 
-	*h = key_hash(p, n, k8);
+	*h = bpe_hash_key(p, n, k8);
 	if (!in_filter(e, e->filter, *h))
 		return BPE_NONE;
 	return probe_slots(e, p, n, k8, *h);
@@ -459,7 +452,7 @@ longest_search(const struct bpe *e, const unsigned char *p, size_t n,
 		/* cppcheck-suppress uninitvar ; the loop above wrote ends */
 		k = ends[--nends];
 		k8 = key8_at(p, k, room);
-		t = probe_slots(e, p, k, k8, key_hash(p, k, k8));
+		t = probe_slots(e, p, k, k8, bpe_hash_key(p, k, k8));
 		if (t != BPE_NONE)
 			return t | (uint32_t)k << BPE_LEN_SHIFT;
 	}

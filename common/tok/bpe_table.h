@@ -138,10 +138,17 @@ bpe_hash_long(const unsigned char *p, size_t n)
 	return bpe_mix(h ^ bpe_load64(p + tail - 8) ^ n * 0xff51afd7ed558ccdu);
 }
 
+/* The hash of key p[0 .. n) whose bpe_key8 is k8: what the lookups take. */
+static inline uint64_t
+bpe_hash_key(const unsigned char *p, size_t n, uint64_t k8)
+{
+	return n <= 8 ? bpe_hash_short(k8, n) : bpe_hash_long(p, n);
+}
+
 static inline uint64_t
 bpe_hash(const unsigned char *p, size_t n)
 {
-	return n <= 8 ? bpe_hash_short(bpe_key8(p, n), n) : bpe_hash_long(p, n);
+	return bpe_hash_key(p, n, bpe_key8(p, n));
 }
 
 /*
