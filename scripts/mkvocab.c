@@ -325,7 +325,7 @@ filter_build(const struct token *tok, size_t n, unsigned bits)
 		if (tok[i].len < 3)
 			continue;
 		h = bpe_hash(tok[i].bytes, tok[i].len);
-		words[bpe_filter_word(h, bits)] |=
+		words[bpe_filter_word(h, bpe_filter_mask(bits))] |=
 		    bpe_filter_bits(bpe_filter_key(h));
 	}
 	return words;
@@ -348,7 +348,7 @@ walk_build(const struct token *tok, size_t n, unsigned bits)
 			h = bpe_walk(h, tok[i].bytes[len - 1]);
 			if (len < 3)
 				continue;
-			w = 2 * bpe_walk_word(h, bits);
+			w = 2 * bpe_walk_word(h, bpe_walk_shift(bits));
 			words[w] |= bpe_filter_bits(bpe_walk_prefix_key(h));
 			if (len == tok[i].len)
 				words[w + 1] |=

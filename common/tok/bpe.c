@@ -59,9 +59,9 @@ struct bpe {
 	const struct special *specials;
 	/* Views into the blob, set by bpe_find. */
 	uint32_t ntokens;
-	unsigned index; /* in encodings[]: the caches' keys hold it */
-	size_t mask;
-	unsigned filter_bits;
+	unsigned index;           /* in encodings[]: the caches' keys hold it */
+	size_t mask, filter_mask; /* of the hash slots and the filter words */
+	unsigned walk_shift;
 	const uint32_t *byte_rank, *pair_rank, *three, *off, *slots, *prefix;
 	const uint32_t *split;
 	const uint32_t *filter, *walk;
@@ -118,6 +118,7 @@ bpe_find(const char *name)
 {
 	struct bpe *e;
 	size_t i;
+	unsigned filter_bits;
 
 	for (i = 0; i < sizeof(encodings) / sizeof(encodings[0]); i++) {
 		e = &encodings[i];
@@ -130,7 +131,9 @@ bpe_find(const char *name)
 			e->ntokens = e->blob[1];
 			e->index = (unsigned)i;
 			e->mask = ((size_t)1 << e->blob[2]) - 1;
-			e->filter_bits = e->blob[4];
+			filter_bits = e->blob[4];
+			e->filter_mask = bpe_filter_mask(filter_bits);
+			e->walk_shift = bpe_walk_shift(filter_bits);
 			e->byte_rank = e->blob + BPE_HEADER_WORDS;
 			e->pair_rank = e->byte_rank + 256;
 			e->three = e->pair_rank + 65536;
@@ -139,10 +142,9 @@ bpe_find(const char *name)
 			e->prefix = e->slots + 4 * (e->mask + 1);
 			e->split = e->prefix + e->ntokens;
 			e->filter = e->split + 2 * e->ntokens;
-			e->walk =
-			    e->filter + ((size_t)1 << (e->filter_bits - 5));
+			e->walk = e->filter + e->filter_mask + 1;
 			e->bytes = (const unsigned char *)(e->walk +
-			    ((size_t)2 << (e->filter_bits - 5)));
+			    2 * (e->filter_mask + 1));
 		}
 		return e;
 	}
@@ -170,7 +172,7 @@ in_filter(const struct bpe *e, const uint32_t *filter, uint64_t h)
 {
 	uint32_t bits = filter_masks[bpe_filter_key(h)];
 
-	return (filter[bpe_filter_word(h, e->filter_bits)] & bits) == bits;
+	return (filter[bpe_filter_word(h, e->filter_mask)] & bits) == bits;
 }
 
 /*
@@ -440,7 +442,7 @@ longest_search(const struct bpe *e, const unsigned char *p, size_t n,
 		h = bpe_walk(h, p[k]);
 	for (k = from; k <= n; k++) {
 		h = bpe_walk(h, p[k - 1]);
-		pair = e->walk + 2 * bpe_walk_word(h, e->filter_bits);
+		pair = e->walk + 2 * bpe_walk_word(h, e->walk_shift);
 		bits = filter_masks[bpe_walk_prefix_key(h)];
 		if ((pair[0] & bits) != bits)
 			break;
@@ -786,22 +788,37 @@ merge_long(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 	return m;
 }
 
-/* Whether a[0 .. n) and b[0 .. n) are the same: a call of memcmp, sooner. */
+/*
+ * Whether a cached key's bytes a[0 .. n) and p[0 .. n), n > 2, are the
+ * same, where room bytes may be read from p: a call of memcmp, sooner.
+ * A key's bytes are followed in its line by eight bytes or more, so a
+ * key of fewer than eight takes a masked load of each, without a branch
+ * on its length.
+ */
 static inline int
-same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+same_bytes(
+    const unsigned char *a, const unsigned char *p, size_t n, size_t room)
 {
-	for (; n >= 8; n -= 8, a += 8, b += 8)
-		if (bpe_load64(a) != bpe_load64(b))
+	size_t i;
+
+	if (n < 8)
+		return key8_at(a, n, 8) == key8_at(p, n, room);
+	for (i = 0; i + 8 < n; i += 8)
+		if (bpe_load64(a + i) != bpe_load64(p + i))
 			return 0;
-	return bpe_key8(a, n) == bpe_key8(b, n);
+	return bpe_load64(a + n - 8) == bpe_load64(p + n - 8);
 }
 
-/* Whether k is the key of p[0 .. n) in the encoding of index which - 1. */
+/*
+ * Whether k is the key of p[0 .. n) in the encoding of index which - 1;
+ * room as for same_bytes.
+ */
 static inline int
 key_is(const struct piece_key *k, unsigned char which, const unsigned char *p,
-    size_t n)
+    size_t n, size_t room)
 {
-	return k->enc == which && k->len == n && same_bytes(k->bytes, p, n);
+	return k->enc == which && k->len == n &&
+	    same_bytes(k->bytes, p, n, room);
 }
 
 static void
@@ -862,12 +879,12 @@ unpack_ids(const uint64_t *words, size_t n, struct bpe_ids *st)
  */
 static HOT_INLINE size_t
 cached_ids(const struct caches *cs, uint64_t h, unsigned char which,
-    const unsigned char *p, size_t n, struct bpe_ids *st)
+    const unsigned char *p, size_t n, size_t room, struct bpe_ids *st)
 {
 	const struct cached_piece *c = LINE_OF(cs, h);
 	const struct wide_piece *w;
 
-	if (!key_is(&c->key, which, p, n))
+	if (!key_is(&c->key, which, p, n, room))
 		return 0;
 	if (st == NULL)
 		return c->key.nids;
@@ -875,7 +892,7 @@ cached_ids(const struct caches *cs, uint64_t h, unsigned char which,
 		unpack_ids(c->ids, c->key.nids, st);
 		return c->key.nids;
 	}
-	if (!key_is(&(w = WIDE_OF(cs, h))->key, which, p, n))
+	if (!key_is(&(w = WIDE_OF(cs, h))->key, which, p, n, room))
 		return 0;
 	unpack_ids(w->ids, w->key.nids, st);
 	return w->key.nids;
@@ -960,7 +977,7 @@ encode_piece(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 	}
 	if (n > 2 && n <= CACHE_KEY) {
 		cs = caches();
-		if ((m = cached_ids(cs, h, which, p, n, out)) != 0)
+		if ((m = cached_ids(cs, h, which, p, n, room, out)) != 0)
 			return m;
 	}
 	return merge_piece(e, p, n, room, out != NULL ? out : scratch, cs, h);

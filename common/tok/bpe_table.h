@@ -160,9 +160,16 @@ bpe_hash(const unsigned char *p, size_t n)
  * where the hash slots (4 MB) do not.
  */
 static inline size_t
-bpe_filter_word(uint64_t h, unsigned bits)
+bpe_filter_mask(unsigned bits)
 {
-	return (size_t)(h >> 22) & (((size_t)1 << (bits - 5)) - 1);
+	return ((size_t)1 << (bits - 5)) - 1;
+}
+
+/* The word of a filter of bits bits, given as bpe_filter_mask(bits). */
+static inline size_t
+bpe_filter_word(uint64_t h, size_t mask)
+{
+	return (size_t)(h >> 22) & mask;
 }
 
 /* The ten bits of hash that choose a key's two bits in its word. */
@@ -194,11 +201,20 @@ bpe_walk(uint64_t h, unsigned char b)
 	return (h ^ b) * 0x9e3779b97f4a7c15u;
 }
 
-/* The pair of words of the walk filter, of 2^bits bits each, for h. */
-static inline size_t
-bpe_walk_word(uint64_t h, unsigned bits)
+/*
+ * The pair of words of the walk filter, of 2^bits bits each, for h, given
+ * bpe_walk_shift(bits): the top bits of the hash.
+ */
+static inline unsigned
+bpe_walk_shift(unsigned bits)
 {
-	return (size_t)(h >> (64 - (bits - 5)));
+	return 64 - (bits - 5);
+}
+
+static inline size_t
+bpe_walk_word(uint64_t h, unsigned shift)
+{
+	return (size_t)(h >> shift);
 }
 
 /* The filter keys of h in the filter of prefixes and in that of tokens. */
