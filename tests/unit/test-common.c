@@ -191,6 +191,60 @@ test_special(void)
 	bpe_ids_release(&ids);
 }
 
+/* Whether ids spell text: the encoding loses nothing. */
+static int
+spells(const struct bpe *enc, const struct bpe_ids *ids, const char *text)
+{
+	const char *tok;
+	size_t i, len, at = 0;
+
+	for (i = 0; i < ids->n; i++) {
+		if ((tok = bpe_token(enc, ids->v[i], &len)) == NULL ||
+		    strncmp(text + at, tok, len) != 0)
+			return 0;
+		at += len;
+	}
+	return text[at] == '\0';
+}
+
+/*
+ * Pieces that were only counted are cached without their ids: an
+ * encoding of the same text afterwards must merge them again, and give
+ * what it gives when it comes first.  The text has words that must be
+ * merged, short ones and Cyrillic ones of more than ten tokens.
+ */
+static void
+test_count_then_encode(void)
+{
+	const struct bpe *cl100k = bpe_find("cl100k_base");
+	const char *text =
+	    "P\xc5\x99\xc3\xadli\xc5\xa1 \xc5\xbelu\xc5\xa5ou\xc4\x8dk\xc3\xbd "
+	    "k\xc5\xaf\xc5\x88 \xd0\x90\xd1\x83\xd0\xb0\xd2\xa9\xd1\x8b\xd1\x82"
+	    "\xd3\x99\xd1\x8b\xd2\xa9\xd1\x81\xd0\xb0 \xd0\x97\xd0\xb5\xd0\xb3"
+	    "\xd1\x8c\xd0\xb5\xd0\xb8\xd1\x86\xd1\x8b\xd1\x80\xd0\xb7\xd0\xb5"
+	    "\xd0\xb8\xd2\xa7\xd1\x88\xd1\x83";
+	struct bpe_ids first = {NULL, 0, 0}, again = {NULL, 0, 0};
+	size_t counted;
+
+	counted = bpe_encode(cl100k, text, strlen(text), 0, NULL);
+	expect_num("encoded after counting",
+	    (long)bpe_encode(cl100k, text, strlen(text), 0, &first),
+	    (long)counted);
+	expect_num("ids spell the text", spells(cl100k, &first, text), 1);
+	expect_num("encoded again",
+	    (long)bpe_encode(cl100k, text, strlen(text), 0, &again),
+	    (long)counted);
+	expect_num("same ids",
+	    again.n == first.n &&
+		memcmp(again.v, first.v, first.n * sizeof(*first.v)) == 0,
+	    1);
+	expect_num("counted again",
+	    (long)bpe_encode(cl100k, text, strlen(text), 0, NULL),
+	    (long)counted);
+	bpe_ids_release(&first);
+	bpe_ids_release(&again);
+}
+
 static void
 test_models(void)
 {
@@ -761,6 +815,7 @@ main(void)
 	test_utf8_blocks();
 	test_split_point();
 	test_special();
+	test_count_then_encode();
 	test_models();
 	test_reader();
 	test_buf_read();
