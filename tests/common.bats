@@ -14,7 +14,7 @@ load helper
 		run --separate-stderr "$unit"
 	fi
 	[ "$status" -eq 0 ]
-	[ "${lines[${#lines[@]} - 1]}" = "1497 passed, 0 failed" ]
+	[ "${lines[${#lines[@]} - 1]}" = "1502 passed, 0 failed" ]
 	[ "$stderr" = "test-common: line 4: line too long (over 16 bytes)
 test-common: exit 7: exit status 7
 test-common: cat >/dev/null: printed no reply record
