@@ -359,6 +359,55 @@ walk_build(const struct token *tok, size_t n, unsigned bits)
 }
 
 /*
+ * Where a token joins two characters of three bytes: after a continuation
+ * byte, at a lead byte 0xe0-0xef.  Such a place with three bytes on each
+ * side puts its six bytes in the join filter, of 2^*bits bits; one with
+ * fewer on a side sets the bit of its two bytes in join_bytes.  A place
+ * in the text between two such characters that neither names is one no
+ * token spans (bpe.c's splits_between).
+ */
+static uint32_t *
+join_build(const struct token *tok, size_t n, unsigned *bits,
+    uint32_t join_bytes[BPE_JOIN_BYTE_WORDS])
+{
+	uint32_t *words = NULL;
+	const unsigned char *b;
+	size_t i, j, keys = 0, bit;
+	uint64_t h;
+
+	memset(join_bytes, 0, BPE_JOIN_BYTE_WORDS * sizeof(*join_bytes));
+	/* Twice: to count the keys and set join_bytes, then to fill words. */
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			for (b = tok[i].bytes, j = 1; j < tok[i].len; j++) {
+				if ((b[j - 1] & 0xc0) != 0x80 ||
+				    (b[j] & 0xf0) != 0xe0)
+					continue;
+				if (j >= 3 && tok[i].len - j >= 3 && words) {
+					h = bpe_join_hash(
+					    bpe_key8(b + j - 3, 6));
+					words[bpe_filter_word(
+					    h, bpe_filter_mask(*bits))] |=
+					    bpe_filter_bits(bpe_filter_key(h));
+				} else if (j >= 3 && tok[i].len - j >= 3) {
+					keys++;
+				} else {
+					bit = bpe_join_byte_bit(b[j - 1], b[j]);
+					join_bytes[bit >> 5] |= 1u
+					    << (bit & 31);
+				}
+			}
+		}
+		if (words != NULL)
+			return words;
+		/* eight bits a place: places repeat, the keys are fewer */
+		for (*bits = 10; ((size_t)1 << *bits) < 8 * keys;)
+			++*bits;
+		words = xcalloc((size_t)1 << (*bits - 5), sizeof(*words));
+	}
+}
+
+/*
  * For the three bytes of each character from U+0800 to U+FFFF, at its
  * code point: the longest token they begin with, as rank | length <<
  * BPE_LEN_SHIFT, and BPE_LONGER when a token of more bytes begins with
@@ -400,8 +449,9 @@ static void
 write_blob(const struct token *tok, size_t n, FILE *out)
 {
 	uint32_t byte_rank[256], *pair_rank, *prev, *off;
-	uint32_t *split, *filter, *walk, *three;
-	unsigned filter_bits;
+	uint32_t *split, *filter, *walk, *three, *joins;
+	uint32_t join_bytes[BPE_JOIN_BYTE_WORDS];
+	unsigned filter_bits, join_bits;
 	struct table t;
 	size_t i, total = 0;
 
@@ -430,12 +480,14 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	three = three_bytes(&t, tok, n, byte_rank, pair_rank);
 	filter = filter_build(tok, n, filter_bits);
 	walk = walk_build(tok, n, filter_bits);
+	joins = join_build(tok, n, &join_bits, join_bytes);
 
 	put32(BPE_MAGIC, out);
 	put32((uint32_t)n, out);
 	put32(t.bits, out);
 	put32((uint32_t)total, out);
 	put32(filter_bits, out);
+	put32(join_bits, out);
 	put_words(byte_rank, 256, out);
 	put_words(pair_rank, 65536, out);
 	put_words(three, 65536, out);
@@ -446,9 +498,12 @@ write_blob(const struct token *tok, size_t n, FILE *out)
 	put_words(split, 2 * n, out);
 	put_words(filter, (size_t)1 << (filter_bits - 5), out);
 	put_words(walk, (size_t)2 << (filter_bits - 5), out);
+	put_words(join_bytes, BPE_JOIN_BYTE_WORDS, out);
+	put_words(joins, (size_t)1 << (join_bits - 5), out);
 	for (i = 0; i < n; i++)
 		if (fwrite(tok[i].bytes, 1, tok[i].len, out) != tok[i].len)
 			err(1, "write");
+	free(joins);
 	free(three);
 	free(off);
 	free(walk);

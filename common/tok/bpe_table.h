@@ -16,6 +16,7 @@
  *	word 2		log2 of the number of hash slots
  *	word 3		the length of the token bytes
  *	word 4		log2 of the number of bits of the filters
+ *	word 5		log2 of the number of bits of the join filter
  *	256 words	the rank of each single byte
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
@@ -42,10 +43,18 @@
  *			prefixes of three bytes or more of the tokens, the
  *			tokens themselves too, the second of the tokens of
  *			three bytes or more
+ *	32 words	the join bytes: for each bpe_join_byte_bit, whether
+ *			a token joins two characters of three bytes where it
+ *			holds fewer than three bytes of one
+ *	join bits / 32 words
+ *			the join filter, by bpe_join_hash of six bytes:
+ *			the two characters of three bytes that a token joins,
+ *			where it holds three bytes of each
  *	bytes		every token's bytes, in rank order
  */
-#define BPE_MAGIC 0x37455042u /* "BPE7" */
-#define BPE_HEADER_WORDS 5
+#define BPE_MAGIC 0x38455042u /* "BPE8" */
+#define BPE_HEADER_WORDS 6
+#define BPE_JOIN_BYTE_WORDS 32
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
 #define BPE_NONE 0xffffffffu
@@ -185,6 +194,28 @@ static inline uint32_t
 bpe_filter_bits(unsigned key)
 {
 	return 1u << (key & 31) | 1u << (key >> 5);
+}
+
+/*
+ * The bit of the join bytes for the last byte of a character of three
+ * bytes, a, and the first of the next, b: 64 * 16 of them.
+ */
+static inline unsigned
+bpe_join_byte_bit(unsigned char a, unsigned char b)
+{
+	return (a & 0x3fu) << 4 | (b & 0x0fu);
+}
+
+/*
+ * The hash of six bytes, as bpe_key8 gives them, for the join filter:
+ * looked up at every character of CJK text, it is one multiply.
+ */
+static inline uint64_t
+bpe_join_hash(uint64_t k6)
+{
+	uint64_t h = k6 * 0x9e3779b97f4a7c15u;
+
+	return h ^ (h >> 29);
 }
 
 /*
