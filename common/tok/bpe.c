@@ -62,7 +62,7 @@ struct bpe {
 	unsigned index; /* in encodings[]: the caches' keys hold it */
 	/* of the hash slots, the filter's words and the join filter's */
 	size_t mask, filter_mask, join_mask;
-	unsigned walk_shift;
+	unsigned walk_shift, join_widths;
 	const uint32_t *byte_rank, *pair_rank, *three, *off, *slots, *prefix;
 	const uint32_t *split;
 	const uint32_t *filter, *walk, *join_bytes, *joins;
@@ -147,6 +147,7 @@ bpe_find(const char *name)
 			e->join_bytes = e->walk + 2 * (e->filter_mask + 1);
 			e->joins = e->join_bytes + BPE_JOIN_BYTE_WORDS;
 			e->join_mask = bpe_filter_mask(e->blob[5]);
+			e->join_widths = e->blob[6];
 			e->bytes = (const unsigned char *)(e->joins +
 			    e->join_mask + 1);
 		}
@@ -946,55 +947,65 @@ small_limit(const unsigned char *p)
 }
 
 /*
- * Whether no token spans the place between the characters of three bytes
- * p[0 .. 3) and p[3 .. 6): then BPE merges the bytes on each side of it
+ * Whether no token spans the place between the characters of w bytes
+ * p[0 .. w) and p[w .. 2w): then BPE merges the bytes on each side of it
  * as it merges them alone, since every part it makes is a token.  The
  * join bytes and the join filter name every place that a token spans
  * (join_build in scripts/mkvocab.c), and a few more.
  */
 static inline int
-splits_between(const struct bpe *e, const unsigned char *p, size_t room)
+splits_between(
+    const struct bpe *e, const unsigned char *p, size_t w, size_t room)
 {
-	unsigned bit = bpe_join_byte_bit(p[2], p[3]);
+	unsigned bit = bpe_join_byte_bit(p[w - 1], p[w]);
 	uint64_t h;
 	uint32_t bits;
 
 	if (e->join_bytes[bit >> 5] >> (bit & 31) & 1)
 		return 0;
-	h = bpe_join_hash(key8_at(p, 6, room));
+	h = bpe_join_hash(key8_at(p, 2 * w, room));
 	bits = filter_masks[bpe_filter_key(h)];
 	return (e->joins[bpe_filter_word(h, e->join_mask)] & bits) != bits;
 }
 
 /*
  * Returns the end of the part of piece p[0 .. n) that starts at i, the
- * start of a character: after the first character of three bytes that
- * another follows where splits_between, or n.
+ * start of a character: after the first character of three bytes, or of
+ * two where the join filter has them, that one of the same length follows
+ * where splits_between; or n.
  */
 static HOT_INLINE size_t
 part_end(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
     size_t i)
 {
-	while (i + 6 <= n) {
-		if ((p[i] & 0xf0) != 0xe0)
-			i += p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : 4;
-		else if ((p[i + 3] & 0xf0) == 0xe0 &&
-		    splits_between(e, p + i, room - i))
-			return i + 3;
-		else
+	while (i + 4 <= n) {
+		if ((p[i] & 0xf0) == 0xe0) {
+			if (i + 6 <= n && (p[i + 3] & 0xf0) == 0xe0 &&
+			    splits_between(e, p + i, 3, room - i))
+				return i + 3;
 			i += 3;
+		} else if ((p[i] & 0xe0) == 0xc0) {
+			if (e->join_widths & 1u << 2 &&
+			    (p[i + 2] & 0xe0) == 0xc0 &&
+			    splits_between(e, p + i, 2, room - i))
+				return i + 2;
+			i += 2;
+		} else {
+			i += p[i] < 0x80 ? 1 : 4;
+		}
 	}
 	return n;
 }
 
 /*
  * Whether piece p may have parts: whether it begins with a character of
- * three bytes, after a space if it has one, as pieces of CJK text do.
+ * a width the join filter knows, after a space if it has one, as pieces
+ * of CJK text do, and words of Cyrillic with cl100k_base.
  */
 static inline int
-may_have_parts(const unsigned char *p)
+may_have_parts(const struct bpe *e, const unsigned char *p)
 {
-	return (p[p[0] == ' '] & 0xf0) == 0xe0;
+	return e->join_widths >> bpe_join_width(p[p[0] == ' ']) & 1;
 }
 
 static size_t encode_part(const struct bpe *e, const unsigned char *p, size_t n,
@@ -1044,9 +1055,10 @@ merge_parts(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 		return merge_piece(e, p, n, room, out != NULL ? out : scratch,
 		    cs, h, out == NULL);
 	for (;;) {
-		/* most parts are a character that three says is a token */
+		/* most parts of CJK are a character that three has */
 		t = e->three[three_index(p + at)] & ~BPE_LONGER;
-		if (end - at == 3 && t >> BPE_LEN_SHIFT == 3) {
+		if (end - at == 3 && (p[at] & 0xf0) == 0xe0 &&
+		    t >> BPE_LEN_SHIFT == 3) {
 			if (out != NULL)
 				push_id(out, t & BPE_RANK_MASK);
 			m++;
@@ -1096,7 +1108,7 @@ encode_bytes(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 		if ((m = cached_ids(cs, h, which, p, n, room, out)) != 0)
 			return m;
 	}
-	if (!part && n >= 6 && may_have_parts(p))
+	if (!part && n >= 6 && may_have_parts(e, p))
 		return merge_parts(e, p, n, room, out, scratch, cs, h);
 	if (out == NULL)
 		return merge_piece(e, p, n, room, scratch, cs, h, 1);

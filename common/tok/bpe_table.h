@@ -17,6 +17,8 @@
  *	word 3		the length of the token bytes
  *	word 4		log2 of the number of bits of the filters
  *	word 5		log2 of the number of bits of the join filter
+ *	word 6		the widths of the characters the join filter and
+ *			bytes name places between: bit w for w bytes
  *	256 words	the rank of each single byte
  *	65536 words	the rank of each pair of bytes a, b at a << 8 | b,
  *			or BPE_NONE: pairs are most of what BPE looks up
@@ -43,18 +45,18 @@
  *			prefixes of three bytes or more of the tokens, the
  *			tokens themselves too, the second of the tokens of
  *			three bytes or more
- *	32 words	the join bytes: for each bpe_join_byte_bit, whether
- *			a token joins two characters of three bytes where it
- *			holds fewer than three bytes of one
+ *	128 words	the join bytes: for each bpe_join_byte_bit, whether
+ *			a token joins two characters of a width of word 6
+ *			where it holds less than the whole of one
  *	join bits / 32 words
- *			the join filter, by bpe_join_hash of six bytes:
- *			the two characters of three bytes that a token joins,
- *			where it holds three bytes of each
+ *			the join filter, by bpe_join_hash of the four or six
+ *			bytes of the two characters of a width of word 6
+ *			that a token joins, where it holds both
  *	bytes		every token's bytes, in rank order
  */
 #define BPE_MAGIC 0x38455042u /* "BPE8" */
-#define BPE_HEADER_WORDS 6
-#define BPE_JOIN_BYTE_WORDS 32
+#define BPE_HEADER_WORDS 7
+#define BPE_JOIN_BYTE_WORDS 128
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
 #define BPE_MAX_TOKEN_LEN 255
 #define BPE_NONE 0xffffffffu
@@ -197,18 +199,30 @@ bpe_filter_bits(unsigned key)
 }
 
 /*
- * The bit of the join bytes for the last byte of a character of three
- * bytes, a, and the first of the next, b: 64 * 16 of them.
+ * The length of the character that lead byte c begins: 2 or 3, or 0 for
+ * one of one or four bytes.  A token joins two characters of the same
+ * length where this is so of the byte after a continuation byte.
+ */
+static inline size_t
+bpe_join_width(unsigned char c)
+{
+	return c < 0xc0 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 0;
+}
+
+/*
+ * The bit of the join bytes for the last byte of a character, a, and the
+ * lead byte of the next, b: 64 * 64 of them.
  */
 static inline unsigned
 bpe_join_byte_bit(unsigned char a, unsigned char b)
 {
-	return (a & 0x3fu) << 4 | (b & 0x0fu);
+	return (a & 0x3fu) << 6 | (b & 0x3fu);
 }
 
 /*
- * The hash of six bytes, as bpe_key8 gives them, for the join filter:
- * looked up at every character of CJK text, it is one multiply.
+ * The hash of the four or six bytes of two characters, as bpe_key8 gives
+ * them, for the join filter: looked up at every character of CJK text,
+ * it is one multiply.
  */
 static inline uint64_t
 bpe_join_hash(uint64_t k6)

@@ -158,9 +158,10 @@ ref_merge(const struct ref *r, const char *p, size_t n, uint32_t *out)
 /*
  * Makes one pre-tokenized piece of the fuzz input, in both encodings: a
  * run from a small alphabet of lowercase letters, punctuation, CJK,
- * spaces or Thai, so that BPE has many merges to get wrong, and compares
- * bpe.c's ids (which take merge_long past a few bytes, and split CJK and
- * Thai where no token joins two characters) with the reference's.  The
+ * spaces, letters of two bytes or Thai, so that BPE has many merges to
+ * get wrong, and compares bpe.c's ids (which take merge_long past a few
+ * bytes, and split a piece where no token joins two characters of two
+ * bytes or of three) with the reference's.  The
  * second CJK alphabet has characters that tokens join with only a part
  * of one of them: a token of cl100k_base begins within U+4E08 and ends
  * with U+B2E4, one of o200k_base within U+4E20 and ends with U+9664.
@@ -176,6 +177,8 @@ check_piece(struct ref *r, const uint8_t *data, size_t size)
 	    {" ", " ", " ", " ", " ", " ", " ", " "},
 	    {"\xe7\x9a\x84", "\xe4\xb8\x88", "\xeb\x8b\xa4", "\xe4\xb8\xa0",
 		"\xe9\x99\xa4", "\xe8\x8e\xb7", "\xe5\x8f\x96", "\xe6\x95\xb0"},
+	    {"\xc9\xb2", "\xc9\x94", "n", "\xd0\xb0", "\xd1\x81", "\xc9\x94n",
+		"\xc3\xa7", "e"},
 	    {"\xe0\xb8\x81", "\xe0\xb8\x82", "\xe0\xb8\x84", "\xe0\xb8\x87",
 		"\xe0\xb8\x88", "\xe0\xb8\x99", "\xe0\xb8\xa1", "\xe0\xb8\xb2"},
 	};
