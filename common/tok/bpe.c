@@ -1599,11 +1599,20 @@ encode_ordinary(const struct bpe *e, const unsigned char *s, size_t len,
 {
 	struct bpe_ids scratch = {NULL, 0, 0};
 	size_t i = 0, end, total = 0;
+	uint32_t r;
 
 	while (i < len) {
 		end = piece_end(e, s, len, i);
-		total +=
-		    encode_piece(e, s + i, end - i, len - i, out, &scratch, 0);
+		if (s[i] >= 0xe0 && end - i == 3 &&
+		    (r = char_token(e, s + i)) != BPE_NONE) {
+			/* one character of Indic, Thai or CJK text */
+			if (out != NULL)
+				push_id(out, r);
+			total++;
+		} else {
+			total += encode_piece(
+			    e, s + i, end - i, len - i, out, &scratch, 0);
+		}
 		scratch.n = 0;
 		i = end;
 	}
