@@ -38,7 +38,9 @@ extern const uint32_t bpe_blob_o200k_base[];
 /*
  * The lookups that merge_small's loop makes: gcc stops inlining them there
  * once bpe_hash has grown its two parts, and the calls cost 5-8% of the
- * time on Cyrillic and Latin-script text.
+ * time on Cyrillic and Latin-script text.  So too the look at a set of
+ * the piece cache, made for most pieces: called, it was 8% of the time of
+ * counting Devanagari.
  */
 #define HOT_INLINE inline __attribute__((always_inline))
 
@@ -930,7 +932,7 @@ unpack_ids(const uint64_t *words, size_t n, struct bpe_ids *st)
 #define WIDE_OF(cs, h) (&(cs)->wide[(h) >> 20 & (WIDE_SLOTS - 1)])
 
 /* The line of the set c that holds piece p[0 .. n) for which, or NULL. */
-static inline const struct cached_piece *
+static HOT_INLINE const struct cached_piece *
 line_of(const struct cached_piece *c, unsigned char which,
     const unsigned char *p, size_t n, size_t room)
 {
