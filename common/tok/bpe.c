@@ -584,16 +584,16 @@ pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b,
  * 15% less often so.
  *
  * The pieces BPE had to merge, by their bytes.  Natural text repeats its
- * words, and a repeated word then costs one look at one line of the CPU's
- * cache, where merging it again costs a dozen lookups, some of which miss
- * the cache.  CACHE_SLOTS lines, 512 KB, stay in the CPU's second-level
+ * words, and a repeated word then costs one look at two lines of the
+ * CPU's cache, side by side, where merging it again costs a dozen
+ * lookups, some of which miss the cache.  CACHE_SLOTS lines, 512 KB, stay in the CPU's second-level
  * cache beside the vocabulary's tables: four times as many kept 1-10%
  * more of the pieces (41% rather than 38% of those of English prose,
  * 93% rather than 89% of Arabic's), yet counting took 10% more time:
  * a look there missed the second-level cache, and a second huge page
- * had to be cleared.  A piece may sit in either line of a set of two,
- * side by side, so that two pieces whose hashes meet can both stay:
- * 3-5% more of the pieces of Arabic and Greek text than one line.
+ * had to be cleared.  A piece may sit in either line of its set of two,
+ * so that two pieces whose hashes meet can both stay: 3-5% more of the
+ * pieces of Arabic and Greek text than with a line for each hash.
  */
 #define PAIR_BITS 16
 #define PAIR_MEMO (1u << PAIR_BITS)
