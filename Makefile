@@ -89,6 +89,19 @@ SHAREDIR = $(PREFIX)/share/llmpipe
 
 all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:%=$(BIN)/%)
 
+# Each program is linked in $(BUILD)/link and copied into $(BIN) whole.  A
+# file that the linker writes a little at a time stays in the kernel's
+# page cache in pages of 4 KB, where a copy made in large writes is kept
+# in larger ones, which the CPU maps with fewer entries of its TLB: the
+# programs that carry the vocabularies (20 MB, read at random) counted
+# 1 MB of Greek or Thai 14-24% faster from a copy than from the file the
+# linker wrote, byte for byte the same.
+LINKED = $(BUILD)/link/$(@F)
+define place_linked
+cp $(LINKED) $@.tmp
+mv $@.tmp $@
+endef
+
 $(BIN)/llm-chat: scripts/llm-chat | $(BIN)
 	sed 's|^source_web=$$|source_web=$(CURDIR)/scripts/web|' scripts/llm-chat >$@.tmp
 	chmod 755 $@.tmp
@@ -110,30 +123,38 @@ $(BUILD)/tok/vocab.o: common/tok/vocab.S $(BLOBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) -c -o $@ common/tok/vocab.S
 
-$(BIN)/llm-count: $(BUILD)/cmd/llm-count.o $(CORE_O) $(TOK_O) | $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -pthread -o $@ $^ \
+$(BIN)/llm-count: $(BUILD)/cmd/llm-count.o $(CORE_O) $(TOK_O) \
+		| $(BIN) $(BUILD)/link
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -pthread -o $(LINKED) $^ \
 		$(CJSON_LIBS) -lm
+	$(place_linked)
 
 $(BIN)/llm-ask: $(BUILD)/cmd/llm-ask.o $(CORE_O) $(TOK_O) $(NET_O) $(ROUTE_O) \
-		| $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) \
+		| $(BIN) $(BUILD)/link
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $(LINKED) $^ $(CURL_LIBS) \
 		$(CJSON_LIBS) -lm
+	$(place_linked)
 
 $(BIN)/llm-memdb: $(BUILD)/cmd/llm-memdb.o $(CORE_O) $(TOK_O) $(DB_O) \
-		$(CHILD_O) | $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) \
+		$(CHILD_O) | $(BIN) $(BUILD)/link
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $(LINKED) $^ $(SQLITE_LIBS) \
 		$(CJSON_LIBS) -lm
+	$(place_linked)
 
 $(BIN)/llm-classify: $(BUILD)/cmd/llm-classify.o $(CORE_O) $(TOK_O) $(CHILD_O) \
-		$(ROUTE_O) | $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+		$(ROUTE_O) | $(BIN) $(BUILD)/link
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $(LINKED) $^ $(CJSON_LIBS) -lm
+	$(place_linked)
 
-$(BIN)/llm-facts: $(BUILD)/cmd/llm-facts.o $(CORE_O) $(FACTS_O) $(CHILD_O) | $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+$(BIN)/llm-facts: $(BUILD)/cmd/llm-facts.o $(CORE_O) $(FACTS_O) $(CHILD_O) \
+		| $(BIN) $(BUILD)/link
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $(LINKED) $^ $(CJSON_LIBS) -lm
+	$(place_linked)
 
 $(BIN)/llm-summarize: $(BUILD)/cmd/llm-summarize.o $(CORE_O) $(TOK_O) \
-		$(CHILD_O) $(SUMMARIZE_O) | $(BIN)
-	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+		$(CHILD_O) $(SUMMARIZE_O) | $(BIN) $(BUILD)/link
+	$(CC) $(CFLAGS) $(CFLAGS_EXTRA) $(LDFLAGS) -o $(LINKED) $^ $(CJSON_LIBS) -lm
+	$(place_linked)
 
 # A build tool, not part of any program: .tiktoken text to a hash table.
 $(VOCAB)/mkvocab: scripts/mkvocab.c common/tok/bpe_table.h | $(VOCAB)
@@ -148,7 +169,7 @@ $(VOCAB)/%.bin: common/tok/vocab/%.tiktoken.xz common/tok/vocab/SHA256SUMS \
 	rm -f $(VOCAB)/$*.tiktoken
 	mv $@.tmp $@
 
-$(BUILD) $(BIN) $(VOCAB):
+$(BUILD) $(BIN) $(VOCAB) $(BUILD)/link:
 	mkdir -p $@
 
 $(BUILD)/test-common: tests/unit/test-common.c $(CORE_O) $(TOK_O) \
