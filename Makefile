@@ -92,10 +92,10 @@ all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:%=$(BIN)/%)
 # Each program is linked in $(BUILD)/link and copied into $(BIN) whole.  A
 # file that the linker writes a little at a time stays in the kernel's
 # page cache in pages of 4 KB, where a copy made in large writes is kept
-# in larger ones, which the CPU maps with fewer entries of its TLB: the
-# programs that carry the vocabularies (20 MB, read at random) counted
-# 1 MB of Greek or Thai 14-24% faster from a copy than from the file the
-# linker wrote, byte for byte the same.
+# in larger ones, and the programs that carry the vocabularies (20 MB,
+# read at random) counted 1 MB of Greek or Thai 14-24% faster from a copy
+# than from the file the linker wrote, byte for byte the same; a copy
+# written 4 KB at a time was as slow as the linker's.
 LINKED = $(BUILD)/link/$(@F)
 define place_linked
 cp $(LINKED) $@.tmp
