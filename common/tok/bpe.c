@@ -508,19 +508,20 @@ with_len(const struct bpe *e, uint32_t r)
  * side by side, that is, whether a b is the encoding of their bytes: it is
  * when no merge joins a part of a with a part of b.  The merges are the
  * ones merge_small makes, stopped at the first that would cross.  The
- * bytes of a then b are p[0 ..), where room bytes may be read: the text's
- * own, where copying them from the vocabulary took two calls of memcpy
- * for every pair the memo did not know.
+ * bytes of b are pb[0 ..), where room bytes may be read, and a's are just
+ * before them: the text's own, where copying them from the vocabulary
+ * took two calls of memcpy for every pair the memo did not know.
  */
 static int
 pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b,
-    const unsigned char *p, size_t room)
+    const unsigned char *pb, size_t room)
 {
 	int32_t key[PADDED(2 * BPE_MAX_TOKEN_LEN)];
 	uint32_t rank[2 * BPE_MAX_TOKEN_LEN];
 	uint16_t next[2 * BPE_MAX_TOKEN_LEN], prev[2 * BPE_MAX_TOKEN_LEN];
-	struct parts ps = {key, rank, next, prev, 0, room};
 	size_t la = token_len(e, a), n = la + token_len(e, b), k;
+	struct parts ps = {key, rank, next, prev, 0, room + la};
+	const unsigned char *p = pb - la;
 
 	parts_init(e, &ps, p, n);
 	while ((k = parts_next(&ps)) < n) {
@@ -546,14 +547,14 @@ pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b,
  */
 static int
 pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b,
-    const unsigned char *p, size_t room)
+    const unsigned char *pb, size_t room)
 {
-	size_t la = token_len(e, a), ra = la, lb = token_len(e, b);
+	size_t ra = token_len(e, a), lb = token_len(e, b);
 	uint32_t limit = BPE_NONE, sa, sb;
 
 	/* The parts at the edge are a suffix of a and a prefix of b. */
 	for (;;) {
-		if (rank_of(e, p + la - ra, ra + lb, room - (la - ra)) < limit)
+		if (rank_of(e, pb - ra, ra + lb, room + ra) < limit)
 			return 0;
 		sa = e->split[2 * a + 1];
 		sb = e->split[2 * b] & ~BPE_SPLIT_SORTED;
@@ -710,19 +711,18 @@ bpe_thread_release(void)
 
 /*
  * Finds whether a b holds, for pair_holds, and keeps the answer in slot;
- * b's bytes are p[0 ..) and a's are before them.
+ * b's bytes are pb[0 ..) and a's are before them.
  */
 static int
 pair_holds_memo(const struct bpe *e, uint32_t a, uint32_t b,
-    const unsigned char *p, size_t room, uint32_t *slot, uint32_t tag)
+    const unsigned char *pb, size_t room, uint32_t *slot, uint32_t tag)
 {
-	size_t la = token_len(e, a);
 	int holds;
 
 	if (e->split[2 * a] & e->split[2 * b] & BPE_SPLIT_SORTED)
-		holds = pair_holds_fast(e, a, b, p - la, room + la);
+		holds = pair_holds_fast(e, a, b, pb, room);
 	else
-		holds = pair_holds_slow(e, a, b, p - la, room + la);
+		holds = pair_holds_slow(e, a, b, pb, room);
 	*slot = tag | (uint32_t)holds << 1 | 1;
 	return holds;
 }
