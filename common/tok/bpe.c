@@ -587,14 +587,16 @@ pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b,
  * The pieces BPE had to merge, by their bytes.  Natural text repeats its
  * words, and a repeated word then costs one look at two lines of the
  * CPU's cache, side by side, where merging it again costs a dozen
- * lookups, some of which miss the cache.  CACHE_SLOTS lines, 512 KB, stay in the CPU's second-level
- * cache beside the vocabulary's tables: four times as many kept 1-10%
- * more of the pieces (41% rather than 38% of those of English prose,
- * 93% rather than 89% of Arabic's), yet counting took 10% more time:
- * a look there missed the second-level cache, and a second huge page
- * had to be cleared.  A piece may sit in either line of its set of two,
- * so that two pieces whose hashes meet can both stay: 3-5% more of the
- * pieces of Arabic and Greek text than with a line for each hash.
+ * lookups, some of which miss the cache.  CACHE_SLOTS lines, 512 KB,
+ * stay in the CPU's second-level cache beside the vocabulary's tables:
+ * four times as many kept 1-10% more of the pieces (41% rather than 38%
+ * of those of English prose, 93% rather than 89% of Arabic's), yet
+ * counting took 10% more time: a look there missed the second-level
+ * cache, and a second huge page had to be cleared.  A piece may sit in
+ * either line of its set of two, so that two pieces whose hashes meet
+ * can both stay: 3-5% more of the pieces of Arabic and Greek text than
+ * with a line for each hash.  Pieces longer than a line keeps, up to LONG_KEY bytes, have sets of
+ * their own (struct long_piece).
  */
 #define PAIR_BITS 16
 #define PAIR_MEMO (1u << PAIR_BITS)
@@ -607,6 +609,10 @@ _Static_assert(PAIR_TAG_BITS + 2 <= 32, "a slot holds its tag and two bits");
 #define CACHE_IDS 10 /* of BPE_ID_BITS each, in CACHE_WORDS words */
 #define CACHE_WORDS 3
 #define WIDE_WORDS 11 /* room for the ids of any key: no more than its bytes */
+#define LONG_SLOTS 1024
+#define LONG_KEY 125
+#define LONG_WORDS 16
+#define LONG_IDS (LONG_WORDS * 64 / BPE_ID_BITS)
 
 struct piece_key {
 	unsigned char enc; /* the encoding's index + 1; 0: empty */
@@ -635,11 +641,29 @@ _Static_assert(CACHE_IDS *BPE_ID_BITS <= CACHE_WORDS * 64 &&
 	CACHE_KEY * BPE_ID_BITS <= WIDE_WORDS * 64,
     "the ids fit");
 
-/* Together 1.3 MB: one huge page. */
+/*
+ * Four lines, for a piece or a part of one of more than CACHE_KEY bytes:
+ * runs of Thai between spaces, cut where no token spans (merge_parts)
+ * at only 7% of the places between their letters with o200k_base, so
+ * that most parts are longer than a line keeps.  Merging one a token at
+ * a time was 77% of the time of counting Thai text.  Kept, they took 41%
+ * of the instructions off the bench's Thai, a text that comes back 20
+ * times; over Thai letters at random, never twice the same, they cost 2%.
+ */
+struct long_piece {
+	unsigned char enc, len, nids; /* as in a piece_key */
+	unsigned char bytes[LONG_KEY];
+	uint64_t ids[LONG_WORDS];
+};
+_Static_assert(sizeof(struct long_piece) == 256, "a long piece is four lines");
+_Static_assert(LONG_KEY <= BPE_MAX_TOKEN_LEN, "a long piece has a hash");
+
+/* Together 1.5 MB: one huge page. */
 struct caches {
 	struct cached_piece pieces[CACHE_SLOTS];
 	uint32_t pairs[PAIR_MEMO];
 	struct wide_piece wide[WIDE_SLOTS];
+	struct long_piece longs[LONG_SLOTS];
 };
 _Static_assert(sizeof(struct caches) <= CACHE_ALIGN, "the caches fit a page");
 
@@ -927,9 +951,56 @@ unpack_ids(const uint64_t *words, size_t n, struct bpe_ids *st)
 	st->n += n;
 }
 
-/* The two lines and the wide piece where a piece of hash h may be kept. */
+/*
+ * The two lines and the wide piece where a piece of hash h may be kept,
+ * and the two long pieces.
+ */
 #define SET_OF(cs, h) (&(cs)->pieces[2 * ((h) & (CACHE_SLOTS / 2 - 1))])
 #define WIDE_OF(cs, h) (&(cs)->wide[(h) >> 20 & (WIDE_SLOTS - 1)])
+#define LONG_SET_OF(cs, h) (&(cs)->longs[2 * ((h) & (LONG_SLOTS / 2 - 1))])
+
+/* key_is for a long piece. */
+static inline int
+long_is(const struct long_piece *l, unsigned char which, const unsigned char *p,
+    size_t n, size_t room)
+{
+	return (l->enc | (which & COUNT_ONLY)) == which && l->len == n &&
+	    same_bytes(l->bytes, p, n, room);
+}
+
+/* cached_ids for a piece of more than CACHE_KEY bytes. */
+static __attribute__((noinline)) size_t
+long_cached_ids(const struct caches *cs, uint64_t h, unsigned char which,
+    const unsigned char *p, size_t n, size_t room, struct bpe_ids *st)
+{
+	const struct long_piece *l = LONG_SET_OF(cs, h);
+
+	if (st == NULL)
+		which |= COUNT_ONLY;
+	if (!long_is(l, which, p, n, room) && !long_is(++l, which, p, n, room))
+		return 0;
+	if (st != NULL)
+		unpack_ids(l->ids, l->nids, st);
+	return l->nids;
+}
+
+/* cache_ids for a piece of more than CACHE_KEY bytes, if its ids fit. */
+static __attribute__((noinline)) void
+cache_long(struct caches *cs, uint64_t h, unsigned char which,
+    const unsigned char *p, size_t n, const uint32_t *ids, size_t m)
+{
+	struct long_piece *l = LONG_SET_OF(cs, h);
+
+	if (ids != NULL && m > LONG_IDS)
+		return;
+	l[1] = l[0];
+	l->enc = ids != NULL ? which : which | COUNT_ONLY;
+	l->len = (unsigned char)n;
+	l->nids = (unsigned char)m;
+	memcpy(l->bytes, p, n);
+	if (ids != NULL)
+		pack_ids(l->ids, LONG_WORDS, ids, m);
+}
 
 /* The line of the set c that holds piece p[0 .. n) for which, or NULL. */
 static HOT_INLINE const struct cached_piece *
@@ -944,7 +1015,7 @@ line_of(const struct cached_piece *c, unsigned char which,
 }
 
 /*
- * Appends the ids of piece p[0 .. n) of hash h, 2 < n <= CACHE_KEY, to st
+ * Appends the ids of piece p[0 .. n) of hash h, 2 < n <= LONG_KEY, to st
  * when the caches hold them; returns their number, or 0.  A line names the
  * wide piece where its piece has more than CACHE_IDS ids, so that a piece
  * that is not cached costs one look, not two.  Without st, the piece is
@@ -957,6 +1028,8 @@ cached_ids(const struct caches *cs, uint64_t h, unsigned char which,
 	const struct cached_piece *c;
 	const struct wide_piece *w;
 
+	if (n > CACHE_KEY)
+		return long_cached_ids(cs, h, which, p, n, room, st);
 	if (st == NULL) {
 		c = line_of(SET_OF(cs, h), which | COUNT_ONLY, p, n, room);
 		return c != NULL ? c->key.nids : 0;
@@ -984,6 +1057,10 @@ cache_ids(struct caches *cs, uint64_t h, unsigned char which,
 	struct cached_piece *c = SET_OF(cs, h);
 	struct wide_piece *w = WIDE_OF(cs, h);
 
+	if (n > CACHE_KEY) {
+		cache_long(cs, h, which, p, n, ids, m);
+		return;
+	}
 	/* the set's older piece gives way; the newer moves to its second line */
 	c[1] = c[0];
 	if (ids == NULL) {
@@ -1181,7 +1258,7 @@ encode_piece(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 			push_id(out, r);
 		return 1;
 	}
-	if (n > 2 && n <= CACHE_KEY) {
+	if (n > 2 && n <= LONG_KEY) {
 		cs = caches();
 		if ((m = cached_ids(cs, h, which, p, n, room, out)) != 0)
 			return m;
