@@ -609,7 +609,7 @@ _Static_assert(PAIR_TAG_BITS + 2 <= 32, "a slot holds its tag and two bits");
 #define CACHE_IDS 10 /* of BPE_ID_BITS each, in CACHE_WORDS words */
 #define CACHE_WORDS 3
 #define WIDE_WORDS 11 /* room for the ids of any key: no more than its bytes */
-#define LONG_SLOTS 1024
+#define LONG_SLOTS 2048
 #define LONG_KEY 125
 #define LONG_WORDS 16
 #define LONG_IDS (LONG_WORDS * 64 / BPE_ID_BITS)
@@ -646,9 +646,10 @@ _Static_assert(CACHE_IDS *BPE_ID_BITS <= CACHE_WORDS * 64 &&
  * runs of Thai between spaces, cut where no token spans (merge_parts)
  * at only 7% of the places between their letters with o200k_base, so
  * that most parts are longer than a line keeps.  Merging one a token at
- * a time was 77% of the time of counting Thai text.  Kept, they took 41%
- * of the instructions off the bench's Thai, a text that comes back 20
- * times; over Thai letters at random, never twice the same, they cost 2%.
+ * a time was 77% of the time of counting Thai text.  Kept, 2,048 of them
+ * (512 KB), they took 48% of the instructions off the bench's Thai, a
+ * text that comes back 20 times (1,024 took 41%); over Thai letters at
+ * random, never twice the same, they cost 2%.
  */
 struct long_piece {
 	unsigned char enc, len, nids; /* as in a piece_key */
@@ -658,7 +659,7 @@ struct long_piece {
 _Static_assert(sizeof(struct long_piece) == 256, "a long piece is four lines");
 _Static_assert(LONG_KEY <= BPE_MAX_TOKEN_LEN, "a long piece has a hash");
 
-/* Together 1.5 MB: one huge page. */
+/* Together 1.8 MB: one huge page. */
 struct caches {
 	struct cached_piece pieces[CACHE_SLOTS];
 	uint32_t pairs[PAIR_MEMO];
@@ -668,7 +669,7 @@ struct caches {
 _Static_assert(sizeof(struct caches) <= CACHE_ALIGN, "the caches fit a page");
 
 /*
- * The caches are 1.3 MB that a large input fills and a small one hardly
+ * The caches are 1.8 MB that a large input fills and a small one hardly
  * touches.  As static arrays, each of their pages cost two faults, when it
  * was first read and when first written: 1,900 of the 2,300 faults of
  * counting 3 MB of prose.  So they are mapped when first needed, and
