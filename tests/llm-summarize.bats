@@ -410,6 +410,29 @@ Tail:
 	[[ "$output" != *'Head:'* ]]
 }
 
+@test "--text: a long stack trace after many error templates is read where it lies" {
+	# A trace of more than eight lines gets a short form, added after it;
+	# where that moved the array of items (the 14th and the 22nd), the
+	# trace was read from the old array, as ASan and valgrind report.
+	local n i f
+	for n in $(seq 10 26); do
+		{
+			for ((i = 0; i < n; i++)); do
+				echo "ERROR: check failed$(printf ' x%.0s' $(seq 0 $i))"
+			done
+			echo 'Traceback (most recent call last):'
+			for f in main run load parse read open check fetch decode; do
+				echo "  File \"/srv/$f.py\", line 1, in $f"
+				echo "    $f(config)"
+			done
+			echo 'ValueError: bad config'
+		} >app.log
+		run -0 llm-summarize --text -t app.log
+		[[ "$output" == *$'\n  Traceback (most recent call last):\n    File "/srv/main.py", line 1, in main\n'* ]]
+		[[ "$output" == *$'\n  ValueError: bad config'* ]]
+	done
+}
+
 @test "--text: several files, each line named by file and number" {
 	printf 'ok\nERROR bad thing\n' >a.log
 	printf 'fine\nfine\n' >b.log

@@ -860,10 +860,12 @@ trace_items(struct render *r, const struct trace *t, double prio)
 	/* a shorter one, should the whole not fit: its first and last lines */
 	if (n > 8) {
 		struct item *alt = item(r, S_TRACES, prio - 2, it->order);
-		const char *p = it->text.s;
+		const char *p;
 		int line = 0;
 
-		it = &r->v[r->n - 2];
+		/* item may have moved the array: the whole is just before alt */
+		it = alt - 1;
+		p = it->text.s;
 		alt->alt = (int)(r->n - 2) + 1;
 		alt->line = it->line;
 		alt->last = it->last;
