@@ -595,8 +595,8 @@ pair_holds_fast(const struct bpe *e, uint32_t a, uint32_t b,
  * cache, and a second huge page had to be cleared.  A piece may sit in
  * either line of its set of two, so that two pieces whose hashes meet
  * can both stay: 3-5% more of the pieces of Arabic and Greek text than
- * with a line for each hash.  Pieces longer than a line keeps, up to LONG_KEY bytes, have sets of
- * their own (struct long_piece).
+ * with a line for each hash.  Pieces longer than a line keeps, up to
+ * LONG_KEY bytes, have sets of their own (struct long_piece).
  */
 #define PAIR_BITS 16
 #define PAIR_MEMO (1u << PAIR_BITS)
@@ -612,7 +612,7 @@ _Static_assert(PAIR_TAG_BITS + 2 <= 32, "a slot holds its tag and two bits");
 #define LONG_SLOTS 2048
 #define LONG_KEY 125
 #define LONG_WORDS 16
-#define LONG_IDS (LONG_WORDS * 64 / BPE_ID_BITS)
+#define LONG_IDS (LONG_WORDS * 64 / BPE_ID_BITS) /* that LONG_WORDS hold */
 
 struct piece_key {
 	unsigned char enc; /* the encoding's index + 1; 0: empty */
@@ -978,8 +978,11 @@ long_cached_ids(const struct caches *cs, uint64_t h, unsigned char which,
 
 	if (st == NULL)
 		which |= COUNT_ONLY;
-	if (!long_is(l, which, p, n, room) && !long_is(++l, which, p, n, room))
-		return 0;
+	if (!long_is(l, which, p, n, room)) {
+		l++;
+		if (!long_is(l, which, p, n, room))
+			return 0;
+	}
 	if (st != NULL)
 		unpack_ids(l->ids, l->nids, st);
 	return l->nids;
@@ -1055,13 +1058,15 @@ static HOT_INLINE void
 cache_ids(struct caches *cs, uint64_t h, unsigned char which,
     const unsigned char *p, size_t n, const uint32_t *ids, size_t m)
 {
-	struct cached_piece *c = SET_OF(cs, h);
-	struct wide_piece *w = WIDE_OF(cs, h);
+	struct cached_piece *c;
+	struct wide_piece *w;
 
 	if (n > CACHE_KEY) {
 		cache_long(cs, h, which, p, n, ids, m);
 		return;
 	}
+	c = SET_OF(cs, h);
+	w = WIDE_OF(cs, h);
 	/* the set's older piece gives way; the newer moves to its second line */
 	c[1] = c[0];
 	if (ids == NULL) {
