@@ -1496,16 +1496,14 @@ o200k_upper_lower(const unsigned char *s, size_t len, size_t i)
 	size_t next, last_lower_end = 0;
 	int c;
 
-	while (i < len) {
+	for (; i < len; i = next) {
 		c = class_at(s, i, &next);
 		if (!IN(c, S_UPPER))
-			break;
+			return IN(c, S_LOWER) ? run_of(s, len, next, S_LOWER)
+					      : last_lower_end;
 		if (IN(c, S_LOWER))
 			last_lower_end = next;
-		i = next;
 	}
-	if (i < len && IN(class_at(s, i, &next), S_LOWER))
-		return run_of(s, len, next, S_LOWER);
 	return last_lower_end;
 }
 
@@ -1555,7 +1553,8 @@ o200k_piece(const unsigned char *s, size_t len, size_t i)
  * end ASCII decides: most text.  Each returns the end of the piece, as
  * cl100k_piece or o200k_piece would, or 0 where a character of 0x80 or
  * above could change it (a letter, digit, mark or space of another
- * script), and the general code takes over.
+ * script), and the general code takes over; a word whose letters go on
+ * past its ASCII ones, the fast path follows to its end (run_on).
  */
 enum {
 	K_LETTER = 1, /* [A-Za-z] */
