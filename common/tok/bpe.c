@@ -221,9 +221,9 @@ static const uint64_t key8_mask[9] = {0, 0xff, 0xffff, 0xffffff, 0xffffffff,
  * bpe_key8 of p[0 .. n), n > 0, where room bytes may be read from p: one
  * load and a mask when there are eight.  bpe_key8's branches on the
  * length, which words of every length make hard to predict, were a third
- * of the mispredicted branches of counting English prose; the mask's
- * shift by a length computed, 3% of the instructions of counting
- * Latin-script text.
+ * of the mispredicted branches of counting English prose, and shifting
+ * the mask by the length 2% of the instructions of counting Latin-script
+ * text.
  */
 static inline uint64_t
 key8_at(const unsigned char *p, size_t n, size_t room)
