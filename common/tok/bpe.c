@@ -905,16 +905,24 @@ same_bytes(
 #define COUNT_ONLY 0x80
 
 /*
- * Whether k is the key of p[0 .. n) in the encoding of index which - 1,
- * and keeps its ids; with COUNT_ONLY in which, or only its count.  room
- * is as for same_bytes.
+ * Whether the key enc, len, bytes of an entry of the caches is that of
+ * p[0 .. n) in the encoding of index which - 1, and keeps its ids; with
+ * COUNT_ONLY in which, or only its count.  room is as for same_bytes.
  */
+static inline int
+same_key(unsigned char enc, unsigned char len, const unsigned char *bytes,
+    unsigned char which, const unsigned char *p, size_t n, size_t room)
+{
+	return (enc | (which & COUNT_ONLY)) == which && len == n &&
+	    same_bytes(bytes, p, n, room);
+}
+
+/* same_key for the key of a line or a wide piece. */
 static inline int
 key_is(const struct piece_key *k, unsigned char which, const unsigned char *p,
     size_t n, size_t room)
 {
-	return (k->enc | (which & COUNT_ONLY)) == which && k->len == n &&
-	    same_bytes(k->bytes, p, n, room);
+	return same_key(k->enc, k->len, k->bytes, which, p, n, room);
 }
 
 static void
@@ -970,13 +978,12 @@ unpack_ids(const uint64_t *words, size_t n, struct bpe_ids *st)
 #define WIDE_OF(cs, h) (&(cs)->wide[(h) >> 20 & (WIDE_SLOTS - 1)])
 #define LONG_SET_OF(cs, h) (&(cs)->longs[2 * ((h) & (LONG_SLOTS / 2 - 1))])
 
-/* key_is for a long piece. */
+/* same_key for a long piece. */
 static inline int
 long_is(const struct long_piece *l, unsigned char which, const unsigned char *p,
     size_t n, size_t room)
 {
-	return (l->enc | (which & COUNT_ONLY)) == which && l->len == n &&
-	    same_bytes(l->bytes, p, n, room);
+	return same_key(l->enc, l->len, l->bytes, which, p, n, room);
 }
 
 /* cached_ids for a piece of more than CACHE_KEY bytes. */
