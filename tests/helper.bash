@@ -147,3 +147,33 @@ readme_examples() {
 	} >"$page"
 	man_examples "$page"
 }
+
+# Prints how many kB of program $1's own file are mapped in pages of
+# 2 MB while it waits for its input, with o200k_base.
+huge_mapped() {
+	local fifo="$BATS_TEST_TMPDIR/fifo.$$" pid kb=0 i
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$1" -e o200k_base <"$fifo" >/dev/null &
+	pid=$!
+	exec 3>"$fifo"
+	echo '{"content":"hello world"}' >&3
+	for i in $(seq 100); do
+		kb=$(awk -v f="$1" '/^[0-9a-f]+-/ { ours = $6 == f }
+			ours && /^FilePmdMapped:/ { kb += $2 }
+			END { print kb + 0 }' "/proc/$pid/smaps")
+		[ "$kb" -gt 0 ] && break
+		sleep 0.02
+	done
+	exec 3>&-
+	wait "$pid"
+	echo "$kb"
+}
+
+# Whether the kernel maps a copy of program $1 made in writes of 2 MB, as
+# make makes them, in pages of 2 MB: that is the kernel's to say.
+kernel_maps_huge() {
+	dd if="$1" of="$BATS_TEST_TMPDIR/huge-copy" bs=2M status=none
+	chmod 755 "$BATS_TEST_TMPDIR/huge-copy"
+	[ "$(huge_mapped "$BATS_TEST_TMPDIR/huge-copy")" -gt 0 ]
+}

@@ -11,6 +11,9 @@ load helper
 	[ -f "$dest/opt/llmpipe/share/man/man7/llmpipe.7" ]
 	run "$dest/opt/llmpipe/bin/llm-count" -t <<<'hello world'
 	[ "$output" = 3 ]
+	if kernel_maps_huge "$dest/opt/llmpipe/bin/llm-count"; then
+		[ "$(huge_mapped "$dest/opt/llmpipe/bin/llm-count")" -gt 0 ]
+	fi
 	[ -f "$dest/opt/llmpipe/share/llmpipe/web/index.html" ]
 	# The installed driver finds its page in the installed tree.
 	! grep -qF "$(cd "$top" && pwd)" "$dest/opt/llmpipe/bin/llm-chat"

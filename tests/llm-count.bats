@@ -314,6 +314,18 @@ llm-count: line 6: invalid UTF-8 at column 13" ]
 	[ "$output" = "$(tail -c +8 small.txt | llm-count -t --encode)" ]
 }
 
+@test "the vocabularies begin on 2 MB boundaries and are mapped in 2 MB pages" {
+	local prog="$LLMPIPE_BIN/llm-count" addr
+	for addr in $(nm "$prog" | awk '/ bpe_blob_/ { print $1 }'); do
+		[ $((0x$addr % 0x200000)) = 0 ]
+	done
+	[ "$(nm "$prog" | grep -c ' bpe_blob_')" = 2 ]
+	readelf -lW "$prog" | grep -q 'LOAD.* R  *0x200000$'
+	[ -z "${LLMPIPE_WRAP:-}" ] || skip "a wrapper maps the program itself"
+	kernel_maps_huge "$prog" || skip "this kernel keeps no program in pages of 2 MB"
+	[ "$(huge_mapped "$prog")" -gt 0 ]
+}
+
 @test "-T counts a file in threads, and each count is one thread's" {
 	# A cut where a token may span would change the count: several
 	# numbers of threads put the cuts at many places.
