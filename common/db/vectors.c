@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "db/store.h"
 #include "db/vectors.h"
 
@@ -348,20 +349,13 @@ signs_of(struct rotation *rot, const void *v, unsigned char *out)
 			out[i / 8] |= (unsigned char)(1u << (i % 8));
 }
 
-/* Where the processor may lack it, a popcnt instruction when it has it. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define WITH_POPCNT __attribute__((target_clones("popcnt", "default")))
-#else
-#define WITH_POPCNT
-#endif
-
 /*
  * The signs that differ.  The words are read in the
  * machine's byte order, which changes where a bit lies in a word but not
  * how many differ.
  */
-WITH_POPCNT static unsigned
-signs_differ(const unsigned char *a, const unsigned char *b)
+static inline __attribute__((always_inline)) unsigned
+count_differing(const unsigned char *a, const unsigned char *b)
 {
 	uint64_t x, y;
 	unsigned d = 0;
@@ -373,6 +367,25 @@ signs_differ(const unsigned char *a, const unsigned char *b)
 		d += (unsigned)__builtin_popcountll(x ^ y);
 	}
 	return d;
+}
+
+/* Where the processor may lack it, a popcnt instruction when it has it. */
+#ifdef CPU_DISPATCH
+static __attribute__((target("popcnt"))) unsigned
+signs_differ_popcnt(const unsigned char *a, const unsigned char *b)
+{
+	return count_differing(a, b);
+}
+#endif
+
+static unsigned
+signs_differ(const unsigned char *a, const unsigned char *b)
+{
+#ifdef CPU_DISPATCH
+	if (cpu_has_popcnt())
+		return signs_differ_popcnt(a, b);
+#endif
+	return count_differing(a, b);
 }
 
 /* A vector that may be near, and, once read, its cosine. */
