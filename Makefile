@@ -90,12 +90,11 @@ SHAREDIR = $(PREFIX)/share/llmpipe
 all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:%=$(BIN)/%)
 
 # Each program is linked in $(BUILD)/link and copied into $(BIN) whole, in
-# writes of 2 MB.  The kernel keeps a file in its page cache in pages as
-# large as the writes that made it, and the linker writes a little at a
-# time; the vocabularies' tables (common/tok/vocab.S), read at random,
-# are mapped a 2 MB page at a time from a copy made so, where from the
-# linker's file, in pages of 4 KB, each fault mapped 64 KB.  The same
-# goes for make install.
+# writes of 2 MB, as make install copies it too.  The kernel keeps a file
+# in its page cache in pages as large as the writes that made it, and
+# maps the vocabularies' tables (common/tok/vocab.S), read at random, a
+# page at a time: 2 MB from such a copy, where from the linker's file,
+# written a little at a time, each fault mapped 64 KB.
 LINKED = $(BUILD)/link/$(@F)
 place_in_large_pages = dd if=$(1) of=$(2).tmp bs=2M status=none && \
 	chmod 755 $(2).tmp && mv $(2).tmp $(2)
