@@ -350,28 +350,77 @@ parts_next(const struct parts *ps)
 	    : (uint32_t)best & PART_MASK;
 }
 
-/* Merges part a of p with the next one and ranks the pairs that changed. */
+/*
+ * A lookup begun: the key's hash, and its word of the filter read and its
+ * hash slot asked for, so that the two lookups of a merge wait for memory
+ * together.  Made one after the other, a lookup's wait for the filter,
+ * and then for the slot, came before the other's: on the Latin file with
+ * cl100k_base, 38% of merge_small's samples sat on those two loads.
+ */
+struct look {
+	uint64_t k8, h;
+	uint32_t word;
+};
+
+/*
+ * Begins the lookup of key p[0 .. n), n > 2; if long_pairs, the key may
+ * be longer than any token, and then finds nothing, as a word of the
+ * filter without bits does.
+ */
 static HOT_INLINE void
-parts_merge(
-    const struct bpe *e, struct parts *ps, const unsigned char *p, size_t a)
+look_begin(const struct bpe *e, struct look *l, const unsigned char *p,
+    size_t n, size_t room, int long_pairs)
 {
-	size_t b = ps->next[a], c = ps->next[b], z;
-	uint32_t r;
+	if (long_pairs && n > BPE_MAX_TOKEN_LEN) {
+		l->h = 0;
+		l->word = 0;
+		return;
+	}
+	l->k8 = key8_at(p, n, room);
+	l->h = bpe_hash_key(p, n, l->k8);
+	l->word = e->filter[bpe_filter_word(l->h, e->filter_mask)];
+	__builtin_prefetch(e->slots + 4 * (l->h & e->mask));
+}
+
+/* The rank of the key p[0 .. n) of lookup l, or BPE_NONE. */
+static HOT_INLINE uint32_t
+look_end(
+    const struct bpe *e, const struct look *l, const unsigned char *p, size_t n)
+{
+	uint32_t bits = filter_masks[bpe_filter_key(l->h)];
+
+	if ((l->word & bits) != bits)
+		return BPE_NONE;
+	return probe_slots(e, p, n, l->k8, l->h);
+}
+
+/*
+ * Merges part a of p with the next one and ranks the pairs that changed,
+ * of three bytes or more, as a now has two; long_pairs as for look_begin.
+ */
+static HOT_INLINE void
+parts_merge(const struct bpe *e, struct parts *ps, const unsigned char *p,
+    size_t a, int long_pairs)
+{
+	size_t b = ps->next[a], c = ps->next[b], d = c, z = a;
+	struct look right = {0, 0, 0}, left = {0, 0, 0};
 
 	ps->rank[a] = key_rank(ps->key[a]);
 	ps->key[b] = KEY_MAX;
 	ps->next[a] = (uint16_t)c;
-	r = BPE_NONE;
 	if (c < ps->n) {
 		ps->prev[c] = (uint16_t)a;
-		r = rank_of(e, p + a, ps->next[c] - a, ps->room - a);
+		d = ps->next[c];
+		look_begin(e, &right, p + a, d - a, ps->room - a, long_pairs);
 	}
-	ps->key[a] = part_key(r, a);
 	if (a > 0) {
 		z = ps->prev[a];
-		r = rank_of(e, p + z, c - z, ps->room - z);
-		ps->key[z] = part_key(r, z);
+		look_begin(e, &left, p + z, c - z, ps->room - z, long_pairs);
 	}
+	ps->key[a] = part_key(
+	    c < ps->n ? look_end(e, &right, p + a, d - a) : BPE_NONE, a);
+	if (a > 0)
+		ps->key[z] = part_key(look_end(e, &left, p + z, c - z), z);
 }
 
 /*
@@ -391,7 +440,7 @@ merge_small(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 
 	parts_init(e, &ps, p, n);
 	while ((k = parts_next(&ps)) < n)
-		parts_merge(e, &ps, p, k);
+		parts_merge(e, &ps, p, k, 0);
 	for (k = 0; k < n; k = next[k])
 		out[m++] = rank[k];
 	return m;
@@ -537,7 +586,7 @@ pair_holds_slow(const struct bpe *e, uint32_t a, uint32_t b,
 	while ((k = parts_next(&ps)) < n) {
 		if (next[k] == la)
 			return 0;
-		parts_merge(e, &ps, p, k);
+		parts_merge(e, &ps, p, k, 1);
 	}
 	return next[0] == la && next[la] == n;
 }
@@ -848,6 +897,15 @@ merge_long(const struct bpe *e, const unsigned char *p, size_t n, size_t room,
 		/* t is the token tried at pos, as longest_token gives it */
 		end = pos + (t >> BPE_LEN_SHIFT);
 		r = t & BPE_RANK_MASK;
+		/*
+		 * The token's splits, which pair_holds reads when the memo
+		 * does not know the pair, and its prefix, tried next if the
+		 * pair fails, asked for while the memo is read: of the
+		 * tokens tried on Cyrillic text with o200k_base, 39% fail,
+		 * and 38% of the pairs asked miss the memo.
+		 */
+		__builtin_prefetch(&e->split[2 * r]);
+		__builtin_prefetch(&e->prefix[r]);
 		if (!bit_get(dead, end) &&
 		    (last == BPE_NONE ||
 			pair_holds(e, last, r, p + pos, room - pos))) {
