@@ -290,7 +290,8 @@ token_splits(const struct table *t, const struct token *tok, size_t n)
 
 /*
  * Writes the hash table as the blob has it: the same slots, wider, with
- * the offset of a long token's bytes (off, by rank) in place of its tag.
+ * the last four bytes of a token of nine to BPE_TAIL_IN_SLOT, or the
+ * offset of a longer token's bytes (off, by rank), in place of its tag.
  */
 static void
 put_slots(const struct table *t, const struct token *tok, const uint32_t *off,
@@ -309,7 +310,12 @@ put_slots(const struct table *t, const struct token *tok, const uint32_t *off,
 		put32((uint32_t)k8, out);
 		put32((uint32_t)(k8 >> 32), out);
 		put32(v, out);
-		put32(v != 0 && tok[r].len > 8 ? off[r] : 0, out);
+		if (v == 0 || tok[r].len <= 8)
+			put32(0, out);
+		else if (tok[r].len <= BPE_TAIL_IN_SLOT)
+			put32(bpe_load32(tok[r].bytes + tok[r].len - 4), out);
+		else
+			put32(off[r], out);
 	}
 }
 

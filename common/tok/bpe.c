@@ -184,12 +184,12 @@ in_filter(const struct bpe *e, const uint32_t *filter, uint64_t h)
 
 /*
  * Finds the key p[0 .. n), n > 2, of hash h and bpe_key8 k8 in the hash
- * slots; returns its rank.  A key of up to eight bytes is told by its
- * slot alone; a longer one by its first eight bytes, then the rest of its
- * bytes, which the slot points to: a long token's lookup waited for three
- * loads that missed the CPU's cache in turn (the slot, the token's offset
- * and its bytes); the offset's was 4% of the samples of counting English
- * prose.
+ * slots; returns its rank.  A key of up to BPE_TAIL_IN_SLOT bytes is
+ * told by its slot alone; a longer one by its first eight bytes, then the
+ * rest of its bytes, which the slot points to: a long token's lookup
+ * waited for three loads that missed the CPU's cache in turn (the slot,
+ * the token's offset and its bytes); the offset's was 4% of the samples
+ * of counting English prose.
  */
 static inline uint32_t
 probe_slots(const struct bpe *e, const unsigned char *p, size_t n, uint64_t k8,
@@ -207,7 +207,8 @@ probe_slots(const struct bpe *e, const unsigned char *p, size_t n, uint64_t k8,
 		r = v & BPE_RANK_MASK;
 		if (n <= 8)
 			return r;
-		if (same_tail(e->bytes + sl[3], p, n))
+		if (n <= BPE_TAIL_IN_SLOT ? sl[3] == bpe_load32(p + n - 4)
+					  : same_tail(e->bytes + sl[3], p, n))
 			return r;
 	}
 	return BPE_NONE;

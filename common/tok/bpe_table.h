@@ -30,8 +30,9 @@
  *	4 words a slot	open-addressing hash table by bpe_hash: the key's
  *			first eight bytes (bpe_key8), rank | length <<
  *			BPE_LEN_SHIFT
- *			(0: empty slot), and for a key of more than eight
- *			bytes the offset of its bytes in bytes
+ *			(0: empty slot), and for a key of nine to
+ *			BPE_TAIL_IN_SLOT bytes its last four (bpe_load32),
+ *			of more the offset of its bytes in bytes
  *	n words		the longest token that is a proper prefix of token r,
  *			or BPE_NONE
  *	2n words	the two tokens the last merge of BPE on token r's
@@ -54,7 +55,13 @@
  *			that a token joins, where it holds both
  *	bytes		every token's bytes, in rank order
  */
-#define BPE_MAGIC 0x38455042u /* "BPE8" */
+#define BPE_MAGIC 0x39455042u /* "BPE9" */
+/*
+ * The longest key whose slot holds the rest of its bytes: with its first
+ * eight, the last four cover them all, and a lookup of such a token reads
+ * no bytes elsewhere.
+ */
+#define BPE_TAIL_IN_SLOT 12
 #define BPE_HEADER_WORDS 7
 #define BPE_JOIN_BYTE_WORDS 128
 #define BPE_ID_BITS 18 /* ranks are below 2^18 */
