@@ -306,6 +306,26 @@ key_rank(int32_t key)
 	return ((uint32_t)key ^ 0x80000000u) >> PART_BITS;
 }
 
+static const keys4 lane_of[4] = {
+    {-1, 0, 0, 0}, {0, -1, 0, 0}, {0, 0, -1, 0}, {0, 0, 0, -1}};
+
+/*
+ * Sets the key of part i by storing the four keys of its group whole.
+ * parts_next loads the keys four at a time, and a load of four that were
+ * just stored one by one cannot take them from the stores: it waits until
+ * they have reached the cache.  Stored whole, they took 2-14% off the
+ * time of counting each input of the bench, with 4-5% more instructions.
+ */
+static HOT_INLINE void
+key_put(struct parts *ps, size_t i, int32_t key)
+{
+	keys4 v, k = {key, key, key, key}, m = lane_of[i & 3];
+
+	memcpy(&v, ps->key + (i & ~(size_t)3), sizeof(v));
+	v = (v & ~m) | (k & m);
+	memcpy(ps->key + (i & ~(size_t)3), &v, sizeof(v));
+}
+
 static void
 parts_init(
     const struct bpe *e, struct parts *ps, const unsigned char *p, size_t n)
@@ -407,7 +427,7 @@ parts_merge(const struct bpe *e, struct parts *ps, const unsigned char *p,
 	struct look right = {0, 0, 0}, left = {0, 0, 0};
 
 	ps->rank[a] = key_rank(ps->key[a]);
-	ps->key[b] = KEY_MAX;
+	key_put(ps, b, KEY_MAX);
 	ps->next[a] = (uint16_t)c;
 	if (c < ps->n) {
 		ps->prev[c] = (uint16_t)a;
@@ -418,10 +438,11 @@ parts_merge(const struct bpe *e, struct parts *ps, const unsigned char *p,
 		z = ps->prev[a];
 		look_begin(e, &left, p + z, c - z, ps->room - z, long_pairs);
 	}
-	ps->key[a] = part_key(
-	    c < ps->n ? look_end(e, &right, p + a, d - a) : BPE_NONE, a);
+	key_put(ps, a,
+	    part_key(
+		c < ps->n ? look_end(e, &right, p + a, d - a) : BPE_NONE, a));
 	if (a > 0)
-		ps->key[z] = part_key(look_end(e, &left, p + z, c - z), z);
+		key_put(ps, z, part_key(look_end(e, &left, p + z, c - z), z));
 }
 
 /*
